@@ -9,5 +9,6 @@ require (
 	github.com/go-jose/go-jose/v3 v3.0.4 // indirect
 	github.com/stretchr/testify v1.12.1 // indirect
 	github.com/svix/svix-webhooks v1.44.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.19.0 // indirect
 )
