@@ -1,0 +1,168 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"io"
+	"os"
+	"testing"
+	"time"
+)
+
+// fuzzKey is a fixed, test-only key committed in testdata, so that the
+// signed tokens of the committed seed corpus stay valid across runs.
+var fuzzKey = func() *rsa.PrivateKey {
+	b, err := os.ReadFile("testdata/fuzz-only-rsa-key.pem")
+	if err != nil {
+		panic(err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		panic("testdata/fuzz-only-rsa-key.pem: no PEM block")
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+		return k
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		panic(err)
+	}
+	return k.(*rsa.PrivateKey)
+}()
+
+func fuzzSign(header, payload string) string {
+	in := base64.RawURLEncoding.EncodeToString([]byte(header)) + "." + base64.RawURLEncoding.EncodeToString([]byte(payload))
+	h := sha256.Sum256([]byte(in))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, fuzzKey, crypto.SHA256, h[:])
+	if err != nil {
+		panic(err)
+	}
+	return in + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+func fuzzVerifier(t testing.TB) *Verifier {
+	der, _ := x509.MarshalPKIXPublicKey(&fuzzKey.PublicKey)
+	v, err := NewVerifier(Config{
+		JWTKey: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
+		Issuer: "https://clerk.example.com",
+		Now:    func() time.Time { return time.Unix(1732629566, 0) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// FuzzVerify feeds arbitrary tokens to Verify: it must never panic, every
+// error must be one of the package's *Error sentinels without the token in
+// its text, and anything accepted must carry a user.
+func FuzzVerify(f *testing.F) {
+	hdr := `{"alg":"RS256","kid":"ins_1","typ":"JWT","cat":"cl_B7d4PD111AAA"}`
+	f.Add(fuzzSign(hdr, `{"sub":"user_1","sid":"sess_1","iss":"https://clerk.example.com","exp":1732629626,"iat":1732629566,"nbf":1732629556,"v":2,"o":{"id":"org_1","slg":"acme","rol":"admin","per":"manage,read","fpm":"3,2"},"fea":"o:dashboard,o:teams"}`))
+	f.Add(fuzzSign(hdr, `{"sub":"user_1","iss":"https://clerk.example.com","exp":1732629626,"org_id":"org_1","org_role":"admin","org_permissions":["org:a:b"]}`))
+	f.Add(fuzzSign(hdr, `{"sub":"user_1","sub":"user_2","iss":"https://clerk.example.com","exp":1732629626}`))
+	f.Add(fuzzSign(`{"alg":"RS512"}`, `{}`))
+	f.Add("a.b.c")
+	f.Add("")
+	f.Add("eyJhbGciOiJub25lIn0.e30.")
+	v := fuzzVerifier(f)
+	f.Fuzz(func(t *testing.T, token string) {
+		s, err := v.Verify(context.Background(), token)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error is not an *auth.Error: %v", err)
+			}
+			if len(token) >= 8 && bytes.Contains([]byte(err.Error()), []byte(token)) {
+				t.Fatalf("error text contains the token")
+			}
+			return
+		}
+		if s.UserID == "" || s.ExpiresAt.IsZero() {
+			t.Fatalf("accepted a session without user or expiry: %+v", s)
+		}
+	})
+}
+
+// FuzzCheckNoDuplicates compares the duplicate-key scanner with a slow
+// reference built on encoding/json's tokenizer, for valid JSON objects.
+func FuzzCheckNoDuplicates(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1,"a":2}`, `{"a":{"b":[1,{"c":1,"c":2}]}}`, `{"\u0061":1,"a":2}`, `{"a":"\"","b":[]}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		err := checkNoDuplicates(b)
+		if !json.Valid(b) || len(bytes.TrimSpace(b)) == 0 || bytes.TrimSpace(b)[0] != '{' {
+			return
+		}
+		want, deep := refHasDuplicates(b)
+		if deep {
+			return
+		}
+		if want != (err != nil) {
+			t.Fatalf("checkNoDuplicates(%q) = %v, reference duplicate = %v", b, err, want)
+		}
+	})
+}
+
+// refHasDuplicates reports whether any object in b repeats a member name,
+// and whether b nests deeper than maxJSONDepth.
+func refHasDuplicates(b []byte) (dup, deep bool) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	type frame struct {
+		obj    bool
+		keys   map[string]bool
+		expect bool // next string token is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return false, false
+		}
+		if err != nil {
+			return false, false
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{', '[':
+				if top != nil && top.obj {
+					top.expect = true
+				}
+				stack = append(stack, &frame{obj: v == '{', keys: map[string]bool{}, expect: v == '{'})
+				if len(stack) > maxJSONDepth+1 {
+					return false, true
+				}
+			default:
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		case string:
+			if top != nil && top.obj && top.expect {
+				if top.keys[v] {
+					return true, false
+				}
+				top.keys[v] = true
+				top.expect = false
+				continue
+			}
+		}
+		if top != nil && top.obj {
+			top.expect = true
+		}
+	}
+}
