@@ -11,4 +11,5 @@ require (
 	github.com/svix/svix-webhooks v1.44.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.19.0 // indirect
+	gopkg.in/validator.v2 v2.0.1 // indirect
 )
