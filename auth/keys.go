@@ -86,9 +86,7 @@ func (c *keyCache) get(ctx context.Context, kid string) (*publicKey, *keySet, er
 	ks := c.snap.Load()
 	if ks != nil {
 		if k := ks.lookup(kid); k != nil {
-			if c.cfg.staticKey == nil && c.cfg.Now().UnixNano() >= c.refreshAt.Load() {
-				c.refreshInBackground()
-			}
+			c.maybeRefresh(c.cfg.Now())
 			return k, ks, nil
 		}
 		if c.cfg.staticKey != nil {
@@ -140,6 +138,14 @@ func (c *keyCache) start(cold bool) (*fetchCall, error) {
 		return nil, nil
 	}
 	return c.launch(now), nil
+}
+
+// maybeRefresh starts a background refresh when the key set is due for
+// one. It costs one atomic load when it is not.
+func (c *keyCache) maybeRefresh(now time.Time) {
+	if c.cfg.staticKey == nil && now.UnixNano() >= c.refreshAt.Load() {
+		c.refreshInBackground()
+	}
 }
 
 // refreshInBackground starts a refresh of a stale key set unless one is in

@@ -82,6 +82,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Session, error) {
 	if v.tokens != nil {
 		if ks := v.keys.snap.Load(); ks != nil {
 			if s, ok := v.tokens.get(token, ks.gen); ok {
+				v.keys.maybeRefresh(now)
 				if err := v.checkTimes(s, now); err != nil {
 					v.tokens.delete(token)
 					return nil, err
