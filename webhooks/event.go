@@ -109,7 +109,10 @@ func payload[T any](e *Event, want payloadKind) (*T, error) {
 	return e.decoded.(*T), nil
 }
 
-// User returns the data of user.created and user.updated.
+// User returns the data of user.created and user.updated. clerk.User has no
+// field for the payload's passkeys, enterprise_accounts, mfa_enabled_at,
+// mfa_disabled_at and profile_image_url (a deprecated copy of image_url):
+// read those from Data when needed. The same holds for Session().User.
 func (e *Event) User() (*clerk.User, error) { return payload[clerk.User](e, kindUser) }
 
 // Deleted returns the data of user.deleted, organization.deleted,
@@ -145,7 +148,8 @@ func (e *Event) OrganizationInvitation() (*OrganizationInvitation, error) {
 }
 
 // Membership returns the data of organizationMembership.created, .updated
-// and .deleted (deletions carry the full membership).
+// and .deleted (deletions carry the full membership). PublicUserData has no
+// field for the deprecated profile_image_url; use ImageURL.
 func (e *Event) Membership() (*clerk.OrganizationMembership, error) {
 	return payload[clerk.OrganizationMembership](e, kindMembership)
 }
