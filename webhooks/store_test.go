@@ -1,0 +1,207 @@
+package webhooks
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+// openSQLite opens (and migrates) a SQLite database file.
+func openSQLite(t testing.TB, path string) (*sql.DB, *SQLStore) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s, err := NewSQLStore(db, SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db, s
+}
+
+// stores are the Store implementations every store and handler test runs
+// against.
+var stores = []struct {
+	name string
+	open func(t testing.TB) Store
+}{
+	{"memory", func(testing.TB) Store { return NewMemoryStore(MemoryStoreOptions{}) }},
+	{"sqlite", func(t testing.TB) Store {
+		_, s := openSQLite(t, filepath.Join(t.TempDir(), "events.db"))
+		return s
+	}},
+}
+
+func TestStoreContract(t *testing.T) {
+	ctx := context.Background()
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			s := st.open(t)
+			claim := func(id, owner string, lease time.Duration, want ClaimState) {
+				t.Helper()
+				got, err := s.Claim(ctx, id, owner, lease)
+				if err != nil || got != want {
+					t.Fatalf("Claim(%s, %s) = %v, %v; want %v", id, owner, got, err, want)
+				}
+			}
+			claim("a", "o1", time.Minute, Claimed)
+			claim("a", "o2", time.Minute, InFlight)
+			// Release by a non-owner changes nothing.
+			must(t, s.Release(ctx, "a", "o2"))
+			claim("a", "o2", time.Minute, InFlight)
+			must(t, s.Release(ctx, "a", "o1"))
+			claim("a", "o2", time.Minute, Claimed)
+			must(t, s.Complete(ctx, "a"))
+			claim("a", "o3", time.Minute, Completed)
+			// Release after completion changes nothing.
+			must(t, s.Release(ctx, "a", "o2"))
+			claim("a", "o3", time.Minute, Completed)
+			// Completing an unclaimed id records it.
+			must(t, s.Complete(ctx, "b"))
+			claim("b", "o1", time.Minute, Completed)
+			// An expired lease (crashed holder) can be taken over, once.
+			claim("c", "crashed", 20*time.Millisecond, Claimed)
+			time.Sleep(40 * time.Millisecond)
+			claim("c", "o1", time.Minute, Claimed)
+			claim("c", "o2", time.Minute, InFlight)
+			must(t, s.Release(ctx, "c", "crashed")) // the crashed holder lost its claim
+			claim("c", "o2", time.Minute, InFlight)
+		})
+	}
+}
+
+func TestStoreConcurrentClaims(t *testing.T) {
+	ctx := context.Background()
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			s := st.open(t)
+			var mu sync.Mutex
+			counts := map[ClaimState]int{}
+			var wg sync.WaitGroup
+			for i := range 20 {
+				wg.Go(func() {
+					got, err := s.Claim(ctx, "same", fmt.Sprint("owner", i), time.Minute)
+					if err != nil {
+						t.Error(err)
+					}
+					mu.Lock()
+					counts[got]++
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			if counts[Claimed] != 1 || counts[InFlight] != 19 {
+				t.Fatalf("claims: %v", counts)
+			}
+		})
+	}
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMemoryStoreBoundsAndTTL(t *testing.T) {
+	ctx := context.Background()
+	now := testNow
+	s := NewMemoryStore(MemoryStoreOptions{MaxEntries: 3, TTL: time.Hour, Now: func() time.Time { return now }})
+	for _, id := range []string{"a", "b", "c"} {
+		must(t, s.Complete(ctx, id))
+		now = now.Add(time.Minute)
+	}
+	// Full of completed ids: the oldest is forgotten to make room.
+	if st, err := s.Claim(ctx, "d", "o", time.Minute); err != nil || st != Claimed {
+		t.Fatalf("Claim d: %v %v", st, err)
+	}
+	if s.Len() != 3 {
+		t.Fatalf("Len = %d", s.Len())
+	}
+	if st, _ := s.Claim(ctx, "a", "o", time.Minute); st != Claimed {
+		t.Fatalf("evicted id a: %v, want claimed again", st)
+	}
+	if st, _ := s.Claim(ctx, "c", "o", time.Minute); st != Completed {
+		t.Fatalf("id c: %v, want completed", st)
+	}
+	// TTL: completed ids are forgotten an hour after completion.
+	now = now.Add(time.Hour)
+	if st, _ := s.Claim(ctx, "c", "o", time.Minute); st != Claimed {
+		t.Fatalf("expired id c: %v, want claimed", st)
+	}
+	// Full of live claims: fail closed.
+	s = NewMemoryStore(MemoryStoreOptions{MaxEntries: 2, Now: func() time.Time { return now }})
+	for _, id := range []string{"x", "y"} {
+		if st, err := s.Claim(ctx, id, "o", time.Minute); err != nil || st != Claimed {
+			t.Fatalf("Claim %s: %v %v", id, st, err)
+		}
+	}
+	if _, err := s.Claim(ctx, "z", "o", time.Minute); !errors.Is(err, ErrStoreFull) {
+		t.Fatalf("Claim on a store full of live claims: %v, want ErrStoreFull", err)
+	}
+	if err := s.Complete(ctx, "z"); !errors.Is(err, ErrStoreFull) {
+		t.Fatalf("Complete on a store full of live claims: %v, want ErrStoreFull", err)
+	}
+	// Once those leases end they make room.
+	now = now.Add(2 * time.Minute)
+	if st, err := s.Claim(ctx, "z", "o", time.Minute); err != nil || st != Claimed {
+		t.Fatalf("Claim z after leases ended: %v %v", st, err)
+	}
+}
+
+func TestSQLStoreSurvivesRestartAndPrunes(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "events.db")
+	db1, s1 := openSQLite(t, path)
+	must(t, s1.Complete(ctx, "msg_done"))
+	if st, _ := s1.Claim(ctx, "msg_inflight", "o", time.Hour); st != Claimed {
+		t.Fatal(st)
+	}
+	must(t, db1.Close())
+
+	_, s2 := openSQLite(t, path) // Migrate again: idempotent
+	if st, err := s2.Claim(ctx, "msg_done", "o2", time.Minute); err != nil || st != Completed {
+		t.Fatalf("after restart: %v %v, want completed", st, err)
+	}
+	if st, _ := s2.Claim(ctx, "msg_inflight", "o2", time.Minute); st != InFlight {
+		t.Fatalf("after restart: %v, want in flight", st)
+	}
+	n, err := s2.Prune(ctx, time.Now().Add(2*time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("Prune = %d, %v; want 2", n, err)
+	}
+	if st, _ := s2.Claim(ctx, "msg_done", "o3", time.Minute); st != Claimed {
+		t.Fatalf("after prune: %v", st)
+	}
+}
+
+func TestNewSQLStoreValidates(t *testing.T) {
+	if _, err := NewSQLStore(nil, SQLite); err == nil {
+		t.Error("nil db accepted")
+	}
+	if _, err := NewSQLStore(&sql.DB{}, Dialect(0)); err == nil {
+		t.Error("zero dialect accepted")
+	}
+	s, err := NewSQLStore(&sql.DB{}, Postgres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `UPDATE clerkkit_webhook_events SET owner = $1, lease_until = $2, updated_at = $3
+WHERE id = $4 AND state = 1 AND lease_until <= $5`
+	if s.q.takeOver != want {
+		t.Errorf("postgres statement:\n%s", s.q.takeOver)
+	}
+}
