@@ -1,10 +1,11 @@
 package auth
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/rsa"
-	_ "crypto/sha256" // RS256
-	_ "crypto/sha512" // RS384, RS512
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -56,10 +57,14 @@ func parseCompact(token string) (*parsed, error) {
 	if h == "" || pl == "" || sg == "" {
 		return nil, fail(ErrMalformed, "token has an empty segment")
 	}
-	hb, err := b64(h)
+	// One buffer for the three decoded segments.
+	enc := base64.RawURLEncoding.Strict()
+	buf := make([]byte, enc.DecodedLen(len(h))+enc.DecodedLen(len(pl))+enc.DecodedLen(len(sg)))
+	hb, err := decodeInto(buf, h)
 	if err != nil {
 		return nil, fail(ErrMalformed, "header is not base64url")
 	}
+	buf = buf[len(hb):]
 	p := &parsed{signingInput: token[:len(h)+1+len(pl)]}
 	if err := decodeStrictJSON(hb, &p.hdr); err != nil {
 		return nil, failCause(ErrMalformed, "header", err)
@@ -89,10 +94,11 @@ func parseCompact(token string) (*parsed, error) {
 		}
 		return nil, fail(ErrTokenType, "unknown token category")
 	}
-	if p.payload, err = b64(pl); err != nil {
+	if p.payload, err = decodeInto(buf, pl); err != nil {
 		return nil, fail(ErrMalformed, "payload is not base64url")
 	}
-	if p.sig, err = b64(sg); err != nil {
+	buf = buf[len(p.payload):]
+	if p.sig, err = decodeInto(buf, sg); err != nil {
 		return nil, fail(ErrMalformed, "signature is not base64url")
 	}
 	return p, nil
@@ -102,9 +108,15 @@ func isB64URLOrDot(c byte) bool {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'
 }
 
-// b64 decodes unpadded base64url strictly (no padding, no trailing bits).
-func b64(s string) ([]byte, error) {
-	return base64.RawURLEncoding.Strict().DecodeString(s)
+// decodeInto decodes unpadded base64url strictly (no padding, no
+// non-zero trailing bits) into the front of buf, which must be large
+// enough, and returns the decoded bytes with their capacity capped.
+func decodeInto(buf []byte, s string) ([]byte, error) {
+	n, err := base64.RawURLEncoding.Strict().Decode(buf, []byte(s))
+	if err != nil {
+		return nil, err
+	}
+	return buf[:n:n], nil
 }
 
 // verifySignature checks the RSASSA-PKCS1-v1_5 signature of p with k.
@@ -112,9 +124,19 @@ func (p *parsed) verifySignature(k *publicKey) error {
 	if k.alg != "" && k.alg != p.hdr.Alg {
 		return fail(ErrSignature, "key is not for this algorithm")
 	}
-	h := p.hash.New()
-	h.Write([]byte(p.signingInput))
-	if err := rsa.VerifyPKCS1v15(k.key, p.hash, h.Sum(nil), p.sig); err != nil {
+	var digest []byte
+	switch p.hash {
+	case crypto.SHA256:
+		d := sha256.Sum256([]byte(p.signingInput))
+		digest = d[:]
+	case crypto.SHA384:
+		d := sha512.Sum384([]byte(p.signingInput))
+		digest = d[:]
+	default:
+		d := sha512.Sum512([]byte(p.signingInput))
+		digest = d[:]
+	}
+	if err := rsa.VerifyPKCS1v15(k.key, p.hash, digest, p.sig); err != nil {
 		return fail(ErrSignature, "signature does not verify")
 	}
 	return nil
@@ -225,7 +247,7 @@ func (d *dupScanner) value(depth int) error {
 
 func (d *dupScanner) object(depth int) error {
 	d.i++ // '{'
-	var small [16]string
+	var small [16][]byte
 	keys := small[:0]
 	var many map[string]struct{}
 	d.ws()
@@ -243,13 +265,13 @@ func (d *dupScanner) object(depth int) error {
 			return err
 		}
 		if many != nil {
-			if _, dup := many[k]; dup {
+			if _, dup := many[string(k)]; dup {
 				return errDuplicateKey
 			}
-			many[k] = struct{}{}
+			many[string(k)] = struct{}{}
 		} else {
 			for _, x := range keys {
-				if x == k {
+				if bytes.Equal(x, k) {
 					return errDuplicateKey
 				}
 			}
@@ -257,7 +279,7 @@ func (d *dupScanner) object(depth int) error {
 			if len(keys) == len(small) {
 				many = make(map[string]struct{}, 2*len(keys))
 				for _, x := range keys {
-					many[x] = struct{}{}
+					many[string(x)] = struct{}{}
 				}
 			}
 		}
@@ -285,8 +307,9 @@ func (d *dupScanner) object(depth int) error {
 }
 
 // str scans a JSON string starting at '"' and returns its decoded value
-// (escapes resolved, so "a" and "\u0061" compare equal).
-func (d *dupScanner) str() (string, error) {
+// (escapes resolved, so "a" and "\u0061" compare equal). Without escapes
+// the value is a slice of the input.
+func (d *dupScanner) str() ([]byte, error) {
 	start := d.i
 	d.i++
 	escaped := false
@@ -300,15 +323,15 @@ func (d *dupScanner) str() (string, error) {
 			d.i++
 			raw := d.b[start:d.i]
 			if !escaped {
-				return string(raw[1 : len(raw)-1]), nil
+				return raw[1 : len(raw)-1], nil
 			}
 			var s string
 			if err := json.Unmarshal(raw, &s); err != nil {
-				return "", errSyntax
+				return nil, errSyntax
 			}
-			return s, nil
+			return []byte(s), nil
 		}
 		d.i++
 	}
-	return "", errSyntax
+	return nil, errSyntax
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"math/bits"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -284,17 +286,24 @@ func orgPermissionsV2(fea, per, fpm string) ([]string, error) {
 		if mask == "" || strings.TrimLeft(mask, "0123456789") != "" {
 			return nil, errors.New("malformed o.fpm entry")
 		}
-		if _, ok := m.SetString(mask, 10); !ok {
-			return nil, errors.New("malformed o.fpm entry")
+		// Masks are arbitrary-precision: up to 64 bits take the fast path.
+		small, err := strconv.ParseUint(mask, 10, 64)
+		width := bits.Len64(small)
+		if err != nil {
+			if _, ok := m.SetString(mask, 10); !ok {
+				return nil, errors.New("malformed o.fpm entry")
+			}
+			width = m.BitLen()
 		}
-		if m.BitLen() > len(perms) {
+		if width > len(perms) {
 			return nil, errors.New("o.fpm names a permission beyond o.per")
 		}
 		if !strings.Contains(scope, "o") {
 			continue
 		}
-		for j := range m.BitLen() {
-			if m.Bit(j) == 1 {
+		for j := range width {
+			set := err == nil && small&(1<<j) != 0 || err != nil && m.Bit(j) == 1
+			if set {
 				out = append(out, "org:"+name+":"+perms[j])
 			}
 		}
