@@ -260,11 +260,13 @@ func TestManyPermissionNames(t *testing.T) {
 			perms = append(perms, fmt.Sprintf("org:teams:p%02d", i))
 		}
 	}
-	perms = append(perms, "org:billing:p69", "org:billing:p00")
+	// The 64-bit boundary: a mask of exactly bit 63 fits a uint64, bit 64
+	// does not.
+	perms = append(perms, "org:billing:p69", "org:billing:p00", "org:edge:p63", "org:edge:p64", "org:top:p63")
 	tok := iss.Token(clerktest.Claims{UserID: "user_1", Org: &clerktest.Org{ID: "org_1", Permissions: perms}})
 	o := payloadOf(t, tok)["o"].(map[string]any)
 	masks := strings.Split(o["fpm"].(string), ",")
-	if len(masks) != 3 || len(strings.Split(o["per"].(string), ",")) != 70 {
+	if len(masks) != 5 || len(strings.Split(o["per"].(string), ",")) != 70 {
 		t.Fatalf("per %v fpm %v", o["per"], o["fpm"])
 	}
 	reports, _ := new(big.Int).SetString(masks[0], 10)
@@ -273,6 +275,12 @@ func TestManyPermissionNames(t *testing.T) {
 	}
 	if masks[2] != new(big.Int).SetBit(big.NewInt(1), 69, 1).String() {
 		t.Errorf("billing mask %v, want bits 0 and 69", masks[2])
+	}
+	if want := new(big.Int).SetBit(new(big.Int).SetBit(new(big.Int), 63, 1), 64, 1).String(); masks[3] != want {
+		t.Errorf("edge mask %v, want %v", masks[3], want)
+	}
+	if masks[4] != "9223372036854775808" {
+		t.Errorf("top mask %v, want 2^63", masks[4])
 	}
 	s := mustVerify(t, newVerifier(t, iss.Config()), tok)
 	if !slices.Equal(sorted(s.OrgPermissions), sorted(perms)) {
@@ -351,6 +359,8 @@ func TestHostileTokens(t *testing.T) {
 		{"hash differs from alg", clerktest.SignWith(iss.PrivateKey(), "RS512", h, p), auth.ErrSignature},
 		{"unknown kid", iss.Token(with(good, nil, map[string]any{"kid": "ins_unknown"})), auth.ErrUnknownKey},
 		{"duplicate claim", iss.SignRaw(h, []byte(`{"sub":"user_1","sub":"user_2","exp":9999999999}`)), auth.ErrMalformed},
+		{"duplicate escaped claim", iss.SignRaw(h, []byte(`{"sub":"user_1","s\u0075b":"user_2","exp":9999999999}`)), auth.ErrMalformed},
+		{"duplicate header member", iss.SignRaw([]byte(`{"alg":"RS256","kid":"`+iss.KeyID()+`","alg":"none"}`), p), auth.ErrMalformed},
 		{"payload not JSON", iss.SignRaw(h, []byte(`not json`)), auth.ErrMalformed},
 		{"fpm without fea", iss.Token(with(good, map[string]any{"o": map[string]any{"id": "org_1", "per": "read", "fpm": "1"}}, nil)), auth.ErrMalformed},
 		{"fpm beyond per", iss.Token(with(good, map[string]any{"fea": "o:a", "o": map[string]any{"id": "org_1", "per": "read", "fpm": "2"}}, nil)), auth.ErrMalformed},
