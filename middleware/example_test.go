@@ -1,0 +1,72 @@
+package middleware_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/clerkkit/clerkkit/auth"
+	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/middleware"
+)
+
+func ExampleNew() {
+	iss, _ := clerktest.NewIssuer(clerktest.IssuerOptions{})
+	defer iss.Close()
+	v, _ := auth.NewVerifier(iss.Config()) // auth.ConfigFromEnv() in production
+	m := middleware.New(v)
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/me", m.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := auth.FromContext(r.Context())
+		fmt.Fprint(w, "hello ", s.UserID)
+	})))
+	mux.Handle("POST /api/invoices", m.RequirePermission("org:invoices:create")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+	})))
+
+	token := iss.Token(clerktest.Claims{UserID: "user_123", Org: &clerktest.Org{ID: "org_1", Role: "member"}})
+	for _, c := range []struct{ method, path, token string }{
+		{"GET", "/api/me", token},
+		{"GET", "/api/me", ""},
+		{"POST", "/api/invoices", token},
+	} {
+		req := httptest.NewRequest(c.method, c.path, nil)
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, req)
+		fmt.Println(c.method, c.path, w.Code)
+	}
+	// Output:
+	// GET /api/me 200
+	// GET /api/me 401
+	// POST /api/invoices 403
+}
+
+func ExampleMiddleware_Protect() {
+	iss, _ := clerktest.NewIssuer(clerktest.IssuerOptions{})
+	defer iss.Close()
+	v, _ := auth.NewVerifier(iss.Config())
+	m := middleware.New(v, middleware.WithSignInURL("/sign-in"))
+
+	site := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	h := m.Protect(site, middleware.Public("/", "/pricing", "/blog/*"))
+
+	for _, path := range []string{"/pricing", "/blog/hello", "/dashboard"} {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Accept", "text/html")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if loc := w.Header().Get("Location"); loc != "" {
+			fmt.Println(path, w.Code, loc)
+		} else {
+			fmt.Println(path, w.Code)
+		}
+	}
+	// Output:
+	// /pricing 200
+	// /blog/hello 200
+	// /dashboard 303 /sign-in?redirect_url=http%3A%2F%2Fexample.com%2Fdashboard
+}
