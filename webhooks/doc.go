@@ -34,3 +34,6 @@
 // newer one. Compare [Event.UpdatedAt] with the stored row and skip the write
 // when the event is older; see the example of Event.UpdatedAt.
 package webhooks
+
+// Rewrite the fuzz seed corpus from the spec examples in testdata.
+//go:generate go test -run TestFuzzCorpusMatchesSpec -update .
