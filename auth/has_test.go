@@ -29,11 +29,23 @@ func TestOrgPermissionsV2(t *testing.T) {
 	// 2^69 + 1 = 590295810358705651713
 	got, err := orgPermissionsV2("o:big,u:export,ou:both", perStr, "590295810358705651713,1,2")
 	assert.NoError(t, err)
-	assert.Equal(t, []string{"org:big:p0", "org:big:p69", "org:both:p1"}, got)
+	assert.Equal(t, []string{"org:big:p0", "org:big:p69", "org:both:p1"}, got, "one mask per fea entry: positional")
+	// Clerk's decoder: one mask per org-scoped entry, user entries anywhere.
+	got, err = orgPermissionsV2("u:x,o:a,uo:b", "read,write", "3,2")
+	assert.NoError(t, err)
+	assert.Equal(t, []string{"org:a:read", "org:a:write", "org:b:write"}, got)
+	got, err = orgPermissionsV2("o:a,u:x", "read,write", "3")
+	assert.NoError(t, err)
+	assert.Equal(t, []string{"org:a:read", "org:a:write"}, got)
+	// Unknown scopes are not org-scoped ("foo" contains an o).
+	got, err = orgPermissionsV2("foo:x,o:a", "read", "1")
+	assert.NoError(t, err)
+	assert.Equal(t, []string{"org:a:read"}, got)
 
 	for name, tc := range map[string][3]string{
 		"mask beyond per":    {"o:a", "read", "2"},
 		"fewer masks":        {"o:a,o:b", "read", "1"},
+		"masks for neither":  {"o:a,u:b,u:c", "read", "1,1"},
 		"more masks":         {"o:a", "read", "1,1"},
 		"negative mask":      {"o:a", "read", "-1"},
 		"hex mask":           {"o:a", "read", "0x1"},

@@ -130,6 +130,14 @@ func (c *keyCache) start(cold bool) (*fetchCall, error) {
 	if c.inflight != nil {
 		return c.inflight, nil
 	}
+	if cold {
+		if set := c.snap.Load(); set != nil {
+			// A fetch completed after the caller saw no key set.
+			done := &fetchCall{done: make(chan struct{}), set: set}
+			close(done.done)
+			return done, nil
+		}
+	}
 	now := c.cfg.Now()
 	if !c.lastAttempt.IsZero() && now.Sub(c.lastAttempt) < c.cfg.MinRefreshInterval {
 		if cold {

@@ -257,19 +257,39 @@ func prefixOrg(role string) string {
 	return "org:" + role
 }
 
-// orgPermissionsV2 rebuilds org:<feature>:<permission> from the v2 claims:
-// for every org-scoped feature i of fea and every bit j set in fpm[i]
-// (bit 0 = least significant = per[0]). The masks are arbitrary-precision
-// decimals. A mask that names a permission beyond per, or that is not a
-// decimal, makes the token malformed.
+// orgPermissionsV2 rebuilds org:<feature>:<permission> from the v2 claims,
+// as Clerk's own decoder (@clerk/shared's JWT payload parser) does: the
+// i-th mask of fpm belongs to the i-th org-scoped entry of fea (scope o,
+// ou or uo), and bit j of a mask (bit 0 = least significant) grants per[j].
+// A token that carries one mask per entry of fea, org-scoped or not, is
+// read positionally instead; the two readings agree whenever fea is all
+// org-scoped. The masks are arbitrary-precision decimals. Any other count
+// of masks, a mask that is not a decimal, or one that names a permission
+// beyond per makes the token malformed.
 func orgPermissionsV2(fea, per, fpm string) ([]string, error) {
 	if fpm == "" {
 		return nil, nil
 	}
-	features := strings.Split(fea, ",")
+	var features, orgFeatures []string
+	for _, f := range strings.Split(fea, ",") {
+		scope, name, ok := strings.Cut(strings.TrimSpace(f), ":")
+		if !ok || name == "" {
+			return nil, errors.New("malformed fea entry")
+		}
+		if scope == "o" || scope == "ou" || scope == "uo" {
+			orgFeatures = append(orgFeatures, name)
+		} else {
+			name = "" // not org-scoped: its mask, if any, is skipped
+		}
+		features = append(features, name)
+	}
 	masks := strings.Split(fpm, ",")
-	if fea == "" || len(masks) != len(features) {
-		return nil, errors.New("o.fpm does not match fea")
+	switch len(masks) {
+	case len(orgFeatures):
+		features = orgFeatures
+	case len(features):
+	default:
+		return nil, errors.New("o.fpm does not match the org features of fea")
 	}
 	var perms []string
 	if per != "" {
@@ -277,11 +297,7 @@ func orgPermissionsV2(fea, per, fpm string) ([]string, error) {
 	}
 	var out []string
 	var m big.Int
-	for i, f := range features {
-		scope, name, ok := strings.Cut(strings.TrimSpace(f), ":")
-		if !ok || name == "" {
-			return nil, errors.New("malformed fea entry")
-		}
+	for i, name := range features {
 		mask := strings.TrimSpace(masks[i])
 		if mask == "" || strings.TrimLeft(mask, "0123456789") != "" {
 			return nil, errors.New("malformed o.fpm entry")
@@ -298,12 +314,11 @@ func orgPermissionsV2(fea, per, fpm string) ([]string, error) {
 		if width > len(perms) {
 			return nil, errors.New("o.fpm names a permission beyond o.per")
 		}
-		if !strings.Contains(scope, "o") {
+		if name == "" {
 			continue
 		}
 		for j := range width {
-			set := err == nil && small&(1<<j) != 0 || err != nil && m.Bit(j) == 1
-			if set {
+			if err == nil && small&(1<<j) != 0 || err != nil && m.Bit(j) == 1 {
 				out = append(out, "org:"+name+":"+perms[j])
 			}
 		}

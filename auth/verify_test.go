@@ -520,3 +520,4 @@ func TestTokenCache(t *testing.T) {
 	_, err = v.Verify(context.Background(), tok)
 	assert.ErrorIs(t, err, auth.ErrNotYetValid)
 }
+
