@@ -520,4 +520,3 @@ func TestTokenCache(t *testing.T) {
 	_, err = v.Verify(context.Background(), tok)
 	assert.ErrorIs(t, err, auth.ErrNotYetValid)
 }
-
