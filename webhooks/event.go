@@ -2,6 +2,7 @@ package webhooks
 
 import (
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
@@ -16,23 +17,23 @@ import (
 type Event struct {
 	// ID is the svix-id header: stable across retries of one message, the
 	// idempotency key.
-	ID string `json:"-"`
+	ID string
 	// DeliveredAt is the svix-timestamp header: when Svix sent this attempt.
-	DeliveredAt time.Time `json:"-"`
+	DeliveredAt time.Time
 
 	// Type is the event type, e.g. "user.created"; see the Type constants.
-	Type string `json:"type"`
+	Type string
 	// Object is "event".
-	Object string `json:"object"`
+	Object string
 	// Data is the event's payload, as received.
-	Data json.RawMessage `json:"data"`
+	Data json.RawMessage
 	// Timestamp is the envelope timestamp as sent; its unit varies (see
 	// Time).
-	Timestamp int64 `json:"timestamp"`
+	Timestamp int64
 	// InstanceID is the Clerk instance that emitted the event.
-	InstanceID string `json:"instance_id"`
+	InstanceID string
 	// Attributes describe the request that caused the event, when any.
-	Attributes EventAttributes `json:"event_attributes"`
+	Attributes EventAttributes
 
 	once    sync.Once
 	decoded any
@@ -88,25 +89,40 @@ func (e *Event) UpdatedAt() (time.Time, bool) {
 	return time.UnixMilli(v.UpdatedAt), true
 }
 
-// payload decodes e.Data into a T once, after checking that e's type carries
-// the kind of payload T holds. Each kind maps to one T (the accessors below),
-// so the cached value always has the requested type.
-func payload[T any](e *Event, want payloadKind) (*T, error) {
-	if kindOf(e.Type) != want {
-		return nil, &WrongTypeError{EventType: e.Type, Want: string(want)}
-	}
+// decodeData decodes e.Data once into the type of e's payload kind (see
+// newPayload); Verify may have done so already while decoding the envelope.
+func (e *Event) decodeData() (any, error) {
 	e.once.Do(func() {
-		v := new(T)
+		kind := kindOf(e.Type)
+		v := newPayload(kind)
+		if v == nil {
+			e.err = &WrongTypeError{EventType: e.Type, Want: "typed"}
+			return
+		}
 		if err := json.Unmarshal(e.Data, v); err != nil {
-			e.err = malformed(string(want), err)
+			e.err = malformed(string(kind), err)
 			return
 		}
 		e.decoded = v
 	})
-	if e.err != nil {
-		return nil, e.err
+	return e.decoded, e.err
+}
+
+// payload returns e's decoded data as a *T after checking that e's type
+// carries the payload kind want.
+func payload[T any](e *Event, want payloadKind) (*T, error) {
+	if kindOf(e.Type) != want {
+		return nil, &WrongTypeError{EventType: e.Type, Want: string(want)}
 	}
-	return e.decoded.(*T), nil
+	v, err := e.decodeData()
+	if err != nil {
+		return nil, err
+	}
+	t, ok := v.(*T)
+	if !ok {
+		return nil, fmt.Errorf("webhooks: internal error: %s payload decoded as %T", want, v)
+	}
+	return t, nil
 }
 
 // User returns the data of user.created and user.updated. clerk.User has no

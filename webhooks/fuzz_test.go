@@ -60,6 +60,10 @@ func FuzzVerifyAndDecode(f *testing.F) {
 		if ev.Type == "" || len(ev.Data) == 0 || ev.ID != "msg_fuzz" {
 			t.Fatalf("accepted event without type, data or id: %+v", ev)
 		}
+		assertSameAsEncodingJSON(t, body, ev.Type, ev.Data)
+		if typ, data, ok := scanEnvelope(body); ok {
+			assertSameAsEncodingJSON(t, body, typ, data)
+		}
 		if len(body) > 0 {
 			tampered := append([]byte(nil), body...)
 			tampered[len(tampered)/2] ^= 1

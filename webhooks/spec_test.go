@@ -170,6 +170,12 @@ func TestSpecExamplesDecodeIntoTypedValues(t *testing.T) {
 			if again != got {
 				t.Error("second accessor call did not return the cached value")
 			}
+			// The lazy path (an Event built by hand) decodes the same value
+			// as Verify's single pass.
+			lazy, err := accessors[kind](&Event{Type: ev.Type, Data: ev.Data})
+			if err != nil || !reflect.DeepEqual(lazy, got) {
+				t.Errorf("lazy decode differs: %v", err)
+			}
 			data := decodeNumbers(t, ev.Data)
 			checkKeyFields(t, ex.Type, kind, data, got)
 			dropped := map[string]bool{}

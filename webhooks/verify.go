@@ -21,6 +21,21 @@ const (
 	HeaderSignature = "svix-signature"
 )
 
+// The header names in canonical form, as http.Header stores them.
+const (
+	canonicalID        = "Svix-Id"
+	canonicalTimestamp = "Svix-Timestamp"
+	canonicalSignature = "Svix-Signature"
+)
+
+// headerValue is header.Get(key) for a key already in canonical form.
+func headerValue(header http.Header, key string) string {
+	if v := header[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 const (
 	secretPrefix = "whsec_"
 	// minSecretBytes is the shortest decoded key accepted (Svix issues 24 or
@@ -141,7 +156,7 @@ func (v *Verifier) Verify(header http.Header, body []byte) (*Event, error) {
 	if int64(len(body)) > v.maxBody {
 		return nil, ErrTooLarge
 	}
-	id, ts, sig := header.Get(HeaderID), header.Get(HeaderTimestamp), header.Get(HeaderSignature)
+	id, ts, sig := headerValue(header, canonicalID), headerValue(header, canonicalTimestamp), headerValue(header, canonicalSignature)
 	for _, h := range [...]struct{ name, value string }{{HeaderID, id}, {HeaderTimestamp, ts}, {HeaderSignature, sig}} {
 		if h.value == "" {
 			return nil, fmt.Errorf("%w: %s", ErrMissingHeaders, h.name)
@@ -166,14 +181,8 @@ func (v *Verifier) Verify(header http.Header, body []byte) (*Event, error) {
 		return nil, ErrBadSignature
 	}
 	ev := &Event{ID: id, DeliveredAt: sent}
-	if err := json.Unmarshal(body, ev); err != nil {
-		return nil, malformed("envelope", err)
-	}
-	switch {
-	case ev.Type == "":
-		return nil, fmt.Errorf("%w: envelope has no type", ErrMalformedPayload)
-	case len(ev.Data) == 0 || string(ev.Data) == "null":
-		return nil, fmt.Errorf("%w: envelope has no data", ErrMalformedPayload)
+	if err := decodeEnvelope(ev, body); err != nil {
+		return nil, err
 	}
 	return ev, nil
 }
