@@ -90,6 +90,19 @@ func Merge(current, patch json.RawMessage) (json.RawMessage, error) {
 	return encode(mergeObjects(cur, p))
 }
 
+// Normalize returns the metadata object raw in canonical form: compact,
+// keys sorted, numbers as written, no HTML escaping; empty or null raw
+// gives {}. Nulls are kept. It fails, like Merge, when raw is not a JSON
+// object, is invalid JSON or has duplicate keys. Two metadata values are
+// the same object exactly when their normalized forms are equal.
+func Normalize(raw json.RawMessage) (json.RawMessage, error) {
+	obj, err := parseObject(raw, "metadata")
+	if err != nil {
+		return nil, err
+	}
+	return encode(obj)
+}
+
 // mergeObjects merges patch into cur (which it modifies) and returns cur.
 func mergeObjects(cur, patch map[string]any) map[string]any {
 	for k, pv := range patch {

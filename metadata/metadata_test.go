@@ -327,3 +327,21 @@ func sameJSON(t *testing.T, a, b []byte) bool {
 	}
 	return reflect.DeepEqual(va, vb)
 }
+
+func TestNormalize(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{``, `{}`},
+		{`null`, `{}`},
+		{` { "b" : [1, 2.50], "a" : {"y":null, "x":"<&>"} } `, `{"a":{"x":"<&>","y":null},"b":[1,2.50]}`},
+	} {
+		got, err := metadata.Normalize(json.RawMessage(tc.in))
+		if err != nil || string(got) != tc.want {
+			t.Errorf("Normalize(%q) = %s, %v; want %s", tc.in, got, err, tc.want)
+		}
+	}
+	for _, in := range []string{`[]`, `1`, `"x"`, `{"a":1,"a":2}`, `{`, `{} x`} {
+		if got, err := metadata.Normalize(json.RawMessage(in)); err == nil {
+			t.Errorf("Normalize(%q) = %s, want an error", in, got)
+		}
+	}
+}
