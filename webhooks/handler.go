@@ -118,12 +118,16 @@ func (h *Handler) register(eventType string, r route) {
 // The function's context is the request's, cancelled when the lease ends.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, err := h.serve(w, r)
-	msg := http.StatusText(status)
-	if status >= 400 && status < 500 && err != nil {
-		msg = err.Error() // verification errors name no secret and no body
-	}
-	if status == http.StatusConflict || status == http.StatusServiceUnavailable {
+	switch {
+	case status < 400:
+		w.WriteHeader(status)
+		return
+	case status == http.StatusConflict || status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", "5")
+	}
+	msg := http.StatusText(status)
+	if status < 500 && err != nil {
+		msg = err.Error() // verification errors name no secret and no body
 	}
 	http.Error(w, msg, status)
 }

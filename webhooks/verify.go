@@ -14,18 +14,13 @@ import (
 	svix "github.com/svix/svix-webhooks/go"
 )
 
-// Svix header names.
+// Svix header names, in the canonical form http.Header stores (HTTP header
+// names are case-insensitive: these are svix-id, svix-timestamp and
+// svix-signature).
 const (
-	HeaderID        = "svix-id"
-	HeaderTimestamp = "svix-timestamp"
-	HeaderSignature = "svix-signature"
-)
-
-// The header names in canonical form, as http.Header stores them.
-const (
-	canonicalID        = "Svix-Id"
-	canonicalTimestamp = "Svix-Timestamp"
-	canonicalSignature = "Svix-Signature"
+	HeaderID        = "Svix-Id"
+	HeaderTimestamp = "Svix-Timestamp"
+	HeaderSignature = "Svix-Signature"
 )
 
 // headerValue is header.Get(key) for a key already in canonical form.
@@ -156,7 +151,7 @@ func (v *Verifier) Verify(header http.Header, body []byte) (*Event, error) {
 	if int64(len(body)) > v.maxBody {
 		return nil, ErrTooLarge
 	}
-	id, ts, sig := headerValue(header, canonicalID), headerValue(header, canonicalTimestamp), headerValue(header, canonicalSignature)
+	id, ts, sig := headerValue(header, HeaderID), headerValue(header, HeaderTimestamp), headerValue(header, HeaderSignature)
 	for _, h := range [...]struct{ name, value string }{{HeaderID, id}, {HeaderTimestamp, ts}, {HeaderSignature, sig}} {
 		if h.value == "" {
 			return nil, fmt.Errorf("%w: %s", ErrMissingHeaders, h.name)
