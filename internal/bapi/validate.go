@@ -1,0 +1,171 @@
+package bapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// MaxLimit is the largest page the Backend API serves.
+const MaxLimit = 500
+
+// maxIDLen bounds identifiers; Clerk's are about 32 bytes.
+const maxIDLen = 256
+
+// ID checks a value that goes into a URL path segment (an id or a slug):
+// not empty, at most 256 bytes of letters, digits, '_', '-', '.' and '~',
+// not starting with '-' or '+' (list filters read those as operators), and
+// without "..". So it cannot add segments, a query or a fragment to the
+// path, nor be escaped into one.
+func ID(op, field, v string) error {
+	if v == "" {
+		return InputError(op, field, "must not be empty")
+	}
+	if len(v) > maxIDLen {
+		return InputError(op, field, "is too long")
+	}
+	if v[0] == '-' {
+		return InputError(op, field, `must not start with "-"`)
+	}
+	if strings.Contains(v, "..") {
+		return InputError(op, field, `must not contain ".."`)
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '-', c == '.', c == '~':
+		case c == '/', c == '?', c == '#', c == '%', c == '\\', c == '+', c == '&', c == '=', c == ';':
+			return InputError(op, field, "must not contain "+strconv.QuoteRune(rune(c)))
+		case c <= ' ' || c == 0x7f:
+			return InputError(op, field, "must not contain spaces or control characters")
+		default:
+			return InputError(op, field, "must contain only letters, digits, '_', '-', '.' and '~'")
+		}
+	}
+	return nil
+}
+
+// IDs checks a list filter of ids: at most max entries, each a valid ID.
+func IDs(op, field string, vs []string, max int) error {
+	if len(vs) > max {
+		return InputError(op, field, "accepts at most "+strconv.Itoa(max)+" values")
+	}
+	for _, v := range vs {
+		if err := ID(op, field, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Text checks a free-text parameter: no control characters, at most n
+// bytes (0 = no bound). Empty is allowed unless required.
+func Text(op, field, v string, required bool, n int) error {
+	if v == "" {
+		if required {
+			return InputError(op, field, "must not be empty")
+		}
+		return nil
+	}
+	if required && strings.TrimSpace(v) == "" {
+		return InputError(op, field, "must not be blank")
+	}
+	if n > 0 && len(v) > n {
+		return InputError(op, field, "is too long")
+	}
+	if strings.ContainsFunc(v, unicode.IsControl) {
+		return InputError(op, field, "must not contain control characters")
+	}
+	return nil
+}
+
+// Texts checks each entry of a list filter with Text (required) and the
+// list's length.
+func Texts(op, field string, vs []string, max int) error {
+	if len(vs) > max {
+		return InputError(op, field, "accepts at most "+strconv.Itoa(max)+" values")
+	}
+	for _, v := range vs {
+		if err := Text(op, field, v, true, 1024); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Email checks an email address: one '@' with text on both sides, no
+// spaces or control characters.
+func Email(op, field, v string) error {
+	if v == "" {
+		return InputError(op, field, "must not be empty")
+	}
+	if len(v) > 320 {
+		return InputError(op, field, "is too long")
+	}
+	if strings.ContainsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		return InputError(op, field, "must not contain spaces or control characters")
+	}
+	local, domain, ok := strings.Cut(v, "@")
+	if !ok || local == "" || domain == "" || strings.Contains(domain, "@") {
+		return InputError(op, field, "is not an email address")
+	}
+	return nil
+}
+
+// Role checks an organization role key and returns it with the "org:"
+// prefix Clerk expects ("admin" becomes "org:admin").
+func Role(op, field, v string) (string, error) {
+	if v == "" {
+		return "", InputError(op, field, "must not be empty")
+	}
+	key := strings.TrimPrefix(v, "org:")
+	if key == "" {
+		return "", InputError(op, field, "must name a role after \"org:\"")
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == ':') {
+			return "", InputError(op, field, "must contain only letters, digits, '_', '-' and ':'")
+		}
+	}
+	if len(key) > 128 {
+		return "", InputError(op, field, "is too long")
+	}
+	return "org:" + key, nil
+}
+
+// Page checks limit and offset. limit 0 means "not set"; otherwise it must
+// be within 1..500: the API would silently serve its default instead.
+func Page(op string, limit, offset int) error {
+	if limit < 0 || limit > MaxLimit {
+		return InputError(op, "Limit", "must be between 1 and 500 (0 for the default)")
+	}
+	if offset < 0 {
+		return InputError(op, "Offset", "must not be negative")
+	}
+	return nil
+}
+
+// Object marshals v, which must encode as a JSON object, for a metadata
+// field. nil (or anything encoding as null) gives nil: the field is not
+// sent.
+func Object(op, field string, v any) (*json.RawMessage, error) {
+	if v == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, InputError(op, field, "cannot be encoded as JSON: "+err.Error())
+	}
+	b = bytes.TrimSpace(b)
+	if string(b) == "null" {
+		return nil, nil
+	}
+	if len(b) == 0 || b[0] != '{' {
+		return nil, InputError(op, field, "must be a JSON object")
+	}
+	raw := json.RawMessage(b)
+	return &raw, nil
+}
