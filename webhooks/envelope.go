@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/clerk/clerk-sdk-go/v2"
 )
@@ -104,7 +105,8 @@ func (e *Event) checkEnvelope() error {
 // afterwards). It reports ok only when the answer cannot differ from
 // encoding/json's: both members present exactly once under their exact
 // names, no other member matching them case-insensitively, no escapes in the
-// keys or in the type.
+// keys or in the type, and a type in valid UTF-8 (encoding/json would replace
+// invalid bytes).
 func scanEnvelope(b []byte) (typ string, data []byte, ok bool) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
@@ -137,7 +139,7 @@ func scanEnvelope(b []byte) (typ string, data []byte, ok bool) {
 			}
 			data, haveData = val, true
 		case bytes.EqualFold(key, []byte("type")):
-			if haveType || string(key) != "type" || val[0] != '"' || bytes.IndexByte(val, '\\') >= 0 {
+			if haveType || string(key) != "type" || val[0] != '"' || bytes.IndexByte(val, '\\') >= 0 || !utf8.Valid(val) {
 				return "", nil, false
 			}
 			typ, haveType = string(val[1:len(val)-1]), true

@@ -23,6 +23,7 @@ func TestScanEnvelope(t *testing.T) {
 		{`{"type":"t\u0031","data":{}}`, "", "", false},
 		{`{"d\u0061ta":{},"type":"t"}`, "", "", false},
 		{`{"type":1,"data":{}}`, "", "", false},
+		{"{\"data\":0,\"type\":\"\xe8\"}", "", "", false}, // found by FuzzVerifyAndDecode
 		// Incomplete or not an object.
 		{`{"type":"t"}`, "", "", false},
 		{`{"data":{}}`, "", "", false},
