@@ -95,10 +95,6 @@ func (e *Event) decodeData() (any, error) {
 	e.once.Do(func() {
 		kind := kindOf(e.Type)
 		v := newPayload(kind)
-		if v == nil {
-			e.err = &WrongTypeError{EventType: e.Type, Want: "typed"}
-			return
-		}
 		if err := json.Unmarshal(e.Data, v); err != nil {
 			e.err = malformed(string(kind), err)
 			return

@@ -27,6 +27,10 @@ type Handler struct {
 	routes map[string]route
 }
 
+// storeTimeout bounds Complete and Release, which run even when the
+// request's context has ended.
+const storeTimeout = 5 * time.Second
+
 // route is a registered function; decode, when set, checks that the data
 // decodes into the function's type before the delivery is claimed.
 type route struct {
@@ -182,14 +186,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 
 	if err := h.run(ctx, rt, ev); err != nil {
 		log.ErrorContext(ctx, "webhooks: handler failed", slog.Any("error", err))
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 		defer cancel()
 		if rerr := h.store.Release(rctx, ev.ID, owner); rerr != nil {
 			log.ErrorContext(ctx, "webhooks: store release failed; the id stays claimed until its lease ends", slog.Any("error", rerr))
 		}
 		return http.StatusInternalServerError, err
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	if err := h.store.Complete(cctx, ev.ID); err != nil {
 		// The event was handled: acknowledge it. Only a redelivery after the
