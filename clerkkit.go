@@ -1,0 +1,210 @@
+// Package clerkkit is a Go toolkit for web services whose users sign in
+// with Clerk.
+//
+// This package is the entry point to Clerk's Backend API: New builds a
+// Client for one Clerk instance, with the users, organizations and
+// memberships packages ready to use:
+//
+//	c, err := clerkkit.New(clerkkit.Config{SecretKey: os.Getenv("CLERK_SECRET_KEY")})
+//	role, err := c.Users.Role(ctx, userID)
+//	err = c.Memberships.RequireOrgAdmin(ctx, orgID)
+//
+// Every call goes through clerk-sdk-go v2 and returns its resource types
+// (*clerk.User, *clerk.Organization, …), so code mixes freely with the
+// official SDK; Client.Backend plugs into any clerk-sdk-go client. Unlike
+// that SDK, nothing here is package-level: two Clients for two instances
+// in one process share nothing.
+//
+// Calls are retried when that is safe (see RetryPolicy), inputs are
+// validated before any request (errors wrap ErrInvalidInput), and every
+// Backend API failure is an *APIError carrying the HTTP status, Clerk's
+// error entries, the trace id and Retry-After, even when the body was not
+// JSON. Errors and logs never contain the secret key.
+//
+// Session tokens are verified by package auth, HTTP handlers protected by
+// package middleware, webhooks received by package webhooks, and tests run
+// against the local emulator in package clerktest.
+package clerkkit
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/clerk/clerk-sdk-go/v2"
+
+	"github.com/clerkkit/clerkkit/internal/bapi"
+	"github.com/clerkkit/clerkkit/memberships"
+	"github.com/clerkkit/clerkkit/organizations"
+	"github.com/clerkkit/clerkkit/users"
+)
+
+// Defaults used when the corresponding Config field is zero.
+const (
+	DefaultAPIURL         = bapi.DefaultAPIURL
+	DefaultAPIVersion     = bapi.DefaultAPIVersion
+	DefaultRequestTimeout = bapi.DefaultRequestTimeout
+	DefaultMaxAttempts    = bapi.DefaultMaxAttempts
+	DefaultMaxWait        = bapi.DefaultMaxWait
+	DefaultBaseDelay      = bapi.DefaultBaseDelay
+	DefaultMaxDelay       = bapi.DefaultMaxDelay
+)
+
+// Config configures a Client (or a bare Backend). Only SecretKey is
+// required.
+type Config struct {
+	// SecretKey is the instance's Backend API key, sk_test_… or sk_live_…
+	// (CLERK_SECRET_KEY). It is sent only as the Authorization header and
+	// never appears in errors.
+	SecretKey string
+	// APIURL is the Backend API's base URL, without /v1. Default
+	// https://api.clerk.com. Plain http is accepted for loopback hosts
+	// only (local emulators such as clerktest).
+	APIURL string
+	// APIVersion is sent as the Clerk-API-Version header. Default
+	// 2025-04-10, the version clerk-sdk-go v2.4.2 is written for.
+	APIVersion string
+	// HTTPClient sends the requests; its Transport (default
+	// http.DefaultTransport) is used under clerkkit's retrying transport,
+	// and the client itself is not modified. Its Timeout, if any, bounds a
+	// whole call, retries and waits included. Default: a plain client.
+	HTTPClient *http.Client
+	// RequestTimeout bounds each attempt, reading the response included;
+	// an attempt that times out counts as a connection error. Default 15s.
+	RequestTimeout time.Duration
+	// Retry says how failed requests are retried. The zero value retries
+	// (see RetryPolicy); set Retry.Disabled to send every request once.
+	Retry RetryPolicy
+	// UserAgent is prepended to the User-Agent header, e.g. "myapp/1.4".
+	UserAgent string
+
+	// Users tunes Client.Users (role key, Current cache).
+	Users users.Options
+	// Memberships tunes Client.Memberships (authorization cache).
+	Memberships memberships.Options
+
+	// Test hooks, see export_test.go.
+	sleep  func(context.Context, time.Duration) error
+	now    func() time.Time
+	jitter func(int64) int64
+}
+
+// RetryPolicy says how failed Backend API requests are retried. The zero
+// value is the default policy:
+//
+//   - 429 Too Many Requests is retried for every method (the request was
+//     not processed), after the Retry-After delay (seconds or an HTTP date)
+//     when the response has one, else after a backoff;
+//   - 502, 503 and 504 and connection errors (including an attempt
+//     exceeding RequestTimeout) are retried for idempotent methods only:
+//     GET, HEAD, PUT, DELETE and OPTIONS, never POST or PATCH;
+//   - backoff is exponential from BaseDelay, capped at MaxDelay, with full
+//     jitter; a Retry-After on a 503 is honoured too;
+//   - at most MaxAttempts attempts and MaxWait of total waiting per call: a
+//     Retry-After longer than what is left ends the call at once with the
+//     429 *APIError, its RetryAfter set;
+//   - the wait ends at once when the call's context does, with the
+//     context's error;
+//   - request bodies are replayed for each attempt.
+type RetryPolicy struct {
+	// Disabled turns retries off: every request is sent once.
+	Disabled bool
+	// MaxAttempts bounds the attempts per call, the first included.
+	// Default 4.
+	MaxAttempts int
+	// MaxWait bounds the total time spent waiting between the attempts of
+	// one call. Default 30s.
+	MaxWait time.Duration
+	// BaseDelay is the backoff before the second attempt; it doubles for
+	// each later one. Default 250ms.
+	BaseDelay time.Duration
+	// MaxDelay caps one backoff delay. Default 5s.
+	MaxDelay time.Duration
+}
+
+func (c Config) internal() bapi.Config {
+	return bapi.Config{
+		SecretKey:      c.SecretKey,
+		APIURL:         c.APIURL,
+		APIVersion:     c.APIVersion,
+		HTTPClient:     c.HTTPClient,
+		RequestTimeout: c.RequestTimeout,
+		Retry: bapi.RetryPolicy{
+			Disabled:    c.Retry.Disabled,
+			MaxAttempts: c.Retry.MaxAttempts,
+			MaxWait:     c.Retry.MaxWait,
+			BaseDelay:   c.Retry.BaseDelay,
+			MaxDelay:    c.Retry.MaxDelay,
+		},
+		UserAgent: c.UserAgent,
+		Sleep:     c.sleep,
+		Now:       c.now,
+		Jitter:    c.jitter,
+	}
+}
+
+// ConfigFromEnv returns a Config read from the variables Clerk users
+// already set: CLERK_SECRET_KEY, CLERK_API_URL and CLERK_API_VERSION.
+// Adjust it and pass it to New, which validates it.
+func ConfigFromEnv() Config {
+	return Config{
+		SecretKey:  strings.TrimSpace(os.Getenv("CLERK_SECRET_KEY")),
+		APIURL:     strings.TrimSpace(os.Getenv("CLERK_API_URL")),
+		APIVersion: strings.TrimSpace(os.Getenv("CLERK_API_VERSION")),
+	}
+}
+
+// FromEnv is New(ConfigFromEnv()).
+func FromEnv() (*Client, error) { return New(ConfigFromEnv()) }
+
+// NewBackend validates cfg and returns a clerk.Backend for the instance:
+// clerk-sdk-go's own backend over clerkkit's retrying transport, whose
+// errors are *APIError values. Use it to build a single package's client
+// (users.New(b, nil)) or any clerk-sdk-go client
+// (&session.Client{Backend: b}). The Users and Memberships fields of cfg
+// are not used.
+func NewBackend(cfg Config) (clerk.Backend, error) {
+	b, err := bapi.NewBackend(cfg.internal())
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Client is a Backend API client for one Clerk instance. It is safe for
+// concurrent use; create one per instance and share it.
+type Client struct {
+	// Users manages users: Get, All, Create, Role, SetRole, metadata, the
+	// signed-in user, …
+	Users *users.Client
+	// Organizations manages organizations and their invitations.
+	Organizations *organizations.Client
+	// Memberships manages organization memberships and answers
+	// authorization checks (RequireOrgAdmin, HasPermission, …).
+	Memberships *memberships.Client
+
+	backend clerk.Backend
+}
+
+// New validates cfg and returns a Client. A missing or malformed secret key
+// or API URL is an error wrapping ErrInvalidConfig; New makes no request.
+func New(cfg Config) (*Client, error) {
+	b, err := NewBackend(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{
+		Users:         users.New(b, &cfg.Users),
+		Organizations: organizations.New(b),
+		Memberships:   memberships.New(b, &cfg.Memberships),
+		backend:       b,
+	}, nil
+}
+
+// Backend returns the clerk.Backend the Client uses, for clerk-sdk-go
+// clients of the resources clerkkit does not wrap:
+//
+//	sessions := &session.Client{Backend: c.Backend()}
+func (c *Client) Backend() clerk.Backend { return c.backend }

@@ -1,0 +1,607 @@
+// Package users manages Clerk users through the Backend API.
+//
+// It is a thin layer over clerk-sdk-go's user client that returns the
+// official *clerk.User, validates input before any request, iterates over
+// every page, merges metadata instead of replacing it, reads and writes a
+// role kept in public metadata, and loads the signed-in user of a request.
+//
+// A Client needs a clerk.Backend: the one clerkkit.NewBackend builds
+// (retries, complete *clerkkit.APIError values) or any other, such as
+// clerk-sdk-go's own clerk.NewBackend. Most programs use clerkkit.New,
+// whose Client.Users field is a *users.Client.
+//
+// Errors from the Backend API are *clerkkit.APIError values (match them
+// with errors.Is against clerkkit.ErrNotFound and friends); invalid input
+// fails locally with an error wrapping clerkkit.ErrInvalidInput.
+package users
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"net/http"
+	"time"
+
+	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/clerk/clerk-sdk-go/v2/user"
+
+	"github.com/clerkkit/clerkkit/auth"
+	"github.com/clerkkit/clerkkit/internal/bapi"
+)
+
+// ErrUnauthenticated is returned by Current when the context carries no
+// signed-in session. It is the same value as clerkkit.ErrUnauthenticated.
+var ErrUnauthenticated = bapi.ErrUnauthenticated
+
+// DefaultRoleKey is the public metadata key Role and SetRole use by
+// default.
+const DefaultRoleKey = "role"
+
+// DefaultCurrentCacheSize bounds the Current cache when it is on and
+// Options.CurrentCacheSize is 0.
+const DefaultCurrentCacheSize = 10_000
+
+// Options tunes a Client. The zero value is ready to use.
+type Options struct {
+	// RoleKey is the public_metadata key holding the user's application
+	// role, for Role and SetRole. Default "role".
+	RoleKey string
+	// CurrentCacheTTL, when positive, turns on a cache of the users
+	// returned by Current, kept this long. Keep it short (seconds): a user
+	// changed elsewhere is seen only once the entry expires (changes made
+	// through this Client drop the entry at once). Concurrent misses for
+	// one user make a single Backend API call whether or not the cache is
+	// on. Default 0: off.
+	CurrentCacheTTL time.Duration
+	// CurrentCacheSize bounds the number of cached users. Default 10 000.
+	CurrentCacheSize int
+	// Now is the cache's clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Client calls the Backend API's user endpoints. It is safe for concurrent
+// use.
+type Client struct {
+	sdk     *user.Client
+	backend clerk.Backend
+	roleKey string
+	current *bapi.Cache[string, *clerk.User]
+}
+
+// New returns a Client calling the Backend API through b. opts may be nil.
+// It panics if b is nil.
+func New(b clerk.Backend, opts *Options) *Client {
+	b = bapi.Wrap(b)
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.RoleKey == "" {
+		o.RoleKey = DefaultRoleKey
+	}
+	size := o.CurrentCacheSize
+	if size <= 0 {
+		size = DefaultCurrentCacheSize
+	}
+	return &Client{
+		sdk:     &user.Client{Backend: b},
+		backend: b,
+		roleKey: o.RoleKey,
+		current: bapi.NewCache[string, *clerk.User](o.CurrentCacheTTL, size, o.Now),
+	}
+}
+
+// SDK returns clerk-sdk-go's user client over the same backend, for the
+// endpoints this package does not wrap.
+func (c *Client) SDK() *user.Client { return c.sdk }
+
+// Get returns the user with the given id.
+func (c *Client) Get(ctx context.Context, userID string) (*clerk.User, error) {
+	if err := bapi.ID("users.Get", "userID", userID); err != nil {
+		return nil, err
+	}
+	return c.sdk.Get(ctx, userID)
+}
+
+// Current returns the signed-in user of the request: the user of the
+// session that auth.FromContext finds in ctx (put there by the middleware
+// package). It returns an error wrapping ErrUnauthenticated when there is
+// none. With Options.CurrentCacheTTL set, the user may come from the
+// cache; the returned value is then shared, so do not modify it.
+func (c *Client) Current(ctx context.Context) (*clerk.User, error) {
+	s, ok := auth.FromContext(ctx)
+	if !ok || s.UserID == "" {
+		return nil, fmt.Errorf("users.Current: %w", ErrUnauthenticated)
+	}
+	if err := bapi.ID("users.Current", "session user id", s.UserID); err != nil {
+		return nil, err
+	}
+	return c.current.Get(ctx, s.UserID, func(ctx context.Context) (*clerk.User, error) {
+		return c.sdk.Get(ctx, s.UserID)
+	})
+}
+
+// forget drops a user from the Current cache after a change through this
+// Client.
+func (c *Client) forget(userID string) { c.current.Invalidate(userID) }
+
+// Delete deletes the user.
+func (c *Client) Delete(ctx context.Context, userID string) error {
+	if err := bapi.ID("users.Delete", "userID", userID); err != nil {
+		return err
+	}
+	defer c.forget(userID)
+	_, err := c.sdk.Delete(ctx, userID)
+	return err
+}
+
+// Ban marks the user as banned: their sessions are revoked and they can no
+// longer sign in.
+func (c *Client) Ban(ctx context.Context, userID string) (*clerk.User, error) {
+	return c.action(ctx, "users.Ban", userID, c.sdk.Ban)
+}
+
+// Unban lifts a ban.
+func (c *Client) Unban(ctx context.Context, userID string) (*clerk.User, error) {
+	return c.action(ctx, "users.Unban", userID, c.sdk.Unban)
+}
+
+// Lock locks the user out, as too many failed sign-in attempts would.
+func (c *Client) Lock(ctx context.Context, userID string) (*clerk.User, error) {
+	return c.action(ctx, "users.Lock", userID, c.sdk.Lock)
+}
+
+// Unlock lifts a lock.
+func (c *Client) Unlock(ctx context.Context, userID string) (*clerk.User, error) {
+	return c.action(ctx, "users.Unlock", userID, c.sdk.Unlock)
+}
+
+func (c *Client) action(ctx context.Context, op, userID string, f func(context.Context, string) (*clerk.User, error)) (*clerk.User, error) {
+	if err := bapi.ID(op, "userID", userID); err != nil {
+		return nil, err
+	}
+	defer c.forget(userID)
+	return f(ctx, userID)
+}
+
+// ListParams filters and pages user lists. The zero value lists everyone.
+// Every filter is optional; list filters accept at most 100 values.
+type ListParams struct {
+	// Limit is the page size, 1..500; 0 means the API's default (10) for
+	// List and 500 for All. Any other value is an error.
+	Limit int
+	// Offset skips that many users.
+	Offset int
+	// OrderBy sorts, e.g. "-created_at" (the default), "+email_address",
+	// "last_sign_in_at".
+	OrderBy string
+	// Query matches email addresses, phone numbers, usernames, web3
+	// wallets, user ids, first and last names, partially.
+	Query string
+	// EmailAddressQuery, PhoneNumberQuery, UsernameQuery and NameQuery match
+	// one attribute partially and case-insensitively.
+	EmailAddressQuery, PhoneNumberQuery, UsernameQuery, NameQuery string
+	// EmailAddresses, PhoneNumbers, Usernames, ExternalIDs, Web3Wallets and
+	// UserIDs match exactly.
+	EmailAddresses, PhoneNumbers, Usernames, ExternalIDs, Web3Wallets []string
+	UserIDs                                                           []string
+	// OrganizationIDs keeps members of these organizations.
+	OrganizationIDs []string
+	// Banned, when set, keeps only banned (true) or unbanned (false) users.
+	Banned *bool
+	// CreatedAfter, CreatedBefore, LastActiveAfter and LastActiveBefore
+	// bound the dates, when not zero (millisecond precision).
+	CreatedAfter, CreatedBefore, LastActiveAfter, LastActiveBefore time.Time
+}
+
+const maxFilterValues = 100
+
+func (p ListParams) sdk(op string) (*user.ListParams, error) {
+	if err := bapi.Page(op, p.Limit, p.Offset); err != nil {
+		return nil, err
+	}
+	for field, v := range map[string]string{
+		"OrderBy": p.OrderBy, "Query": p.Query, "EmailAddressQuery": p.EmailAddressQuery,
+		"PhoneNumberQuery": p.PhoneNumberQuery, "UsernameQuery": p.UsernameQuery, "NameQuery": p.NameQuery,
+	} {
+		if err := bapi.Text(op, field, v, false, 1024); err != nil {
+			return nil, err
+		}
+	}
+	for field, vs := range map[string][]string{
+		"EmailAddresses": p.EmailAddresses, "PhoneNumbers": p.PhoneNumbers, "Usernames": p.Usernames,
+		"ExternalIDs": p.ExternalIDs, "Web3Wallets": p.Web3Wallets,
+	} {
+		if err := bapi.Texts(op, field, vs, maxFilterValues); err != nil {
+			return nil, err
+		}
+	}
+	if err := bapi.IDs(op, "UserIDs", p.UserIDs, maxFilterValues); err != nil {
+		return nil, err
+	}
+	// Organization ids may carry a leading '+' or '-' (include/exclude).
+	for _, id := range p.OrganizationIDs {
+		if len(id) > 0 && (id[0] == '+' || id[0] == '-') {
+			id = id[1:]
+		}
+		if err := bapi.ID(op, "OrganizationIDs", id); err != nil {
+			return nil, err
+		}
+	}
+	if len(p.OrganizationIDs) > maxFilterValues {
+		return nil, bapi.InputError(op, "OrganizationIDs", "accepts at most 100 values")
+	}
+	q := &user.ListParams{
+		EmailAddresses:  p.EmailAddresses,
+		PhoneNumbers:    p.PhoneNumbers,
+		Usernames:       p.Usernames,
+		ExternalIDs:     p.ExternalIDs,
+		Web3Wallets:     p.Web3Wallets,
+		UserIDs:         p.UserIDs,
+		OrganizationIDs: p.OrganizationIDs,
+		Banned:          p.Banned,
+	}
+	if p.Limit > 0 {
+		q.Limit = clerk.Int64(int64(p.Limit))
+	}
+	if p.Offset > 0 {
+		q.Offset = clerk.Int64(int64(p.Offset))
+	}
+	q.OrderBy = optString(p.OrderBy)
+	q.Query = optString(p.Query)
+	q.EmailAddressQuery = optString(p.EmailAddressQuery)
+	q.PhoneNumberQuery = optString(p.PhoneNumberQuery)
+	q.UsernameQuery = optString(p.UsernameQuery)
+	q.NameQuery = optString(p.NameQuery)
+	q.CreatedAtAfter = optMillis(p.CreatedAfter)
+	q.CreatedAtBefore = optMillis(p.CreatedBefore)
+	q.LastActiveAtAfter = optMillis(p.LastActiveAfter)
+	q.LastActiveAtBefore = optMillis(p.LastActiveBefore)
+	return q, nil
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func optMillis(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	return clerk.Int64(t.UnixMilli())
+}
+
+// userPage is GET /users' bare array.
+type userPage []*clerk.User
+
+func (*userPage) Read(*clerk.APIResponse) {}
+
+// List returns one page of users (one Backend API call; use Count for the
+// total, All for every page).
+func (c *Client) List(ctx context.Context, p ListParams) ([]*clerk.User, error) {
+	q, err := p.sdk("users.List")
+	if err != nil {
+		return nil, err
+	}
+	return c.page(ctx, q)
+}
+
+func (c *Client) page(ctx context.Context, q *user.ListParams) ([]*clerk.User, error) {
+	req := clerk.NewAPIRequest(http.MethodGet, "/users")
+	req.SetParams(q)
+	var page userPage
+	if err := c.backend.Call(ctx, req, &page); err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// All iterates over every user matching p, fetching pages of p.Limit
+// (default 500, the most the API serves) from p.Offset on. It stops at the
+// first error, which it yields, and when the loop breaks:
+//
+//	for u, err := range c.All(ctx, users.ListParams{Query: "ann"}) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(u.ID)
+//	}
+//
+// Pages are read by offset: users created or deleted during the iteration
+// can shift later pages. Order by "+created_at" to make new users appear
+// only at the end.
+func (c *Client) All(ctx context.Context, p ListParams) iter.Seq2[*clerk.User, error] {
+	q, err := p.sdk("users.All")
+	if err != nil {
+		return bapi.Fail[*clerk.User](err)
+	}
+	return bapi.All(ctx, p.Limit, p.Offset, func(ctx context.Context, limit, offset int) ([]*clerk.User, int64, error) {
+		page := *q
+		page.Limit = clerk.Int64(int64(limit))
+		page.Offset = clerk.Int64(int64(offset))
+		items, err := c.page(ctx, &page)
+		return items, -1, err
+	})
+}
+
+// Count returns the number of users matching p (Limit, Offset and OrderBy
+// are ignored).
+func (c *Client) Count(ctx context.Context, p ListParams) (int64, error) {
+	p.Limit, p.Offset, p.OrderBy = 0, 0, ""
+	q, err := p.sdk("users.Count")
+	if err != nil {
+		return 0, err
+	}
+	n, err := c.sdk.Count(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	return n.TotalCount, nil
+}
+
+// CreateParams describes a new user. Which identifiers and whether a
+// password are required depends on the instance's settings; the API says
+// what is missing.
+type CreateParams struct {
+	EmailAddresses []string
+	PhoneNumbers   []string
+	Username       string
+	// Password is checked by Clerk unless SkipPasswordChecks;
+	// SkipPasswordRequirement creates a user without one.
+	Password                string
+	SkipPasswordChecks      bool
+	SkipPasswordRequirement bool
+	// PasswordDigest and PasswordHasher import an existing hash instead.
+	PasswordDigest, PasswordHasher string
+	FirstName, LastName            string
+	ExternalID                     string
+	// PublicMetadata, PrivateMetadata and UnsafeMetadata are any values
+	// encoding as JSON objects (maps, structs, json.RawMessage), or nil.
+	PublicMetadata, PrivateMetadata, UnsafeMetadata any
+	// CreatedAt backdates the user (imports), when not zero.
+	CreatedAt time.Time
+}
+
+// Create creates a user.
+func (c *Client) Create(ctx context.Context, p CreateParams) (*clerk.User, error) {
+	const op = "users.Create"
+	for _, e := range p.EmailAddresses {
+		if err := bapi.Email(op, "EmailAddresses", e); err != nil {
+			return nil, err
+		}
+	}
+	if err := bapi.Texts(op, "PhoneNumbers", p.PhoneNumbers, maxFilterValues); err != nil {
+		return nil, err
+	}
+	for field, v := range map[string]string{
+		"Username": p.Username, "Password": p.Password, "PasswordDigest": p.PasswordDigest,
+		"PasswordHasher": p.PasswordHasher, "FirstName": p.FirstName, "LastName": p.LastName, "ExternalID": p.ExternalID,
+	} {
+		if err := bapi.Text(op, field, v, false, 4096); err != nil {
+			return nil, err
+		}
+	}
+	q := &user.CreateParams{
+		Username:       optString(p.Username),
+		Password:       optString(p.Password),
+		PasswordDigest: optString(p.PasswordDigest),
+		PasswordHasher: optString(p.PasswordHasher),
+		FirstName:      optString(p.FirstName),
+		LastName:       optString(p.LastName),
+		ExternalID:     optString(p.ExternalID),
+	}
+	if len(p.EmailAddresses) > 0 {
+		q.EmailAddresses = &p.EmailAddresses
+	}
+	if len(p.PhoneNumbers) > 0 {
+		q.PhoneNumbers = &p.PhoneNumbers
+	}
+	if p.SkipPasswordChecks {
+		q.SkipPasswordChecks = clerk.Bool(true)
+	}
+	if p.SkipPasswordRequirement {
+		q.SkipPasswordRequirement = clerk.Bool(true)
+	}
+	if !p.CreatedAt.IsZero() {
+		q.CreatedAt = clerk.String(p.CreatedAt.UTC().Format(time.RFC3339))
+	}
+	var err error
+	if q.PublicMetadata, err = bapi.Object(op, "PublicMetadata", p.PublicMetadata); err != nil {
+		return nil, err
+	}
+	if q.PrivateMetadata, err = bapi.Object(op, "PrivateMetadata", p.PrivateMetadata); err != nil {
+		return nil, err
+	}
+	if q.UnsafeMetadata, err = bapi.Object(op, "UnsafeMetadata", p.UnsafeMetadata); err != nil {
+		return nil, err
+	}
+	return c.sdk.Create(ctx, q)
+}
+
+// UpdateParams changes a user's attributes; nil fields are left as they
+// are. Metadata is changed with UpdateMetadata or ReplaceMetadata.
+type UpdateParams struct {
+	FirstName, LastName, Username, ExternalID   *string
+	PrimaryEmailAddressID, PrimaryPhoneNumberID *string
+	// Password sets a new password; SkipPasswordChecks skips Clerk's
+	// checks on it and SignOutOfOtherSessions ends the user's other
+	// sessions.
+	Password                  *string
+	SkipPasswordChecks        bool
+	SignOutOfOtherSessions    bool
+	DeleteSelfEnabled         *bool
+	CreateOrganizationEnabled *bool
+	CreateOrganizationsLimit  *int
+}
+
+// Update changes the user's attributes.
+func (c *Client) Update(ctx context.Context, userID string, p UpdateParams) (*clerk.User, error) {
+	const op = "users.Update"
+	if err := bapi.ID(op, "userID", userID); err != nil {
+		return nil, err
+	}
+	for field, v := range map[string]*string{
+		"FirstName": p.FirstName, "LastName": p.LastName, "Username": p.Username, "ExternalID": p.ExternalID,
+		"Password": p.Password,
+	} {
+		if v != nil {
+			if err := bapi.Text(op, field, *v, false, 4096); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for field, v := range map[string]*string{"PrimaryEmailAddressID": p.PrimaryEmailAddressID, "PrimaryPhoneNumberID": p.PrimaryPhoneNumberID} {
+		if v != nil {
+			if err := bapi.ID(op, field, *v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	q := &user.UpdateParams{
+		FirstName:                 p.FirstName,
+		LastName:                  p.LastName,
+		Username:                  p.Username,
+		ExternalID:                p.ExternalID,
+		PrimaryEmailAddressID:     p.PrimaryEmailAddressID,
+		PrimaryPhoneNumberID:      p.PrimaryPhoneNumberID,
+		Password:                  p.Password,
+		DeleteSelfEnabled:         p.DeleteSelfEnabled,
+		CreateOrganizationEnabled: p.CreateOrganizationEnabled,
+		CreateOrganizationsLimit:  p.CreateOrganizationsLimit,
+	}
+	if p.SkipPasswordChecks {
+		q.SkipPasswordChecks = clerk.Bool(true)
+	}
+	if p.SignOutOfOtherSessions {
+		q.SignOutOfOtherSessions = clerk.Bool(true)
+	}
+	defer c.forget(userID)
+	return c.sdk.Update(ctx, userID, q)
+}
+
+// Metadata holds new values for a user's three metadata objects. Each is
+// any value encoding as a JSON object (a map, a struct, a json.RawMessage)
+// or nil to leave that object alone.
+type Metadata struct {
+	// Public is readable by the frontend and the backend.
+	Public any
+	// Private is readable by the backend only.
+	Private any
+	// Unsafe is writable by the frontend too: never trust it.
+	Unsafe any
+}
+
+func (m Metadata) sdk(op string) (*user.UpdateMetadataParams, error) {
+	var q user.UpdateMetadataParams
+	var err error
+	if q.PublicMetadata, err = bapi.Object(op, "Public", m.Public); err != nil {
+		return nil, err
+	}
+	if q.PrivateMetadata, err = bapi.Object(op, "Private", m.Private); err != nil {
+		return nil, err
+	}
+	if q.UnsafeMetadata, err = bapi.Object(op, "Unsafe", m.Unsafe); err != nil {
+		return nil, err
+	}
+	if q.PublicMetadata == nil && q.PrivateMetadata == nil && q.UnsafeMetadata == nil {
+		return nil, bapi.InputError(op, "", "no metadata to write")
+	}
+	return &q, nil
+}
+
+// UpdateMetadata deep-merges m into the user's metadata (PATCH
+// /users/{id}/metadata): nested objects merge, other values replace, and a
+// key set to null (nil in a map) is removed, at any depth. Keys not
+// mentioned are kept.
+func (c *Client) UpdateMetadata(ctx context.Context, userID string, m Metadata) (*clerk.User, error) {
+	const op = "users.UpdateMetadata"
+	if err := bapi.ID(op, "userID", userID); err != nil {
+		return nil, err
+	}
+	q, err := m.sdk(op)
+	if err != nil {
+		return nil, err
+	}
+	defer c.forget(userID)
+	return c.sdk.UpdateMetadata(ctx, userID, q)
+}
+
+// ReplaceMetadata replaces each non-nil metadata object of m wholesale
+// (PUT /users/{id}/metadata): keys it does not mention are gone. Objects
+// left nil are unchanged. Pass map[string]any{} to empty one. Prefer
+// UpdateMetadata: a replace overwrites whatever another writer just set.
+func (c *Client) ReplaceMetadata(ctx context.Context, userID string, m Metadata) (*clerk.User, error) {
+	const op = "users.ReplaceMetadata"
+	if err := bapi.ID(op, "userID", userID); err != nil {
+		return nil, err
+	}
+	q, err := m.sdk(op)
+	if err != nil {
+		return nil, err
+	}
+	defer c.forget(userID)
+	req := clerk.NewAPIRequest(http.MethodPut, "/users/"+userID+"/metadata")
+	req.SetParams(q)
+	out := &clerk.User{}
+	if err := c.backend.Call(ctx, req, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Role returns the user's application role: the string at the role key
+// (Options.RoleKey, default "role") of their public metadata, "" when
+// unset. A value that is not a string is an error.
+func (c *Client) Role(ctx context.Context, userID string) (string, error) {
+	if err := bapi.ID("users.Role", "userID", userID); err != nil {
+		return "", err
+	}
+	u, err := c.sdk.Get(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	return RoleOf(u, c.roleKey)
+}
+
+// RoleOf returns the string at key in u's public metadata, "" when the key
+// is absent or null. It makes no call.
+func RoleOf(u *clerk.User, key string) (string, error) {
+	if u == nil || len(u.PublicMetadata) == 0 {
+		return "", nil
+	}
+	var md map[string]json.RawMessage
+	if err := json.Unmarshal(u.PublicMetadata, &md); err != nil {
+		return "", fmt.Errorf("users: public_metadata of %s is not a JSON object: %w", u.ID, err)
+	}
+	raw, ok := md[key]
+	if !ok || string(raw) == "null" {
+		return "", nil
+	}
+	var role string
+	if err := json.Unmarshal(raw, &role); err != nil {
+		return "", fmt.Errorf("users: public_metadata.%s of %s is not a string", key, u.ID)
+	}
+	return role, nil
+}
+
+// SetRole sets the user's application role in public metadata, merging:
+// other metadata keys are untouched. An empty role removes the key.
+func (c *Client) SetRole(ctx context.Context, userID, role string) error {
+	const op = "users.SetRole"
+	if err := bapi.ID(op, "userID", userID); err != nil {
+		return err
+	}
+	if err := bapi.Text(op, "role", role, false, 256); err != nil {
+		return err
+	}
+	var v any = role
+	if role == "" {
+		v = nil
+	}
+	_, err := c.UpdateMetadata(ctx, userID, Metadata{Public: map[string]any{c.roleKey: v}})
+	return err
+}
