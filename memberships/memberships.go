@@ -365,7 +365,9 @@ func (c *Client) Remove(ctx context.Context, orgID, userID string) error {
 }
 
 // Metadata holds new values for a membership's metadata objects: any
-// values encoding as JSON objects, or nil to leave one alone.
+// values encoding as JSON objects, or nil to leave one alone: a
+// *metadata.Patch (built with Set and Remove), a map, a struct, a
+// json.RawMessage.
 type Metadata struct {
 	// Public is readable by the frontend and the backend.
 	Public any

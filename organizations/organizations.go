@@ -234,7 +234,9 @@ func (c *Client) Update(ctx context.Context, orgID string, p UpdateParams) (*cle
 }
 
 // Metadata holds new values for an organization's metadata objects: any
-// values encoding as JSON objects, or nil to leave one alone.
+// values encoding as JSON objects, or nil to leave one alone: a
+// *metadata.Patch (built with Set and Remove), a map, a struct, a
+// json.RawMessage.
 type Metadata struct {
 	// Public is readable by the frontend and the backend.
 	Public any

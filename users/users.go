@@ -17,7 +17,7 @@ package users
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -28,6 +28,7 @@ import (
 
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/internal/bapi"
+	"github.com/clerkkit/clerkkit/metadata"
 )
 
 // ErrUnauthenticated is returned by Current when the context carries no
@@ -484,8 +485,9 @@ func (c *Client) Update(ctx context.Context, userID string, p UpdateParams) (*cl
 }
 
 // Metadata holds new values for a user's three metadata objects. Each is
-// any value encoding as a JSON object (a map, a struct, a json.RawMessage)
-// or nil to leave that object alone.
+// any value encoding as a JSON object, or nil to leave that object alone:
+// a *metadata.Patch (built with Set and Remove), a map, a struct, a
+// json.RawMessage.
 type Metadata struct {
 	// Public is readable by the frontend and the backend.
 	Public any
@@ -570,20 +572,15 @@ func (c *Client) Role(ctx context.Context, userID string) (string, error) {
 // RoleOf returns the string at key in u's public metadata, "" when the key
 // is absent or null. It makes no call.
 func RoleOf(u *clerk.User, key string) (string, error) {
-	if u == nil || len(u.PublicMetadata) == 0 {
+	if u == nil {
 		return "", nil
 	}
-	var md map[string]json.RawMessage
-	if err := json.Unmarshal(u.PublicMetadata, &md); err != nil {
-		return "", fmt.Errorf("users: public_metadata of %s is not a JSON object: %w", u.ID, err)
-	}
-	raw, ok := md[key]
-	if !ok || string(raw) == "null" {
+	role, err := metadata.Get[string](u.PublicMetadata, key)
+	if errors.Is(err, metadata.ErrNotFound) {
 		return "", nil
 	}
-	var role string
-	if err := json.Unmarshal(raw, &role); err != nil {
-		return "", fmt.Errorf("users: public_metadata.%s of %s is not a string", key, u.ID)
+	if err != nil {
+		return "", fmt.Errorf("users: role of %s: %w", u.ID, err)
 	}
 	return role, nil
 }
@@ -598,10 +595,12 @@ func (c *Client) SetRole(ctx context.Context, userID, role string) error {
 	if err := bapi.Text(op, "role", role, false, 256); err != nil {
 		return err
 	}
-	var v any = role
+	p := metadata.NewPatch()
 	if role == "" {
-		v = nil
+		p.Remove(c.roleKey)
+	} else {
+		p.Set(role, c.roleKey)
 	}
-	_, err := c.UpdateMetadata(ctx, userID, Metadata{Public: map[string]any{c.roleKey: v}})
+	_, err := c.UpdateMetadata(ctx, userID, Metadata{Public: p})
 	return err
 }
