@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/clerk/clerk-sdk-go/v2"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/webhooks"
+)
+
+// cli runs the command line in-process with exactly env's CLERK_*
+// variables set.
+func cli(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	for _, k := range []string{"CLERK_WEBHOOK_SIGNING_SECRET", "CLERK_SECRET_KEY", "CLERK_PUBLISHABLE_KEY", "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY", "CLERK_JWT_KEY", "CLERK_API_URL", "CLERK_JWKS_URL", "CLERK_ISSUER"} {
+		t.Setenv(k, env[k])
+	}
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb, os.Getenv)
+	return code, out.String(), errb.String()
+}
+
+func TestHelp(t *testing.T) {
+	code, out, _ := cli(t, nil, "--help")
+	assert.Equal(t, 0, code)
+	for _, c := range commands() {
+		assert.Contains(t, out, c.name)
+		code, out, _ := cli(t, nil, c.name, "--help")
+		assert.Equal(t, 0, code, c.name)
+		assert.Contains(t, out, "Usage: clerkkit "+c.name, c.name)
+	}
+	code, _, errOut := cli(t, nil, "nope")
+	assert.Equal(t, 2, code)
+	assert.Equal(t, 1, strings.Count(errOut, "\n"), "one clear line")
+	code, _, _ = cli(t, nil)
+	assert.Equal(t, 2, code)
+}
+
+func TestVerify(t *testing.T) {
+	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
+	env := map[string]string{"CLERK_SECRET_KEY": iss.SecretKey(), "CLERK_PUBLISHABLE_KEY": iss.PublishableKey(), "CLERK_API_URL": iss.URL()}
+	tok := iss.Token(clerktest.Claims{UserID: "user_1", Org: &clerktest.Org{ID: "org_1", Role: "admin", Permissions: []string{"org:a:b"}}})
+
+	code, out, errOut := cli(t, env, "verify", tok)
+	require.Equal(t, 0, code, errOut)
+	var s map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &s))
+	assert.Equal(t, "user_1", s["user_id"])
+	assert.Equal(t, "org:admin", s["org_role"])
+	assert.Equal(t, []any{"org:a:b"}, s["org_permissions"])
+
+	bad := tok[:len(tok)-6] + "AAAAAA"
+	code, out, errOut = cli(t, env, "verify", bad)
+	assert.Equal(t, 1, code)
+	assert.Empty(t, out)
+	assert.True(t, strings.HasPrefix(errOut, "clerkkit verify: token-invalid"), errOut)
+	assert.Equal(t, 1, strings.Count(errOut, "\n"))
+	assert.NotContains(t, errOut, bad)
+
+	code, _, errOut = cli(t, env, "verify")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "exactly one TOKEN")
+	code, _, errOut = cli(t, map[string]string{}, "verify", tok)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "no way to obtain keys")
+}
+
+func TestTokenNeedsUserAndKey(t *testing.T) {
+	code, _, errOut := cli(t, nil, "token")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "--user is required")
+	code, _, errOut = cli(t, nil, "token", "--user", "user_1")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "CLERK_SECRET_KEY is not set")
+	code, _, errOut = cli(t, nil, "token", "--user", "user_1", "--ttl", "5s")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "at least 30s")
+	code, _, errOut = cli(t, nil, "token", "--bogus")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "flag provided but not defined")
+}
+
+func TestWebhookSend(t *testing.T) {
+	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	h, err := webhooks.NewHandler(webhooks.Config{SigningSecret: secret})
+	require.NoError(t, err)
+	var got []*clerk.User
+	var mu sync.Mutex
+	h.OnUserCreated(func(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, u)
+		return nil
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	code, out, errOut := cli(t, nil, "webhook", "send", "--url", srv.URL, "--secret", secret, "--type", "user.created", "--id", "msg_1")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "msg_1 user.created -> 200 OK")
+	require.Len(t, got, 1)
+	assert.NotEmpty(t, got[0].ID)
+
+	// The same id again: answered 200, handled once.
+	code, _, _ = cli(t, nil, "webhook", "send", "--url", srv.URL, "--secret", secret, "--type", "user.created", "--id", "msg_1")
+	assert.Equal(t, 0, code)
+	assert.Len(t, got, 1)
+
+	// A file, and the secret from the environment.
+	f := filepath.Join(t.TempDir(), "ev.json")
+	body, _ := clerktest.WebhookExample("user.created")
+	require.NoError(t, os.WriteFile(f, body, 0o600))
+	code, _, errOut = cli(t, map[string]string{"CLERK_WEBHOOK_SIGNING_SECRET": secret}, "webhook", "send", "--url", srv.URL, "--data", f)
+	require.Equal(t, 0, code, errOut)
+	assert.Len(t, got, 2)
+
+	// A wrong secret: the endpoint refuses it, and the command says so.
+	other := "whsec_" + base64.StdEncoding.EncodeToString([]byte("fedcba9876543210fedcba9876543210"))
+	code, _, errOut = cli(t, nil, "webhook", "send", "--url", srv.URL, "--secret", other, "--type", "user.created")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "400")
+	assert.NotContains(t, errOut, other)
+
+	for _, args := range [][]string{
+		{"webhook"},
+		{"webhook", "send", "--secret", secret, "--type", "user.created"},
+		{"webhook", "send", "--url", srv.URL, "--secret", secret},
+		{"webhook", "send", "--url", srv.URL, "--secret", secret, "--type", "no.such"},
+		{"webhook", "send", "--url", srv.URL, "--secret", "nope", "--type", "user.created"},
+	} {
+		code, _, errOut := cli(t, nil, args...)
+		assert.Equal(t, 1, code, args)
+		assert.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
+	}
+}
