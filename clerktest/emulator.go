@@ -1,0 +1,610 @@
+package clerktest
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/clerkkit/clerkkit/auth"
+)
+
+// ServerOption configures NewServer and StartServer.
+type ServerOption func(*serverOptions)
+
+type serverOptions struct {
+	clock       *Clock
+	secretKey   string
+	frontendAPI string
+	addr        string
+	rateN       int
+	ratePer     time.Duration
+}
+
+// WithClock makes the Server read time from c: the created_at and
+// updated_at of everything it stores, session expiry, the iat and exp of
+// the tokens it mints, rate-limit windows, and AuthConfig's Now. Default: a
+// running clock (see Clock).
+func WithClock(c *Clock) ServerOption { return func(o *serverOptions) { o.clock = c } }
+
+// WithSecretKey sets the secret key (sk_test_… or sk_live_…) the Server
+// demands on /v1. Default: a random sk_test_ key.
+func WithSecretKey(key string) ServerOption { return func(o *serverOptions) { o.secretKey = key } }
+
+// WithFrontendAPI sets the instance's Frontend API host (e.g.
+// "clerk.example.com"), which the publishable key encodes and tokens carry
+// as iss https://<host>. Default: a random "<slug>.clerk.accounts.dev".
+func WithFrontendAPI(host string) ServerOption {
+	return func(o *serverOptions) { o.frontendAPI = host }
+}
+
+// WithAddr sets the TCP address the Server listens on. Default
+// "127.0.0.1:0" (a free loopback port).
+func WithAddr(addr string) ServerOption { return func(o *serverOptions) { o.addr = addr } }
+
+// WithRateLimit makes the Server answer 429 Too Many Requests, with a
+// Retry-After header, once n requests have arrived within one window of
+// length per, as Clerk limits each instance (development instances: 100
+// per 10 s; production: 1000 per 10 s). Windows follow the Server's clock.
+// The JWKS endpoints are not limited, as at Clerk. Off by default.
+func WithRateLimit(n int, per time.Duration) ServerOption {
+	return func(o *serverOptions) { o.rateN, o.ratePer = n, per }
+}
+
+// Server is an in-memory Clerk Backend API for tests and local
+// development. It serves, on a loopback HTTP server, the users,
+// organizations, memberships, organization invitations, sessions and
+// session tokens endpoints with the paths, status codes and JSON shapes of
+// Clerk's Backend API (version 2025-04-10), plus /v1/jwks, /v1/domains and
+// /.well-known/jwks.json from its Issuer, so that Clerk's SDKs, clerkkit
+// and plain HTTP clients can run against it unchanged.
+//
+// Every /v1 request needs "Authorization: Bearer <SecretKey>". Tests can
+// count requests per route (Calls), inject faults (InjectFault), enable a
+// rate limit (WithRateLimit), seed data (Seed), and do what has no Backend
+// API endpoint (AcceptInvitation, SetActiveOrganization).
+//
+// A Server is safe for concurrent use. Create it with NewServer in tests
+// or StartServer in programs, and Close it when done.
+type Server struct {
+	iss       *Issuer
+	clock     *Clock
+	srv       *http.Server
+	listener  net.Listener
+	url       string
+	mux       *http.ServeMux
+	routes    map[string]bool // registered route templates
+	transport *http.Transport
+	done      chan struct{}
+	closeOnce sync.Once
+	serveDone chan struct{}
+
+	mu sync.Mutex // guards st
+	st *state
+
+	calls   sync.Map // route -> *atomic.Int64
+	total   atomic.Int64
+	faultMu sync.Mutex
+	faults  []*activeFault
+
+	rateN      int
+	ratePer    time.Duration
+	rateMu     sync.Mutex
+	rateStart  time.Time
+	rateCount  int
+	rateActive bool
+
+	observe func(*http.Request, int, http.Header, []byte)
+}
+
+// responseObserver, when set (by tests of this package only), sees every
+// response a Server writes.
+var responseObserver atomic.Pointer[func(*http.Request, int, http.Header, []byte)]
+
+// NewServer starts a Server for a test: on failure it calls tb.Fatal, and
+// it closes the Server when the test ends.
+func NewServer(tb testing.TB, opts ...ServerOption) *Server {
+	tb.Helper()
+	s, err := StartServer(opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// StartServer starts a Server and returns it; the caller must Close it.
+// It fails on an invalid secret key or Frontend API host, a rate limit
+// with n < 1 or per <= 0, or an address it cannot listen on.
+func StartServer(opts ...ServerOption) (*Server, error) {
+	o := serverOptions{addr: "127.0.0.1:0"}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.clock == nil {
+		o.clock = RealClock()
+	}
+	if o.rateN != 0 || o.ratePer != 0 {
+		if o.rateN < 1 || o.ratePer <= 0 {
+			return nil, errors.New("clerktest: WithRateLimit needs n >= 1 and per > 0")
+		}
+	}
+	iss, err := NewIssuer(IssuerOptions{
+		FrontendAPI: o.frontendAPI,
+		SecretKey:   o.secretKey,
+		Live:        strings.HasPrefix(o.secretKey, "sk_live_"),
+		Clock:       o.clock,
+	})
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		iss.Close()
+		return nil, fmt.Errorf("clerktest: listen on %s: %w", o.addr, err)
+	}
+	s := &Server{
+		iss:       iss,
+		clock:     o.clock,
+		listener:  l,
+		url:       "http://" + l.Addr().String(),
+		routes:    map[string]bool{},
+		done:      make(chan struct{}),
+		serveDone: make(chan struct{}),
+		st:        newState(),
+		rateN:     o.rateN,
+		ratePer:   o.ratePer,
+		transport: &http.Transport{
+			Proxy:               nil, // loopback: never through a proxy
+			DialContext:         (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+			MaxIdleConnsPerHost: 64,
+			IdleConnTimeout:     30 * time.Second,
+		},
+	}
+	if f := responseObserver.Load(); f != nil {
+		s.observe = *f
+	}
+	s.mux = http.NewServeMux()
+	s.registerRoutes()
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		defer close(s.serveDone)
+		s.srv.Serve(l)
+	}()
+	return s, nil
+}
+
+// Close stops the Server: it closes the listener and every connection,
+// ends injected latency, and closes the Issuer. Close may be called more
+// than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.srv.Close()
+		<-s.serveDone
+		s.transport.CloseIdleConnections()
+		s.iss.Close()
+	})
+}
+
+// URL returns the base URL, e.g. "http://127.0.0.1:PORT". The Backend API
+// is under URL()+"/v1" (clerk-sdk-go's BackendConfig.URL); auth.Config's
+// APIURL is URL() itself.
+func (s *Server) URL() string { return s.url }
+
+// SecretKey returns the secret key the Server demands on /v1.
+func (s *Server) SecretKey() string { return s.iss.SecretKey() }
+
+// PublishableKey returns the instance's publishable key, which decodes to
+// the Frontend API host of the Issuer (so auth.ConfigFromEnv works with
+// CLERK_SECRET_KEY=SecretKey() and CLERK_PUBLISHABLE_KEY=PublishableKey()).
+func (s *Server) PublishableKey() string { return s.iss.PublishableKey() }
+
+// Issuer returns the token issuer whose keys the Server publishes at
+// /v1/jwks and /.well-known/jwks.json and whose Frontend API URL
+// /v1/domains reports. Rotating its keys or setting its failure mode
+// affects those endpoints of the Server too.
+func (s *Server) Issuer() *Issuer { return s.iss }
+
+// Clock returns the Server's clock.
+func (s *Server) Clock() *Clock { return s.clock }
+
+// AuthConfig returns an auth.Config that verifies the session tokens of
+// this Server the way a service configured with its keys does: keys from
+// URL()/v1/jwks with the secret key, the issuer from the publishable key,
+// the Server's clock as Now, and HTTPClient.
+func (s *Server) AuthConfig() auth.Config {
+	return auth.Config{
+		SecretKey:      s.SecretKey(),
+		PublishableKey: s.PublishableKey(),
+		APIURL:         s.URL(),
+		Now:            s.clock.Now,
+		HTTPClient:     s.HTTPClient(),
+	}
+}
+
+// HTTPClient returns an HTTP client for the Server: a transport of its
+// own that never uses a proxy, whose idle connections Close closes. It
+// has no timeout; bound requests with their context.
+func (s *Server) HTTPClient() *http.Client {
+	return &http.Client{Transport: s.transport}
+}
+
+// Calls reports how many requests arrived for route, whatever the answer
+// (including 401s, injected faults and 429s). route is "METHOD
+// /v1/path/template" as the Backend API spec writes it, e.g. "GET
+// /v1/users/{user_id}" or "GET /.well-known/jwks.json"; "" counts every
+// request, including those to unknown paths. It panics on a route the
+// Server does not serve, to catch typos.
+func (s *Server) Calls(route string) int64 {
+	if route == "" {
+		return s.total.Load()
+	}
+	s.mustKnowRoute("Calls", route)
+	if c, ok := s.calls.Load(route); ok {
+		return c.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
+// ResetCalls sets every count Calls reports back to zero.
+func (s *Server) ResetCalls() {
+	s.calls.Range(func(k, _ any) bool { s.calls.Delete(k); return true })
+	s.total.Store(0)
+}
+
+// Routes returns the route templates the Server serves, sorted, in the
+// form Calls and Fault.Route take.
+func (s *Server) Routes() []string {
+	out := make([]string, 0, len(s.routes))
+	for r := range s.routes {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (s *Server) mustKnowRoute(fn, route string) {
+	if !s.routes[route] {
+		panic(fmt.Sprintf("clerktest: %s: the Server has no route %q; routes look like \"GET /v1/users/{user_id}\" (see Routes)", fn, route))
+	}
+}
+
+// Fault is a misbehaviour InjectFault applies to matching requests, after
+// counting them and before checking the secret key.
+type Fault struct {
+	// Route limits the fault to one route template, as in Calls ("GET
+	// /v1/users/{user_id}"); "" matches every request.
+	Route string
+	// Status, when not 0, is answered instead of the real response, with
+	// a Clerk error body (e.g. 429, 500, 503).
+	Status int
+	// RetryAfter, when positive, is sent as the Retry-After header, in
+	// whole seconds rounded up (Clerk sends it with 429).
+	RetryAfter time.Duration
+	// Latency delays the answer (or the drop). A request whose client
+	// gives up meanwhile is dropped; Close ends the wait.
+	Latency time.Duration
+	// Drop closes the connection without answering; clients see a
+	// transport error.
+	Drop bool
+	// Times is how many matching requests the fault affects; 0 means every
+	// one until ClearFaults.
+	Times int
+}
+
+type activeFault struct {
+	Fault
+	left int // remaining uses when Times > 0
+}
+
+// InjectFault adds f. Faults apply in the order they were added: a
+// request meets the first one whose Route matches and that has uses left.
+// It panics on an unknown Route, a negative Times, Latency or RetryAfter,
+// or a Status outside 100..599.
+func (s *Server) InjectFault(f Fault) {
+	if f.Route != "" {
+		s.mustKnowRoute("InjectFault", f.Route)
+	}
+	if f.Times < 0 || f.Latency < 0 || f.RetryAfter < 0 || (f.Status != 0 && (f.Status < 100 || f.Status > 599)) {
+		panic(fmt.Sprintf("clerktest: InjectFault: invalid fault %+v", f))
+	}
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	s.faults = append(s.faults, &activeFault{Fault: f, left: f.Times})
+}
+
+// ClearFaults removes every fault.
+func (s *Server) ClearFaults() {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	s.faults = nil
+}
+
+// takeFault returns the fault that applies to a request for route, using
+// one of its uses, or nil.
+func (s *Server) takeFault(route string) *Fault {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	for i, f := range s.faults {
+		if f.Route != "" && f.Route != route {
+			continue
+		}
+		out := f.Fault
+		if f.Times > 0 {
+			f.left--
+			if f.left == 0 {
+				s.faults = slices.Delete(s.faults, i, i+1)
+			}
+		}
+		return &out
+	}
+	return nil
+}
+
+// applyFault carries out f and reports whether the request is finished.
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
+	if f.Latency > 0 {
+		t := time.NewTimer(f.Latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return true
+		case <-s.done:
+			t.Stop()
+			hangUp(w)
+			return true
+		}
+	}
+	if f.Drop {
+		hangUp(w)
+		return true
+	}
+	if f.Status == 0 {
+		return false
+	}
+	if f.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(f.RetryAfter.Seconds()))))
+	}
+	s.writeError(w, faultError(f.Status))
+	return true
+}
+
+// faultError is the Clerk error answered for an injected status.
+func faultError(status int) *apiError {
+	switch status {
+	case http.StatusTooManyRequests:
+		return errTooManyRequests()
+	case http.StatusUnauthorized:
+		return &apiError{status: status, code: "authentication_invalid", msg: "Invalid authentication", long: "Unable to authenticate the request."}
+	case http.StatusForbidden:
+		return &apiError{status: status, code: "authorization_invalid", msg: "Unauthorized request", long: "You are not authorized to perform this request."}
+	case http.StatusNotFound:
+		return &apiError{status: status, code: "resource_not_found", msg: "not found", long: "Resource not found"}
+	}
+	if status >= 500 {
+		return &apiError{status: status, code: "internal_clerk_error", msg: "Oops, an unexpected error occurred",
+			long: "There was an internal error on our servers. We've been notified and are working on fixing it."}
+	}
+	text := http.StatusText(status)
+	if text == "" {
+		text = "Status " + strconv.Itoa(status)
+	}
+	return &apiError{status: status, code: strings.ToLower(strings.ReplaceAll(text, " ", "_")), msg: text, long: text}
+}
+
+func errTooManyRequests() *apiError {
+	return &apiError{status: http.StatusTooManyRequests, code: "too_many_requests", msg: "Too Many Requests",
+		long: "Too many requests, retry later"}
+}
+
+// rateLimited reports whether a request is over the rate limit, and if so
+// how long until the window ends.
+func (s *Server) rateLimited() (bool, time.Duration) {
+	if s.rateN == 0 {
+		return false, 0
+	}
+	now := s.clock.Now()
+	s.rateMu.Lock()
+	defer s.rateMu.Unlock()
+	if !s.rateActive || !now.Before(s.rateStart.Add(s.ratePer)) || now.Before(s.rateStart) {
+		s.rateActive, s.rateStart, s.rateCount = true, now, 0
+	}
+	if s.rateCount >= s.rateN {
+		return true, s.rateStart.Add(s.ratePer).Sub(now)
+	}
+	s.rateCount++
+	return false, 0
+}
+
+// serveHTTP is the Server's handler: it counts the request, applies
+// faults, checks the secret key and the rate limit, then routes it.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	_, pattern := s.mux.Handler(r)
+	route := pattern
+	if !s.routes[route] {
+		route = "" // the catch-all
+	}
+	s.total.Add(1)
+	if route != "" {
+		c, _ := s.calls.LoadOrStore(route, new(atomic.Int64))
+		c.(*atomic.Int64).Add(1)
+	}
+	if s.observe != nil {
+		rec := &recorder{ResponseWriter: w}
+		defer func() {
+			if rec.status != 0 && !rec.hijacked {
+				s.observe(r, rec.status, w.Header().Clone(), rec.body)
+			}
+		}()
+		w = rec
+	}
+	if f := s.takeFault(route); f != nil && s.applyFault(w, r, f) {
+		return
+	}
+	isJWKS := route == "GET "+pathBackendJWKS || route == "GET "+pathFrontendJWKS
+	if strings.HasPrefix(r.URL.Path, "/v1/") || r.URL.Path == "/v1" {
+		if e := s.checkSecret(r); e != nil {
+			s.writeError(w, e)
+			return
+		}
+	}
+	if !isJWKS {
+		if limited, wait := s.rateLimited(); limited {
+			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+			s.writeError(w, errTooManyRequests())
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// checkSecret requires "Authorization: Bearer <secret key>".
+func (s *Server) checkSecret(r *http.Request) *apiError {
+	h := r.Header.Get("Authorization")
+	scheme, key, _ := strings.Cut(h, " ")
+	switch {
+	case h == "":
+		return &apiError{status: http.StatusUnauthorized, code: "authentication_invalid", msg: "Invalid authentication",
+			long: "The Authorization header is missing. Send your secret key as \"Authorization: Bearer sk_…\"."}
+	case !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) != s.SecretKey():
+		return &apiError{status: http.StatusUnauthorized, code: "authentication_invalid", msg: "Invalid authentication",
+			long: "The secret key in the Authorization header is not valid for this instance."}
+	}
+	return nil
+}
+
+// recorder captures a response for the test observer.
+type recorder struct {
+	http.ResponseWriter
+	status   int
+	body     []byte
+	hijacked bool
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.body = append(r.body, b...)
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection. Only hangUp
+// uses a ResponseController, to hijack and close the connection, so an
+// unwrapped recorder has no response to report.
+func (r *recorder) Unwrap() http.ResponseWriter {
+	r.hijacked = true
+	return r.ResponseWriter
+}
+
+// handle registers an API handler for a route template.
+func (s *Server) handle(route string, h func(*http.Request) (any, *apiError)) {
+	s.routes[route] = true
+	s.mux.HandleFunc(route, func(w http.ResponseWriter, r *http.Request) {
+		v, e := h(r)
+		if e != nil {
+			s.writeError(w, e)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	})
+}
+
+func (s *Server) registerRoutes() {
+	// Delegated to the Issuer, which applies its own failure modes.
+	issuerHandler := s.iss.handler()
+	for _, p := range []string{pathBackendJWKS, pathDomains, pathFrontendJWKS} {
+		route := "GET " + p
+		s.routes[route] = true
+		s.mux.Handle(route, issuerHandler)
+	}
+
+	s.handle("POST /v1/users", s.createUser)
+	s.handle("GET /v1/users", s.listUsers)
+	s.handle("GET /v1/users/count", s.countUsers)
+	s.handle("GET /v1/users/{user_id}", s.getUser)
+	s.handle("PATCH /v1/users/{user_id}", s.updateUser)
+	s.handle("DELETE /v1/users/{user_id}", s.deleteUser)
+	s.handle("POST /v1/users/{user_id}/ban", s.banUser(true))
+	s.handle("POST /v1/users/{user_id}/unban", s.banUser(false))
+	s.handle("POST /v1/users/{user_id}/lock", s.lockUser(true))
+	s.handle("POST /v1/users/{user_id}/unlock", s.lockUser(false))
+	s.handle("PATCH /v1/users/{user_id}/metadata", s.mergeUserMetadata)
+	s.handle("PUT /v1/users/{user_id}/metadata", s.replaceUserMetadata)
+	s.handle("GET /v1/users/{user_id}/organization_memberships", s.listUserMemberships)
+	s.handle("GET /v1/users/{user_id}/organization_invitations", s.listUserInvitations)
+
+	s.handle("POST /v1/organizations", s.createOrg)
+	s.handle("GET /v1/organizations", s.listOrgs)
+	s.handle("GET /v1/organizations/{organization_id}", s.getOrg)
+	s.handle("PATCH /v1/organizations/{organization_id}", s.updateOrg)
+	s.handle("DELETE /v1/organizations/{organization_id}", s.deleteOrg)
+	s.handle("PATCH /v1/organizations/{organization_id}/metadata", s.mergeOrgMetadata)
+	s.handle("PUT /v1/organizations/{organization_id}/metadata", s.replaceOrgMetadata)
+
+	s.handle("POST /v1/organizations/{organization_id}/memberships", s.createMembership)
+	s.handle("GET /v1/organizations/{organization_id}/memberships", s.listOrgMemberships)
+	s.handle("PATCH /v1/organizations/{organization_id}/memberships/{user_id}", s.updateMembership)
+	s.handle("DELETE /v1/organizations/{organization_id}/memberships/{user_id}", s.deleteMembership)
+	s.handle("PATCH /v1/organizations/{organization_id}/memberships/{user_id}/metadata", s.mergeMembershipMetadata)
+
+	s.handle("POST /v1/organizations/{organization_id}/invitations", s.createInvitation)
+	s.handle("GET /v1/organizations/{organization_id}/invitations", s.listInvitations)
+	s.handle("GET /v1/organizations/{organization_id}/invitations/pending", s.listPendingInvitations)
+	s.handle("GET /v1/organizations/{organization_id}/invitations/{invitation_id}", s.getInvitation)
+	s.handle("POST /v1/organizations/{organization_id}/invitations/{invitation_id}/revoke", s.revokeInvitation)
+
+	s.handle("POST /v1/sessions", s.createSession)
+	s.handle("GET /v1/sessions", s.listSessions)
+	s.handle("GET /v1/sessions/{session_id}", s.getSession)
+	s.handle("POST /v1/sessions/{session_id}/revoke", s.revokeSession)
+	s.handle("POST /v1/sessions/{session_id}/tokens", s.createSessionToken)
+
+	// Everything else: Clerk's 404.
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, &apiError{status: http.StatusNotFound, code: "resource_not_found", msg: "not found",
+			long: "The requested resource " + r.URL.Path + " was not found"})
+	})
+}
+
+// apiError is a Clerk Backend API error.
+type apiError struct {
+	status int
+	code   string
+	msg    string
+	long   string
+	param  string // meta.param_name, when about one parameter
+}
+
+func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
+	meta := map[string]any{}
+	if e.param != "" {
+		meta["param_name"] = e.param
+	}
+	writeJSON(w, e.status, map[string]any{
+		"errors": []map[string]any{{
+			"code":         e.code,
+			"message":      e.msg,
+			"long_message": e.long,
+			"meta":         meta,
+		}},
+		"clerk_trace_id": strings.ToLower(randomString(32)),
+	})
+}

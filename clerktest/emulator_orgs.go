@@ -1,0 +1,858 @@
+package clerktest
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// createOrgBody is the body of POST /v1/organizations.
+type createOrgBody struct {
+	Name                  *string         `json:"name"`
+	CreatedBy             *string         `json:"created_by"`
+	PrivateMetadata       json.RawMessage `json:"private_metadata"`
+	PublicMetadata        json.RawMessage `json:"public_metadata"`
+	Slug                  *string         `json:"slug"`
+	MaxAllowedMemberships *int            `json:"max_allowed_memberships"`
+	CreatedAt             *string         `json:"created_at"`
+	// The explicit id of a seeded organization; not an API parameter.
+	id string
+}
+
+var ignoredCreateOrgParams = []string{"role_set_key"}
+
+func validSlug(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// slugify derives a slug from a name, the way Clerk does when none is
+// given: lower case, runs of other characters turned into one "-".
+func slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, c := range strings.ToLower(name) {
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+			b.WriteRune(c)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
+}
+
+func checkOrgName(name string) *apiError {
+	if strings.TrimSpace(name) == "" {
+		return errMissing("name")
+	}
+	if utf8.RuneCountInString(name) > 256 {
+		return errValue("name", "name must be at most 256 characters long.")
+	}
+	if strings.ContainsAny(name, "<>") || strings.Contains(name, "://") {
+		return errValue("name", "name may not contain URLs or HTML.")
+	}
+	return nil
+}
+
+func (s *Server) createOrg(r *http.Request) (any, *apiError) {
+	var b createOrgBody
+	if e := decodeBody(r, &b, ignoredCreateOrgParams...); e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	o, e := s.st.addOrg(&b, now)
+	if e != nil {
+		return nil, e
+	}
+	return s.st.orgJSON(o, false, now), nil
+}
+
+// addOrg validates b and stores a new organization; its creator, if any,
+// becomes an admin.
+func (st *state) addOrg(b *createOrgBody, now time.Time) (*orgRec, *apiError) {
+	if b.Name == nil {
+		return nil, errMissing("name")
+	}
+	if e := checkOrgName(*b.Name); e != nil {
+		return nil, e
+	}
+	var slug string
+	if b.Slug != nil && *b.Slug != "" {
+		slug = *b.Slug
+		if !validSlug(slug) {
+			return nil, errFormat("slug", "slug can contain only lowercase alphanumeric characters and the dash \"-\".")
+		}
+		if st.slugs[slug] != "" {
+			return nil, errTaken("slug", "slug")
+		}
+	} else {
+		slug = slugify(*b.Name)
+		if slug == "" {
+			slug = "org"
+		}
+		for i, base := 2, slug; st.slugs[slug] != ""; i++ {
+			slug = base + "-" + strconv.Itoa(i)
+		}
+	}
+	var creator *userRec
+	if b.CreatedBy != nil && *b.CreatedBy != "" {
+		if creator = st.users[*b.CreatedBy]; creator == nil {
+			return nil, errValue("created_by", "created_by must be the id of an existing user.")
+		}
+	}
+	if b.MaxAllowedMemberships != nil && *b.MaxAllowedMemberships < 0 {
+		return nil, errValue("max_allowed_memberships", "max_allowed_memberships must not be negative.")
+	}
+	createdAt, e := parseRFC3339("created_at", b.CreatedAt)
+	if e != nil {
+		return nil, e
+	}
+	pub, e := metadataParam("public_metadata", b.PublicMetadata)
+	if e != nil {
+		return nil, e
+	}
+	priv, e := metadataParam("private_metadata", b.PrivateMetadata)
+	if e != nil {
+		return nil, e
+	}
+	if createdAt.IsZero() {
+		createdAt = now
+	}
+	o := &orgRec{
+		seq: st.next(), id: b.id, name: *b.Name, slug: slug, adminDelete: true,
+		public: orEmpty(pub), private: orEmpty(priv), createdAt: createdAt, updatedAt: now,
+	}
+	if o.id == "" {
+		o.id = randomID("org_")
+	}
+	if b.MaxAllowedMemberships != nil {
+		o.maxMembers = *b.MaxAllowedMemberships
+	}
+	st.orgs[o.id] = o
+	st.slugs[slug] = o.id
+	st.members[o.id] = map[string]*memberRec{}
+	if creator != nil {
+		o.createdBy = creator.id
+		st.addMember(o, creator, "org:admin", nil, nil, now)
+	}
+	return o, nil
+}
+
+// org finds an organization by id; byIDOrSlug also takes a slug.
+func (st *state) org(idOrSlug string, bySlug bool) (*orgRec, *apiError) {
+	if o := st.orgs[idOrSlug]; o != nil {
+		return o, nil
+	}
+	if bySlug {
+		if id := st.slugs[idOrSlug]; id != "" {
+			return st.orgs[id], nil
+		}
+	}
+	return nil, errNotFound("organization", idOrSlug)
+}
+
+// getOrg is GET /v1/organizations/{organization_id}, which takes an id or
+// a slug.
+func (s *Server) getOrg(r *http.Request) (any, *apiError) {
+	q := r.URL.Query()
+	counts, e := parseBool(q, "include_members_count")
+	if e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, e := s.st.org(r.PathValue("organization_id"), true)
+	if e != nil {
+		return nil, e
+	}
+	return s.st.orgJSON(o, counts, s.clock.Now()), nil
+}
+
+// listOrgs is GET /v1/organizations.
+func (s *Server) listOrgs(r *http.Request) (any, *apiError) {
+	q := r.URL.Query()
+	p, e := pageParams(q)
+	if e != nil {
+		return nil, e
+	}
+	counts, e := parseBool(q, "include_members_count")
+	if e != nil {
+		return nil, e
+	}
+	field, desc, e := orderBy(q, "-created_at", "created_at", "name", "members_count")
+	if e != nil {
+		return nil, e
+	}
+	users, orgIDs := parseIDFilter(q["user_id"]), parseIDFilter(q["organization_id"])
+	query := q.Get("query")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, now := s.st, s.clock.Now()
+	var orgs []*orgRec
+	for _, o := range st.orgs {
+		if query != "" && o.id != query && !containsFold(o.name, query) && !containsFold(o.slug, query) {
+			continue
+		}
+		if !orgIDs.match(o.id) {
+			continue
+		}
+		if !users.empty() {
+			var ids []string
+			for id := range st.members[o.id] {
+				ids = append(ids, id)
+			}
+			if !users.match(ids...) {
+				continue
+			}
+		}
+		orgs = append(orgs, o)
+	}
+	key := func(o *orgRec) sortKey { return timeKey(o.createdAt) }
+	switch field {
+	case "name":
+		key = func(o *orgRec) sortKey { return sortKey{s: strings.ToLower(o.name)} }
+	case "members_count":
+		key = func(o *orgRec) sortKey { return sortKey{n: int64(len(st.members[o.id]))} }
+	}
+	sortBy(orgs, desc, key, func(o *orgRec) int64 { return o.seq })
+	out := listResponse[orgJSON]{Data: []orgJSON{}, TotalCount: len(orgs)}
+	for _, o := range paginate(orgs, p) {
+		out.Data = append(out.Data, st.orgJSON(o, counts, now))
+	}
+	return out, nil
+}
+
+type updateOrgBody struct {
+	PublicMetadata        json.RawMessage `json:"public_metadata"`
+	PrivateMetadata       json.RawMessage `json:"private_metadata"`
+	Name                  *string         `json:"name"`
+	Slug                  *string         `json:"slug"`
+	MaxAllowedMemberships *int            `json:"max_allowed_memberships"`
+	AdminDeleteEnabled    *bool           `json:"admin_delete_enabled"`
+	CreatedAt             *string         `json:"created_at"`
+}
+
+// updateOrg is PATCH /v1/organizations/{organization_id}. Metadata given
+// here replaces the stored metadata whole.
+func (s *Server) updateOrg(r *http.Request) (any, *apiError) {
+	var b updateOrgBody
+	if e := decodeBody(r, &b, "role_set_key"); e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, now := s.st, s.clock.Now()
+	o, e := st.org(r.PathValue("organization_id"), false)
+	if e != nil {
+		return nil, e
+	}
+	if b.Name != nil {
+		if e := checkOrgName(*b.Name); e != nil {
+			return nil, e
+		}
+	}
+	if b.Slug != nil && *b.Slug != o.slug {
+		if !validSlug(*b.Slug) {
+			return nil, errFormat("slug", "slug can contain only lowercase alphanumeric characters and the dash \"-\".")
+		}
+		if st.slugs[*b.Slug] != "" {
+			return nil, errTaken("slug", "slug")
+		}
+	}
+	if b.MaxAllowedMemberships != nil && *b.MaxAllowedMemberships < 0 {
+		return nil, errValue("max_allowed_memberships", "max_allowed_memberships must not be negative.")
+	}
+	createdAt, e := parseRFC3339("created_at", b.CreatedAt)
+	if e != nil {
+		return nil, e
+	}
+	pub, e := metadataParam("public_metadata", b.PublicMetadata)
+	if e != nil {
+		return nil, e
+	}
+	priv, e := metadataParam("private_metadata", b.PrivateMetadata)
+	if e != nil {
+		return nil, e
+	}
+	if b.Name != nil {
+		o.name = *b.Name
+	}
+	if b.Slug != nil && *b.Slug != o.slug {
+		delete(st.slugs, o.slug)
+		o.slug = *b.Slug
+		st.slugs[o.slug] = o.id
+	}
+	if b.MaxAllowedMemberships != nil {
+		o.maxMembers = *b.MaxAllowedMemberships
+	}
+	if b.AdminDeleteEnabled != nil {
+		o.adminDelete = *b.AdminDeleteEnabled
+	}
+	if !createdAt.IsZero() {
+		o.createdAt = createdAt
+	}
+	if pub != nil {
+		o.public = pub
+	}
+	if priv != nil {
+		o.private = priv
+	}
+	o.updatedAt = now
+	return st.orgJSON(o, false, now), nil
+}
+
+// deleteOrg is DELETE /v1/organizations/{organization_id}: its
+// memberships and invitations go with it, and sessions that had it active
+// have no active organization any more.
+func (s *Server) deleteOrg(r *http.Request) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, now := s.st, s.clock.Now()
+	o, e := st.org(r.PathValue("organization_id"), false)
+	if e != nil {
+		return nil, e
+	}
+	delete(st.orgs, o.id)
+	delete(st.slugs, o.slug)
+	delete(st.members, o.id)
+	for id, inv := range st.invitations {
+		if inv.orgID == o.id {
+			delete(st.invitations, id)
+		}
+	}
+	for _, se := range st.sessions {
+		if se.activeOrg == o.id {
+			se.activeOrg, se.updatedAt = "", now
+		}
+	}
+	for _, u := range st.users {
+		if u.lastActiveOrg == o.id {
+			u.lastActiveOrg = ""
+		}
+	}
+	return deletedJSON{Object: "organization", ID: o.id, Slug: o.slug, Deleted: true}, nil
+}
+
+type orgMetadataBody struct {
+	PublicMetadata  json.RawMessage `json:"public_metadata"`
+	PrivateMetadata json.RawMessage `json:"private_metadata"`
+}
+
+// mergeOrgMetadata is PATCH /v1/organizations/{organization_id}/metadata.
+func (s *Server) mergeOrgMetadata(r *http.Request) (any, *apiError) {
+	return s.orgMetadata(r, mergeParam)
+}
+
+// replaceOrgMetadata is PUT /v1/organizations/{organization_id}/metadata.
+func (s *Server) replaceOrgMetadata(r *http.Request) (any, *apiError) {
+	return s.orgMetadata(r, func(name string, _, raw json.RawMessage) (json.RawMessage, *apiError) {
+		return metadataParam(name, raw)
+	})
+}
+
+func (s *Server) orgMetadata(r *http.Request, apply func(name string, cur, raw json.RawMessage) (json.RawMessage, *apiError)) (any, *apiError) {
+	var b orgMetadataBody
+	if e := decodeBody(r, &b); e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	o, e := s.st.org(r.PathValue("organization_id"), false)
+	if e != nil {
+		return nil, e
+	}
+	pub, e := apply("public_metadata", o.public, b.PublicMetadata)
+	if e != nil {
+		return nil, e
+	}
+	priv, e := apply("private_metadata", o.private, b.PrivateMetadata)
+	if e != nil {
+		return nil, e
+	}
+	if pub != nil {
+		o.public = pub
+	}
+	if priv != nil {
+		o.private = priv
+	}
+	o.updatedAt = now
+	return s.st.orgJSON(o, false, now), nil
+}
+
+// ---- memberships ----
+
+// addMember stores a membership; the organization becomes the one the
+// user's next session starts in, as Clerk documents.
+func (st *state) addMember(o *orgRec, u *userRec, role string, pub, priv json.RawMessage, now time.Time) *memberRec {
+	m := &memberRec{
+		seq: st.next(), id: randomID("orgmem_"), orgID: o.id, userID: u.id, role: role,
+		public: orEmpty(pub), private: orEmpty(priv), createdAt: now, updatedAt: now,
+	}
+	st.members[o.id][u.id] = m
+	u.lastActiveOrg = o.id
+	return m
+}
+
+func (st *state) checkRole(role *string) *apiError {
+	if role == nil || *role == "" {
+		return errMissing("role")
+	}
+	if st.roles[*role] == nil {
+		return errValue("role", "role must be one of the instance's organization roles, such as org:admin or org:member; "+*role+" is not.")
+	}
+	return nil
+}
+
+// checkCapacity fails when the organization has no room for another
+// member.
+func (st *state) checkCapacity(o *orgRec) *apiError {
+	if o.maxMembers > 0 && len(st.members[o.id]) >= o.maxMembers {
+		return &apiError{status: http.StatusForbidden, code: "organization_membership_quota_exceeded",
+			msg: "Membership quota exceeded", long: "The organization has reached its maximum number of memberships."}
+	}
+	return nil
+}
+
+func errAlreadyMember() *apiError {
+	return &apiError{status: http.StatusUnprocessableEntity, code: "already_a_member_in_organization",
+		msg: "Already a member", long: "The user is already a member of this organization."}
+}
+
+type createMembershipBody struct {
+	UserID          *string         `json:"user_id"`
+	Role            *string         `json:"role"`
+	PublicMetadata  json.RawMessage `json:"public_metadata"`
+	PrivateMetadata json.RawMessage `json:"private_metadata"`
+}
+
+func (s *Server) createMembership(r *http.Request) (any, *apiError) {
+	var b createMembershipBody
+	if e := decodeBody(r, &b); e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, now := s.st, s.clock.Now()
+	o, e := st.org(r.PathValue("organization_id"), false)
+	if e != nil {
+		return nil, e
+	}
+	if b.UserID == nil || *b.UserID == "" {
+		return nil, errMissing("user_id")
+	}
+	if e := st.checkRole(b.Role); e != nil {
+		return nil, e
+	}
+	u, e := st.user(*b.UserID)
+	if e != nil {
+		return nil, e
+	}
+	if st.members[o.id][u.id] != nil {
+		return nil, errAlreadyMember()
+	}
+	if e := st.checkCapacity(o); e != nil {
+		return nil, e
+	}
+	pub, e := metadataParam("public_metadata", b.PublicMetadata)
+	if e != nil {
+		return nil, e
+	}
+	priv, e := metadataParam("private_metadata", b.PrivateMetadata)
+	if e != nil {
+		return nil, e
+	}
+	m := st.addMember(o, u, *b.Role, pub, priv, now)
+	return st.membershipJSON(m, now), nil
+}
+
+func (st *state) membership(r *http.Request) (*memberRec, *apiError) {
+	o, e := st.org(r.PathValue("organization_id"), false)
+	if e != nil {
+		return nil, e
+	}
+	userID := r.PathValue("user_id")
+	m := st.members[o.id][userID]
+	if m == nil {
+		return nil, errNotFound("organization membership", userID+" in "+o.id)
+	}
+	return m, nil
+}
+
+type updateMembershipBody struct {
+	Role *string `json:"role"`
+}
+
+func (s *Server) updateMembership(r *http.Request) (any, *apiError) {
+	var b updateMembershipBody
+	if e := decodeBody(r, &b); e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, now := s.st, s.clock.Now()
+	m, e := st.membership(r)
+	if e != nil {
+		return nil, e
+	}
+	if e := st.checkRole(b.Role); e != nil {
+		return nil, e
+	}
+	m.role, m.updatedAt = *b.Role, now
+	return st.membershipJSON(m, now), nil
+}
+
+// deleteMembership answers the membership it removed, as Clerk does.
+func (s *Server) deleteMembership(r *http.Request) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, now := s.st, s.clock.Now()
+	m, e := st.membership(r)
+	if e != nil {
+		return nil, e
+	}
+	out := st.membershipJSON(m, now)
+	delete(st.members[m.orgID], m.userID)
+	return out, nil
+}
+
+func (s *Server) mergeMembershipMetadata(r *http.Request) (any, *apiError) {
+	var b orgMetadataBody
+	if e := decodeBody(r, &b); e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, now := s.st, s.clock.Now()
+	m, e := st.membership(r)
+	if e != nil {
+		return nil, e
+	}
+	pub, e := mergeParam("public_metadata", m.public, b.PublicMetadata)
+	if e != nil {
+		return nil, e
+	}
+	priv, e := mergeParam("private_metadata", m.private, b.PrivateMetadata)
+	if e != nil {
+		return nil, e
+	}
+	m.public, m.private, m.updatedAt = pub, priv, now
+	return st.membershipJSON(m, now), nil
+}
+
+var membershipOrderFields = []string{"created_at", "email_address", "first_name", "last_name", "username", "phone_number"}
+
+func (st *state) sortMemberships(ms []*memberRec, field string, desc bool) {
+	key := func(m *memberRec) sortKey { return timeKey(m.createdAt) }
+	if field != "created_at" {
+		uk := userSortKey(field)
+		key = func(m *memberRec) sortKey { return uk(st.users[m.userID]) }
+	}
+	sortBy(ms, desc, key, func(m *memberRec) int64 { return m.seq })
+}
+
+// listOrgMemberships is GET /v1/organizations/{organization_id}/memberships.
+func (s *Server) listOrgMemberships(r *http.Request) (any, *apiError) {
+	q := r.URL.Query()
+	p, e := pageParams(q)
+	if e != nil {
+		return nil, e
+	}
+	field, desc, e := orderBy(q, "-created_at", membershipOrderFields...)
+	if e != nil {
+		return nil, e
+	}
+	f, e := parseUserFilter(q)
+	if e != nil {
+		return nil, e
+	}
+	roles := q["role"]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, now := s.st, s.clock.Now()
+	o, e := st.org(r.PathValue("organization_id"), false)
+	if e != nil {
+		return nil, e
+	}
+	var ms []*memberRec
+	for _, m := range st.members[o.id] {
+		if len(roles) > 0 && !slices.Contains(roles, m.role) {
+			continue
+		}
+		if st.matchUser(st.users[m.userID], f) {
+			ms = append(ms, m)
+		}
+	}
+	st.sortMemberships(ms, field, desc)
+	out := listResponse[membershipJSON]{Data: []membershipJSON{}, TotalCount: len(ms)}
+	for _, m := range paginate(ms, p) {
+		out.Data = append(out.Data, st.membershipJSON(m, now))
+	}
+	return out, nil
+}
+
+// listUserMemberships is GET /v1/users/{user_id}/organization_memberships.
+func (s *Server) listUserMemberships(r *http.Request) (any, *apiError) {
+	p, e := pageParams(r.URL.Query())
+	if e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, now := s.st, s.clock.Now()
+	u, e := st.user(r.PathValue("user_id"))
+	if e != nil {
+		return nil, e
+	}
+	var ms []*memberRec
+	for _, byUser := range st.members {
+		if m := byUser[u.id]; m != nil {
+			ms = append(ms, m)
+		}
+	}
+	st.sortMemberships(ms, "created_at", true)
+	out := listResponse[membershipJSON]{Data: []membershipJSON{}, TotalCount: len(ms)}
+	for _, m := range paginate(ms, p) {
+		out.Data = append(out.Data, st.membershipJSON(m, now))
+	}
+	return out, nil
+}
+
+// ---- invitations ----
+
+type createInvitationBody struct {
+	EmailAddress    *string         `json:"email_address"`
+	InviterUserID   *string         `json:"inviter_user_id"`
+	Role            *string         `json:"role"`
+	PublicMetadata  json.RawMessage `json:"public_metadata"`
+	PrivateMetadata json.RawMessage `json:"private_metadata"`
+	RedirectURL     *string         `json:"redirect_url"`
+	ExpiresInDays   *int            `json:"expires_in_days"`
+	Notify          *bool           `json:"notify"`
+}
+
+// createInvitation is POST /v1/organizations/{organization_id}/invitations.
+// No email is sent. An inviter, when given, must be an admin of the
+// organization.
+func (s *Server) createInvitation(r *http.Request) (any, *apiError) {
+	var b createInvitationBody
+	if e := decodeBody(r, &b); e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, now := s.st, s.clock.Now()
+	o, e := st.org(r.PathValue("organization_id"), false)
+	if e != nil {
+		return nil, e
+	}
+	if b.EmailAddress == nil || *b.EmailAddress == "" {
+		return nil, errMissing("email_address")
+	}
+	email := strings.ToLower(strings.TrimSpace(*b.EmailAddress))
+	if !validEmail(email) {
+		return nil, errFormat("email_address", "email_address must be a valid email address.")
+	}
+	if e := st.checkRole(b.Role); e != nil {
+		return nil, e
+	}
+	days := invitationDays
+	if b.ExpiresInDays != nil {
+		if *b.ExpiresInDays < 1 || *b.ExpiresInDays > 365 {
+			return nil, errValue("expires_in_days", "expires_in_days must be between 1 and 365.")
+		}
+		days = *b.ExpiresInDays
+	}
+	var inviter string
+	if b.InviterUserID != nil && *b.InviterUserID != "" {
+		inviter = *b.InviterUserID
+		if m := st.members[o.id][inviter]; m == nil || m.role != "org:admin" {
+			return nil, &apiError{status: http.StatusForbidden, code: "not_an_admin_in_organization",
+				msg: "Not an admin", long: "The inviter must be an admin of the organization.", param: "inviter_user_id"}
+		}
+	}
+	if id := st.emails[email]; id != "" && st.members[o.id][id] != nil {
+		return nil, errAlreadyMember()
+	}
+	pub, e := metadataParam("public_metadata", b.PublicMetadata)
+	if e != nil {
+		return nil, e
+	}
+	priv, e := metadataParam("private_metadata", b.PrivateMetadata)
+	if e != nil {
+		return nil, e
+	}
+	inv := &invRec{
+		seq: st.next(), id: randomID("orginv_"), orgID: o.id, email: email, role: *b.Role, inviterID: inviter,
+		status: "pending", public: orEmpty(pub), private: orEmpty(priv),
+		expiresAt: now.Add(time.Duration(days) * 24 * time.Hour), createdAt: now, updatedAt: now,
+	}
+	st.invitations[inv.id] = inv
+	return st.invitationJSON(inv, false, now), nil
+}
+
+var invitationStatuses = []string{"pending", "accepted", "revoked", "expired"}
+
+func (s *Server) listInvitations(r *http.Request) (any, *apiError) {
+	return s.invitationList(r, r.URL.Query()["status"])
+}
+
+// listPendingInvitations is the deprecated
+// GET /v1/organizations/{organization_id}/invitations/pending.
+func (s *Server) listPendingInvitations(r *http.Request) (any, *apiError) {
+	return s.invitationList(r, []string{"pending"})
+}
+
+func (s *Server) invitationList(r *http.Request, statuses []string) (any, *apiError) {
+	q := r.URL.Query()
+	p, e := pageParams(q)
+	if e != nil {
+		return nil, e
+	}
+	for _, st := range statuses {
+		if !slices.Contains(invitationStatuses, st) {
+			return nil, errValue("status", "status must be one of pending, accepted, revoked, expired.")
+		}
+	}
+	field, desc, e := orderBy(q, "-created_at", "created_at", "email_address")
+	if e != nil {
+		return nil, e
+	}
+	email := strings.ToLower(q.Get("email_address"))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, now := s.st, s.clock.Now()
+	o, e := st.org(r.PathValue("organization_id"), false)
+	if e != nil {
+		return nil, e
+	}
+	var invs []*invRec
+	for _, inv := range st.invitations {
+		if inv.orgID != o.id || (email != "" && inv.email != email) ||
+			(len(statuses) > 0 && !slices.Contains(statuses, inv.statusAt(now))) {
+			continue
+		}
+		invs = append(invs, inv)
+	}
+	key := func(inv *invRec) sortKey { return timeKey(inv.createdAt) }
+	if field == "email_address" {
+		key = func(inv *invRec) sortKey { return sortKey{s: inv.email} }
+	}
+	sortBy(invs, desc, key, func(inv *invRec) int64 { return inv.seq })
+	out := listResponse[invitationJSON]{Data: []invitationJSON{}, TotalCount: len(invs)}
+	for _, inv := range paginate(invs, p) {
+		out.Data = append(out.Data, st.invitationJSON(inv, false, now))
+	}
+	return out, nil
+}
+
+// listUserInvitations is GET /v1/users/{user_id}/organization_invitations:
+// the invitations to the user's email addresses, with public organization
+// data.
+func (s *Server) listUserInvitations(r *http.Request) (any, *apiError) {
+	q := r.URL.Query()
+	p, e := pageParams(q)
+	if e != nil {
+		return nil, e
+	}
+	status := q.Get("status")
+	if status != "" && !slices.Contains(invitationStatuses, status) {
+		return nil, errValue("status", "status must be one of pending, accepted, revoked, expired.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, now := s.st, s.clock.Now()
+	u, e := st.user(r.PathValue("user_id"))
+	if e != nil {
+		return nil, e
+	}
+	var invs []*invRec
+	for _, inv := range st.invitations {
+		if !slices.ContainsFunc(u.emails, func(em *emailRec) bool { return em.address == inv.email }) ||
+			(status != "" && inv.statusAt(now) != status) {
+			continue
+		}
+		invs = append(invs, inv)
+	}
+	sortBy(invs, true, func(inv *invRec) sortKey { return timeKey(inv.createdAt) }, func(inv *invRec) int64 { return inv.seq })
+	out := listResponse[invitationJSON]{Data: []invitationJSON{}, TotalCount: len(invs)}
+	for _, inv := range paginate(invs, p) {
+		out.Data = append(out.Data, st.invitationJSON(inv, true, now))
+	}
+	return out, nil
+}
+
+func (st *state) invitation(r *http.Request) (*invRec, *apiError) {
+	o, e := st.org(r.PathValue("organization_id"), false)
+	if e != nil {
+		return nil, e
+	}
+	id := r.PathValue("invitation_id")
+	inv := st.invitations[id]
+	if inv == nil || inv.orgID != o.id {
+		return nil, errNotFound("organization invitation", id)
+	}
+	return inv, nil
+}
+
+func (s *Server) getInvitation(r *http.Request) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inv, e := s.st.invitation(r)
+	if e != nil {
+		return nil, e
+	}
+	return s.st.invitationJSON(inv, false, s.clock.Now()), nil
+}
+
+type revokeInvitationBody struct {
+	RequestingUserID *string `json:"requesting_user_id"`
+}
+
+// revokeInvitation is POST …/invitations/{invitation_id}/revoke. Only a
+// pending invitation can be revoked; a requesting user, when given, must
+// be an admin.
+func (s *Server) revokeInvitation(r *http.Request) (any, *apiError) {
+	var b revokeInvitationBody
+	if e := decodeBody(r, &b); e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, now := s.st, s.clock.Now()
+	inv, e := st.invitation(r)
+	if e != nil {
+		return nil, e
+	}
+	if b.RequestingUserID != nil && *b.RequestingUserID != "" {
+		if m := st.members[inv.orgID][*b.RequestingUserID]; m == nil || m.role != "org:admin" {
+			return nil, &apiError{status: http.StatusForbidden, code: "not_an_admin_in_organization",
+				msg: "Not an admin", long: "The requesting user must be an admin of the organization.", param: "requesting_user_id"}
+		}
+	}
+	if inv.statusAt(now) != "pending" {
+		return nil, errNotPending(inv.statusAt(now))
+	}
+	inv.status, inv.updatedAt = "revoked", now
+	return st.invitationJSON(inv, false, now), nil
+}
+
+func errNotPending(status string) *apiError {
+	return &apiError{status: http.StatusBadRequest, code: "organization_invitation_not_pending",
+		msg: "Invitation is not pending", long: "Only pending invitations can be revoked or accepted; this one is " + status + "."}
+}

@@ -1,0 +1,258 @@
+package clerktest
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// SeedData is data to load into a Server with Seed. It decodes from JSON
+// (the keys are those of the Backend API), for example a file given to
+// `clerkkit dev --seed FILE`:
+//
+//	{
+//	  "roles": [{"key": "org:editor", "name": "Editor", "permissions": ["org:posts:edit"]}],
+//	  "users": [{"id": "user_alice", "email_addresses": ["alice@example.com"], "first_name": "Alice",
+//	             "public_metadata": {"plan": "pro"}}],
+//	  "organizations": [{"id": "org_acme", "name": "Acme", "slug": "acme", "created_by": "user_alice"}],
+//	  "memberships": [{"organization_id": "acme", "user_id": "user_bob", "role": "org:editor"}]
+//	}
+type SeedData struct {
+	// Roles are custom organization roles, or extra custom permissions
+	// for the default roles org:admin and org:member.
+	Roles []SeedRole `json:"roles,omitempty"`
+	// Users are created first, in order (later ones are newer).
+	Users []SeedUser `json:"users,omitempty"`
+	// Organizations are created next, in order.
+	Organizations []SeedOrganization `json:"organizations,omitempty"`
+	// Memberships are created last.
+	Memberships []SeedMembership `json:"memberships,omitempty"`
+}
+
+// SeedRole is an organization role. Tokens of members with the role carry
+// its permissions (system permissions, org:sys_*, are never seeded: the
+// default roles have Clerk's).
+type SeedRole struct {
+	// Key is the role key, "org:<name>", e.g. "org:editor". Seeding
+	// "org:admin" or "org:member" adds Permissions to that default role
+	// (and renames it when Name is set).
+	Key string `json:"key"`
+	// Name is the display name (role_name), e.g. "Editor". Default: Key
+	// without "org:".
+	Name string `json:"name,omitempty"`
+	// Permissions are custom permissions, "org:<feature>:<permission>".
+	Permissions []string `json:"permissions,omitempty"`
+}
+
+// SeedUser is a user to create.
+type SeedUser struct {
+	// ID is the user id, which must start with "user_". Default: a random
+	// one.
+	ID string `json:"id,omitempty"`
+	// EmailAddresses are the verified email addresses; the first is the
+	// primary one.
+	EmailAddresses  []string        `json:"email_addresses,omitempty"`
+	Username        string          `json:"username,omitempty"`
+	FirstName       string          `json:"first_name,omitempty"`
+	LastName        string          `json:"last_name,omitempty"`
+	ExternalID      string          `json:"external_id,omitempty"`
+	PublicMetadata  json.RawMessage `json:"public_metadata,omitempty"`
+	PrivateMetadata json.RawMessage `json:"private_metadata,omitempty"`
+	UnsafeMetadata  json.RawMessage `json:"unsafe_metadata,omitempty"`
+	// Banned creates the user banned.
+	Banned bool `json:"banned,omitempty"`
+}
+
+// SeedOrganization is an organization to create.
+type SeedOrganization struct {
+	// ID is the organization id, which must start with "org_". Default: a
+	// random one.
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name"`
+	// Slug defaults to one derived from Name.
+	Slug string `json:"slug,omitempty"`
+	// CreatedBy, a user id, makes that user an org:admin member.
+	CreatedBy string `json:"created_by,omitempty"`
+	// MaxAllowedMemberships limits the members; 0 is unlimited.
+	MaxAllowedMemberships int             `json:"max_allowed_memberships,omitempty"`
+	PublicMetadata        json.RawMessage `json:"public_metadata,omitempty"`
+	PrivateMetadata       json.RawMessage `json:"private_metadata,omitempty"`
+}
+
+// SeedMembership makes a user a member of an organization.
+type SeedMembership struct {
+	// OrganizationID is the organization's id or slug.
+	OrganizationID string `json:"organization_id"`
+	UserID         string `json:"user_id"`
+	// Role defaults to "org:member".
+	Role            string          `json:"role,omitempty"`
+	PublicMetadata  json.RawMessage `json:"public_metadata,omitempty"`
+	PrivateMetadata json.RawMessage `json:"private_metadata,omitempty"`
+}
+
+// Seed adds d to the Server, with the validation the Backend API applies
+// to the same creations (unique email addresses and slugs, valid metadata,
+// existing roles…). It adds all of d or, on an error, nothing.
+func (s *Server) Seed(d SeedData) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.st.clone()
+	now := s.clock.Now()
+	for i, r := range d.Roles {
+		if err := st.seedRole(r); err != nil {
+			return fmt.Errorf("clerktest: Seed: roles[%d]: %w", i, err)
+		}
+	}
+	for i, su := range d.Users {
+		if su.ID != "" && (!strings.HasPrefix(su.ID, "user_") || len(su.ID) == len("user_") || st.users[su.ID] != nil) {
+			return fmt.Errorf("clerktest: Seed: users[%d]: id %q must be new and start with user_", i, su.ID)
+		}
+		b := &createUserBody{
+			id: su.ID, EmailAddress: slices.Clone(su.EmailAddresses), Username: optString(su.Username),
+			FirstName: optString(su.FirstName), LastName: optString(su.LastName), ExternalID: optString(su.ExternalID),
+			PublicMetadata: su.PublicMetadata, PrivateMetadata: su.PrivateMetadata, UnsafeMetadata: su.UnsafeMetadata,
+			Banned: &su.Banned,
+		}
+		if _, e := st.addUser(b, now); e != nil {
+			return fmt.Errorf("clerktest: Seed: users[%d]: %w", i, e.err())
+		}
+	}
+	for i, so := range d.Organizations {
+		if so.ID != "" && (!strings.HasPrefix(so.ID, "org_") || len(so.ID) == len("org_") || st.orgs[so.ID] != nil) {
+			return fmt.Errorf("clerktest: Seed: organizations[%d]: id %q must be new and start with org_", i, so.ID)
+		}
+		name := so.Name
+		b := &createOrgBody{
+			id: so.ID, Name: &name, Slug: optString(so.Slug), CreatedBy: optString(so.CreatedBy),
+			MaxAllowedMemberships: &so.MaxAllowedMemberships,
+			PublicMetadata:        so.PublicMetadata, PrivateMetadata: so.PrivateMetadata,
+		}
+		if _, e := st.addOrg(b, now); e != nil {
+			return fmt.Errorf("clerktest: Seed: organizations[%d]: %w", i, e.err())
+		}
+	}
+	for i, sm := range d.Memberships {
+		if err := st.seedMembership(sm, now); err != nil {
+			return fmt.Errorf("clerktest: Seed: memberships[%d]: %w", i, err)
+		}
+	}
+	s.st = st
+	return nil
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func (st *state) seedRole(r SeedRole) error {
+	name, ok := strings.CutPrefix(r.Key, "org:")
+	if !ok || name == "" || strings.ContainsAny(name, ":, ") {
+		return fmt.Errorf("role key %q must be org:<name>", r.Key)
+	}
+	for _, p := range r.Permissions {
+		rest, _ := strings.CutPrefix(p, "org:")
+		feature, perm, ok2 := strings.Cut(rest, ":")
+		if !strings.HasPrefix(p, "org:") || !ok2 || feature == "" || perm == "" || strings.ContainsAny(rest, ", ") ||
+			strings.Contains(perm, ":") {
+			return fmt.Errorf("permission %q must be org:<feature>:<permission>", p)
+		}
+		if strings.HasPrefix(feature, "sys_") {
+			return fmt.Errorf("permission %q: system permissions cannot be seeded", p)
+		}
+	}
+	role := st.roles[r.Key]
+	if role == nil {
+		role = &roleRec{key: r.Key, name: name}
+		st.roles[r.Key] = role
+	}
+	if r.Name != "" {
+		role.name = r.Name
+	}
+	for _, p := range r.Permissions {
+		if !slices.Contains(role.custom, p) {
+			role.custom = append(role.custom, p)
+		}
+	}
+	return nil
+}
+
+func (st *state) seedMembership(sm SeedMembership, now time.Time) error {
+	o, e := st.org(sm.OrganizationID, true)
+	if e != nil {
+		return e.err()
+	}
+	u, e := st.user(sm.UserID)
+	if e != nil {
+		return e.err()
+	}
+	role := sm.Role
+	if role == "" {
+		role = "org:member"
+	}
+	if e := st.checkRole(&role); e != nil {
+		return e.err()
+	}
+	if st.members[o.id][u.id] != nil {
+		return errAlreadyMember().err()
+	}
+	if e := st.checkCapacity(o); e != nil {
+		return e.err()
+	}
+	pub, e := metadataParam("public_metadata", sm.PublicMetadata)
+	if e != nil {
+		return e.err()
+	}
+	priv, e := metadataParam("private_metadata", sm.PrivateMetadata)
+	if e != nil {
+		return e.err()
+	}
+	st.addMember(o, u, role, pub, priv, now)
+	return nil
+}
+
+// clone returns a deep copy of st, for changes that must apply whole or
+// not at all. Stored metadata, strings and ints are never modified in
+// place, so they are shared.
+func (st *state) clone() *state {
+	c := *st
+	c.users = make(map[string]*userRec, len(st.users))
+	for id, u := range st.users {
+		cu := *u
+		cu.emails = make([]*emailRec, len(u.emails))
+		for i, e := range u.emails {
+			ce := *e
+			cu.emails[i] = &ce
+		}
+		c.users[id] = &cu
+	}
+	c.emails, c.usernames, c.externalIDs, c.slugs = maps.Clone(st.emails), maps.Clone(st.usernames), maps.Clone(st.externalIDs), maps.Clone(st.slugs)
+	c.orgs = cloneRecs(st.orgs)
+	c.invitations = cloneRecs(st.invitations)
+	c.sessions = cloneRecs(st.sessions)
+	c.roles = make(map[string]*roleRec, len(st.roles))
+	for k, r := range st.roles {
+		cr := *r
+		cr.system, cr.custom = slices.Clone(r.system), slices.Clone(r.custom)
+		c.roles[k] = &cr
+	}
+	c.members = make(map[string]map[string]*memberRec, len(st.members))
+	for org, ms := range st.members {
+		c.members[org] = cloneRecs(ms)
+	}
+	return &c
+}
+
+func cloneRecs[T any](m map[string]*T) map[string]*T {
+	out := make(map[string]*T, len(m))
+	for k, v := range m {
+		cv := *v
+		out[k] = &cv
+	}
+	return out
+}

@@ -1,0 +1,742 @@
+package clerktest
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// createUserBody is the body of POST /v1/users.
+type createUserBody struct {
+	ExternalID                       *string         `json:"external_id"`
+	FirstName                        *string         `json:"first_name"`
+	LastName                         *string         `json:"last_name"`
+	Locale                           *string         `json:"locale"`
+	EmailAddress                     []string        `json:"email_address"`
+	EmailAddressIdentificationStatus []string        `json:"email_address_identification_status"`
+	PhoneNumber                      []string        `json:"phone_number"`
+	Web3Wallet                       []string        `json:"web3_wallet"`
+	Username                         *string         `json:"username"`
+	Password                         *string         `json:"password"`
+	PasswordDigest                   *string         `json:"password_digest"`
+	PasswordHasher                   *string         `json:"password_hasher"`
+	SkipPasswordChecks               *bool           `json:"skip_password_checks"`
+	PublicMetadata                   json.RawMessage `json:"public_metadata"`
+	PrivateMetadata                  json.RawMessage `json:"private_metadata"`
+	UnsafeMetadata                   json.RawMessage `json:"unsafe_metadata"`
+	DeleteSelfEnabled                *bool           `json:"delete_self_enabled"`
+	LegalAcceptedAt                  *string         `json:"legal_accepted_at"`
+	CreateOrganizationEnabled        *bool           `json:"create_organization_enabled"`
+	CreateOrganizationsLimit         *int            `json:"create_organizations_limit"`
+	CreatedAt                        *string         `json:"created_at"`
+	BypassClientTrust                *bool           `json:"bypass_client_trust"`
+	Banned                           *bool           `json:"banned"`
+	Locked                           *bool           `json:"locked"`
+	// The explicit id of a seeded user; not a Backend API parameter.
+	id string
+}
+
+// Parameters of POST /v1/users that the Server accepts and ignores.
+var ignoredCreateUserParams = []string{
+	"phone_number_identification_status", "skip_password_requirement", "totp_secret", "backup_codes",
+	"skip_legal_checks", "skip_user_requirement",
+}
+
+func (s *Server) createUser(r *http.Request) (any, *apiError) {
+	var b createUserBody
+	if e := decodeBody(r, &b, ignoredCreateUserParams...); e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	u, e := s.st.addUser(&b, now)
+	if e != nil {
+		return nil, e
+	}
+	return s.st.userJSON(u, now), nil
+}
+
+func validEmail(addr string) bool {
+	local, domain, ok := strings.Cut(addr, "@")
+	return ok && local != "" && strings.Contains(domain, ".") && !strings.ContainsAny(addr, " \t\r\n,;<>()[]\\\"") &&
+		!strings.Contains(domain, "@") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
+}
+
+// checkUsername applies Clerk's username rules: 4 to 64 characters,
+// letters, digits, "-" and "_".
+func checkUsername(u string) *apiError {
+	if n := utf8.RuneCountInString(u); n < 4 || n > 64 {
+		return &apiError{status: http.StatusUnprocessableEntity, code: "form_username_invalid_length",
+			msg: "Usernames must be between 4 and 64 characters long.", long: "Usernames must be between 4 and 64 characters long.", param: "username"}
+	}
+	for _, c := range u {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return &apiError{status: http.StatusUnprocessableEntity, code: "form_username_invalid_character",
+				msg: "Usernames can only contain letters, numbers and '_' or '-'.", long: "Usernames can only contain letters, numbers and '_' or '-'.", param: "username"}
+		}
+	}
+	return nil
+}
+
+func checkPassword(pw string, skip bool) *apiError {
+	if !skip && utf8.RuneCountInString(pw) < 8 {
+		return &apiError{status: http.StatusUnprocessableEntity, code: "form_password_length_too_short",
+			msg: "Passwords must be 8 characters or more.", long: "Passwords must be 8 characters or more.", param: "password"}
+	}
+	return nil
+}
+
+// addUser validates b and stores a new user.
+func (st *state) addUser(b *createUserBody, now time.Time) (*userRec, *apiError) {
+	if len(b.PhoneNumber) > 0 {
+		return nil, errValue("phone_number", "clerktest does not emulate phone numbers.")
+	}
+	if len(b.Web3Wallet) > 0 {
+		return nil, errValue("web3_wallet", "clerktest does not emulate web3 wallets.")
+	}
+	if n := len(b.EmailAddressIdentificationStatus); n > 0 && n != len(b.EmailAddress) {
+		return nil, errValue("email_address_identification_status", "email_address_identification_status must have one item per email address.")
+	}
+	seen := map[string]bool{}
+	for i, a := range b.EmailAddress {
+		a = strings.ToLower(strings.TrimSpace(a))
+		if !validEmail(a) {
+			return nil, errFormat("email_address", "email_address must be a valid email address.")
+		}
+		if st.emails[a] != "" || seen[a] {
+			return nil, errTaken("email_address", "email address")
+		}
+		seen[a] = true
+		b.EmailAddress[i] = a
+		if n := len(b.EmailAddressIdentificationStatus); n > 0 && !slices.Contains([]string{"verified", "reserved"}, b.EmailAddressIdentificationStatus[i]) {
+			return nil, errValue("email_address_identification_status", "email_address_identification_status items must be verified or reserved.")
+		}
+	}
+	if b.Username != nil {
+		if e := checkUsername(*b.Username); e != nil {
+			return nil, e
+		}
+		lower := strings.ToLower(*b.Username)
+		b.Username = &lower
+		if st.usernames[lower] != "" {
+			return nil, errTaken("username", "username")
+		}
+	}
+	if b.ExternalID != nil && *b.ExternalID != "" && st.externalIDs[*b.ExternalID] != "" {
+		return nil, errTaken("external_id", "external ID")
+	}
+	if b.Password != nil {
+		if e := checkPassword(*b.Password, b.SkipPasswordChecks != nil && *b.SkipPasswordChecks); e != nil {
+			return nil, e
+		}
+	}
+	if b.PasswordDigest != nil && b.PasswordHasher == nil {
+		return nil, errMissing("password_hasher")
+	}
+	createdAt, e := parseRFC3339("created_at", b.CreatedAt)
+	if e != nil {
+		return nil, e
+	}
+	legal, e := parseRFC3339("legal_accepted_at", b.LegalAcceptedAt)
+	if e != nil {
+		return nil, e
+	}
+	if b.CreateOrganizationsLimit != nil && *b.CreateOrganizationsLimit < 0 {
+		return nil, errValue("create_organizations_limit", "create_organizations_limit must not be negative.")
+	}
+	var md [3]json.RawMessage
+	for i, p := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"public_metadata", b.PublicMetadata}, {"private_metadata", b.PrivateMetadata}, {"unsafe_metadata", b.UnsafeMetadata}} {
+		if md[i], e = metadataParam(p.name, p.raw); e != nil {
+			return nil, e
+		}
+	}
+	if createdAt.IsZero() {
+		createdAt = now
+	}
+	u := &userRec{
+		seq: st.next(), id: b.id, externalID: b.ExternalID, username: b.Username,
+		firstName: b.FirstName, lastName: b.LastName, locale: b.Locale,
+		public: orEmpty(md[0]), private: orEmpty(md[1]), unsafe: orEmpty(md[2]),
+		passwordEnabled: b.Password != nil || b.PasswordDigest != nil,
+		banned:          b.Banned != nil && *b.Banned,
+		deleteSelf:      b.DeleteSelfEnabled == nil || *b.DeleteSelfEnabled,
+		createOrg:       b.CreateOrganizationEnabled == nil || *b.CreateOrganizationEnabled,
+		createOrgsLimit: b.CreateOrganizationsLimit, bypassTrust: b.BypassClientTrust != nil && *b.BypassClientTrust,
+		legalAcceptedAt: legal, createdAt: createdAt, updatedAt: now,
+	}
+	if u.id == "" {
+		u.id = randomID("user_")
+	}
+	if u.passwordEnabled {
+		u.passwordUpdated = now
+	}
+	if b.Locked != nil && *b.Locked {
+		u.lockedAt = now
+	}
+	for i, a := range b.EmailAddress {
+		reserved := len(b.EmailAddressIdentificationStatus) > 0 && b.EmailAddressIdentificationStatus[i] == "reserved"
+		em := &emailRec{id: randomID("idn_"), address: a, reserved: reserved, createdAt: now, updatedAt: now}
+		u.emails = append(u.emails, em)
+		st.emails[a] = u.id
+	}
+	if len(u.emails) > 0 {
+		u.primaryEmailID = u.emails[0].id
+	}
+	if u.username != nil {
+		st.usernames[*u.username] = u.id
+	}
+	if u.externalID != nil && *u.externalID != "" {
+		st.externalIDs[*u.externalID] = u.id
+	}
+	st.users[u.id] = u
+	return u, nil
+}
+
+func (st *state) user(id string) (*userRec, *apiError) {
+	u := st.users[id]
+	if u == nil {
+		return nil, errNotFound("user", id)
+	}
+	return u, nil
+}
+
+func (s *Server) getUser(r *http.Request) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, e := s.st.user(r.PathValue("user_id"))
+	if e != nil {
+		return nil, e
+	}
+	return s.st.userJSON(u, s.clock.Now()), nil
+}
+
+// updateUserBody is the body of PATCH /v1/users/{user_id}.
+type updateUserBody struct {
+	ExternalID                *string          `json:"external_id"`
+	FirstName                 *string          `json:"first_name"`
+	LastName                  *string          `json:"last_name"`
+	Locale                    *string          `json:"locale"`
+	PrimaryEmailAddressID     *string          `json:"primary_email_address_id"`
+	Username                  nullable[string] `json:"username"`
+	Password                  *string          `json:"password"`
+	PasswordDigest            *string          `json:"password_digest"`
+	PasswordHasher            *string          `json:"password_hasher"`
+	SkipPasswordChecks        *bool            `json:"skip_password_checks"`
+	SignOutOfOtherSessions    *bool            `json:"sign_out_of_other_sessions"`
+	PublicMetadata            json.RawMessage  `json:"public_metadata"`
+	PrivateMetadata           json.RawMessage  `json:"private_metadata"`
+	UnsafeMetadata            json.RawMessage  `json:"unsafe_metadata"`
+	DeleteSelfEnabled         *bool            `json:"delete_self_enabled"`
+	CreateOrganizationEnabled *bool            `json:"create_organization_enabled"`
+	CreateOrganizationsLimit  *int             `json:"create_organizations_limit"`
+	LegalAcceptedAt           *string          `json:"legal_accepted_at"`
+	CreatedAt                 *string          `json:"created_at"`
+	BypassClientTrust         *bool            `json:"bypass_client_trust"`
+}
+
+var ignoredUpdateUserParams = []string{
+	"notify_primary_email_address_changed", "primary_phone_number_id", "primary_web3_wallet_id",
+	"profile_image_id", "totp_secret", "backup_codes", "skip_legal_checks",
+}
+
+// updateUser is PATCH /v1/users/{user_id}. Metadata given here replaces
+// the stored metadata whole (PATCH …/metadata merges instead).
+func (s *Server) updateUser(r *http.Request) (any, *apiError) {
+	var b updateUserBody
+	if e := decodeBody(r, &b, ignoredUpdateUserParams...); e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, now := s.st, s.clock.Now()
+	u, e := st.user(r.PathValue("user_id"))
+	if e != nil {
+		return nil, e
+	}
+	// Validate everything before changing anything.
+	var username *string
+	if b.Username.set && !b.Username.null && b.Username.v != "" {
+		if e := checkUsername(b.Username.v); e != nil {
+			return nil, e
+		}
+		lower := strings.ToLower(b.Username.v)
+		if id := st.usernames[lower]; id != "" && id != u.id {
+			return nil, errTaken("username", "username")
+		}
+		username = &lower
+	}
+	if b.ExternalID != nil && *b.ExternalID != "" {
+		if id := st.externalIDs[*b.ExternalID]; id != "" && id != u.id {
+			return nil, errTaken("external_id", "external ID")
+		}
+	}
+	if b.PrimaryEmailAddressID != nil && !slices.ContainsFunc(u.emails, func(em *emailRec) bool {
+		return em.id == *b.PrimaryEmailAddressID && !em.reserved
+	}) {
+		return nil, errValue("primary_email_address_id", "primary_email_address_id must be a verified email address of the user.")
+	}
+	if b.Password != nil {
+		if e := checkPassword(*b.Password, b.SkipPasswordChecks != nil && *b.SkipPasswordChecks); e != nil {
+			return nil, e
+		}
+	}
+	createdAt, e := parseRFC3339("created_at", b.CreatedAt)
+	if e != nil {
+		return nil, e
+	}
+	legal, e := parseRFC3339("legal_accepted_at", b.LegalAcceptedAt)
+	if e != nil {
+		return nil, e
+	}
+	if b.CreateOrganizationsLimit != nil && *b.CreateOrganizationsLimit < 0 {
+		return nil, errValue("create_organizations_limit", "create_organizations_limit must not be negative.")
+	}
+	var md [3]json.RawMessage
+	for i, p := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"public_metadata", b.PublicMetadata}, {"private_metadata", b.PrivateMetadata}, {"unsafe_metadata", b.UnsafeMetadata}} {
+		if md[i], e = metadataParam(p.name, p.raw); e != nil {
+			return nil, e
+		}
+	}
+
+	if b.Username.set {
+		if u.username != nil {
+			delete(st.usernames, *u.username)
+		}
+		u.username = username
+		if username != nil {
+			st.usernames[*username] = u.id
+		}
+	}
+	if b.ExternalID != nil {
+		if u.externalID != nil {
+			delete(st.externalIDs, *u.externalID)
+		}
+		u.externalID = b.ExternalID
+		if *b.ExternalID != "" {
+			st.externalIDs[*b.ExternalID] = u.id
+		}
+	}
+	setIf(&u.firstName, b.FirstName)
+	setIf(&u.lastName, b.LastName)
+	setIf(&u.locale, b.Locale)
+	if b.PrimaryEmailAddressID != nil {
+		u.primaryEmailID = *b.PrimaryEmailAddressID
+	}
+	if b.Password != nil || b.PasswordDigest != nil {
+		u.passwordEnabled, u.passwordUpdated = true, now
+		if b.SignOutOfOtherSessions != nil && *b.SignOutOfOtherSessions {
+			st.endSessions(u.id, "revoked", now)
+		}
+	}
+	for i, dst := range []*json.RawMessage{&u.public, &u.private, &u.unsafe} {
+		if md[i] != nil {
+			*dst = md[i]
+		}
+	}
+	if b.DeleteSelfEnabled != nil {
+		u.deleteSelf = *b.DeleteSelfEnabled
+	}
+	if b.CreateOrganizationEnabled != nil {
+		u.createOrg = *b.CreateOrganizationEnabled
+	}
+	if b.CreateOrganizationsLimit != nil {
+		u.createOrgsLimit = b.CreateOrganizationsLimit
+	}
+	if !legal.IsZero() {
+		u.legalAcceptedAt = legal
+	}
+	if !createdAt.IsZero() {
+		u.createdAt = createdAt
+	}
+	if b.BypassClientTrust != nil {
+		u.bypassTrust = *b.BypassClientTrust
+	}
+	u.updatedAt = now
+	return st.userJSON(u, now), nil
+}
+
+func setIf(dst **string, v *string) {
+	if v != nil {
+		*dst = v
+	}
+}
+
+type deletedJSON struct {
+	Object  string `json:"object"`
+	ID      string `json:"id"`
+	Slug    string `json:"slug,omitempty"`
+	Deleted bool   `json:"deleted"`
+}
+
+// deleteUser is DELETE /v1/users/{user_id}: the user's memberships and
+// sessions go with it.
+func (s *Server) deleteUser(r *http.Request) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.st
+	u, e := st.user(r.PathValue("user_id"))
+	if e != nil {
+		return nil, e
+	}
+	for _, em := range u.emails {
+		delete(st.emails, em.address)
+	}
+	if u.username != nil {
+		delete(st.usernames, *u.username)
+	}
+	if u.externalID != nil {
+		delete(st.externalIDs, *u.externalID)
+	}
+	for _, ms := range st.members {
+		delete(ms, u.id)
+	}
+	for id, se := range st.sessions {
+		if se.userID == u.id {
+			delete(st.sessions, id)
+		}
+	}
+	delete(st.users, u.id)
+	return deletedJSON{Object: "user", ID: u.id, Deleted: true}, nil
+}
+
+// endSessions sets the status of the user's active sessions.
+func (st *state) endSessions(userID, status string, now time.Time) {
+	for _, se := range st.sessions {
+		if se.userID == userID && se.statusAt(now) == "active" {
+			se.status, se.updatedAt = status, now
+		}
+	}
+}
+
+// banUser is POST /v1/users/{user_id}/ban and /unban. Banning revokes the
+// user's sessions.
+func (s *Server) banUser(ban bool) func(*http.Request) (any, *apiError) {
+	return func(r *http.Request) (any, *apiError) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		now := s.clock.Now()
+		u, e := s.st.user(r.PathValue("user_id"))
+		if e != nil {
+			return nil, e
+		}
+		u.banned, u.updatedAt = ban, now
+		if ban {
+			s.st.endSessions(u.id, "revoked", now)
+		}
+		return s.st.userJSON(u, now), nil
+	}
+}
+
+// lockUser is POST /v1/users/{user_id}/lock and /unlock. A lock lasts an
+// hour (Clerk's default lockout), on the Server's clock.
+func (s *Server) lockUser(lock bool) func(*http.Request) (any, *apiError) {
+	return func(r *http.Request) (any, *apiError) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		now := s.clock.Now()
+		u, e := s.st.user(r.PathValue("user_id"))
+		if e != nil {
+			return nil, e
+		}
+		if lock {
+			u.lockedAt = now
+		} else {
+			u.lockedAt = time.Time{}
+		}
+		u.updatedAt = now
+		return s.st.userJSON(u, now), nil
+	}
+}
+
+type userMetadataBody struct {
+	PublicMetadata  json.RawMessage `json:"public_metadata"`
+	PrivateMetadata json.RawMessage `json:"private_metadata"`
+	UnsafeMetadata  json.RawMessage `json:"unsafe_metadata"`
+}
+
+// mergeUserMetadata is PATCH /v1/users/{user_id}/metadata: a deep merge
+// (metadata.Merge) into each metadata given.
+func (s *Server) mergeUserMetadata(r *http.Request) (any, *apiError) {
+	return s.userMetadata(r, mergeParam)
+}
+
+// replaceUserMetadata is PUT /v1/users/{user_id}/metadata: each metadata
+// given replaces the stored one.
+func (s *Server) replaceUserMetadata(r *http.Request) (any, *apiError) {
+	return s.userMetadata(r, func(name string, _, raw json.RawMessage) (json.RawMessage, *apiError) {
+		return metadataParam(name, raw)
+	})
+}
+
+func (s *Server) userMetadata(r *http.Request, apply func(name string, cur, raw json.RawMessage) (json.RawMessage, *apiError)) (any, *apiError) {
+	var b userMetadataBody
+	if e := decodeBody(r, &b); e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	u, e := s.st.user(r.PathValue("user_id"))
+	if e != nil {
+		return nil, e
+	}
+	var out [3]json.RawMessage
+	cur := [3]json.RawMessage{u.public, u.private, u.unsafe}
+	for i, p := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"public_metadata", b.PublicMetadata}, {"private_metadata", b.PrivateMetadata}, {"unsafe_metadata", b.UnsafeMetadata}} {
+		if out[i], e = apply(p.name, cur[i], p.raw); e != nil {
+			return nil, e
+		}
+	}
+	for i, dst := range []*json.RawMessage{&u.public, &u.private, &u.unsafe} {
+		if out[i] != nil {
+			*dst = out[i]
+		}
+	}
+	u.updatedAt = now
+	return s.st.userJSON(u, now), nil
+}
+
+// userFilter is the filters of GET /v1/users and /v1/users/count.
+type userFilter struct {
+	emails, usernames, externalIDs []string
+	userIDs, orgIDs                idFilter
+	query, emailQuery, userQuery   string
+	nameQuery                      string
+	banned                         *bool
+	createdBefore, createdAfter    int64
+	activeBefore, activeAfter      int64
+	signInBefore, signInAfter      int64
+}
+
+func parseUserFilter(q url.Values) (*userFilter, *apiError) {
+	f := &userFilter{
+		usernames:   lowerAll(q["username"]),
+		externalIDs: q["external_id"],
+		userIDs:     parseIDFilter(q["user_id"]),
+		orgIDs:      parseIDFilter(q["organization_id"]),
+		query:       q.Get("query"),
+		emailQuery:  q.Get("email_address_query"),
+		userQuery:   q.Get("username_query"),
+		nameQuery:   q.Get("name_query"),
+	}
+	f.emails = lowerAll(q["email_address"])
+	if q.Has("banned") {
+		b, e := parseBool(q, "banned")
+		if e != nil {
+			return nil, e
+		}
+		f.banned = &b
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int64
+	}{
+		{"created_at_before", &f.createdBefore}, {"created_at_after", &f.createdAfter},
+		{"last_active_at_before", &f.activeBefore}, {"last_active_at_after", &f.activeAfter},
+		{"last_active_at_since", &f.activeAfter},
+		{"last_sign_in_at_before", &f.signInBefore}, {"last_sign_in_at_after", &f.signInAfter},
+	} {
+		if v := q.Get(p.name); v != "" {
+			n, err := parseInt64(v)
+			if err != nil {
+				return nil, errFormat(p.name, p.name+" must be a Unix timestamp in milliseconds.")
+			}
+			*p.dst = n
+		}
+	}
+	for _, p := range []string{"phone_number", "web3_wallet", "provider_user_id"} {
+		if len(q[p]) > 0 {
+			f.userIDs.include = append(f.userIDs.include, "") // clerktest stores none: match nothing
+		}
+	}
+	return f, nil
+}
+
+func lowerAll(v []string) []string {
+	out := make([]string, len(v))
+	for i, s := range v {
+		out[i] = strings.ToLower(s)
+	}
+	return out
+}
+
+func (st *state) matchUser(u *userRec, f *userFilter) bool {
+	if len(f.emails) > 0 && !slices.ContainsFunc(u.emails, func(e *emailRec) bool { return slices.Contains(f.emails, e.address) }) {
+		return false
+	}
+	if len(f.usernames) > 0 && (u.username == nil || !slices.Contains(f.usernames, *u.username)) {
+		return false
+	}
+	if len(f.externalIDs) > 0 && (u.externalID == nil || !slices.Contains(f.externalIDs, *u.externalID)) {
+		return false
+	}
+	if !f.userIDs.match(u.id) {
+		return false
+	}
+	if !f.orgIDs.empty() {
+		var orgs []string
+		for orgID, ms := range st.members {
+			if ms[u.id] != nil {
+				orgs = append(orgs, orgID)
+			}
+		}
+		if !f.orgIDs.match(orgs...) {
+			return false
+		}
+	}
+	if f.banned != nil && u.banned != *f.banned {
+		return false
+	}
+	if f.query != "" {
+		hay := []string{u.id, deref(u.username), deref(u.firstName), deref(u.lastName), deref(u.firstName) + " " + deref(u.lastName)}
+		for _, e := range u.emails {
+			hay = append(hay, e.address)
+		}
+		if !slices.ContainsFunc(hay, func(h string) bool { return containsFold(h, f.query) }) {
+			return false
+		}
+	}
+	if f.emailQuery != "" && !slices.ContainsFunc(u.emails, func(e *emailRec) bool { return containsFold(e.address, f.emailQuery) }) {
+		return false
+	}
+	if f.userQuery != "" && !containsFold(deref(u.username), f.userQuery) {
+		return false
+	}
+	if f.nameQuery != "" && !containsFold(deref(u.firstName)+" "+deref(u.lastName), f.nameQuery) {
+		return false
+	}
+	return inRange(u.createdAt, f.createdBefore, f.createdAfter) &&
+		inRange(u.lastActiveAt, f.activeBefore, f.activeAfter) &&
+		inRange(u.lastSignInAt, f.signInBefore, f.signInAfter)
+}
+
+// inRange reports whether t is before `before` and after `after` (Unix
+// ms, 0 for no bound); a zero t passes only when there is no bound.
+func inRange(t time.Time, before, after int64) bool {
+	if before == 0 && after == 0 {
+		return true
+	}
+	if t.IsZero() {
+		return false
+	}
+	m := t.UnixMilli()
+	return (before == 0 || m < before) && (after == 0 || m > after)
+}
+
+// userOrderFields are the order_by fields of GET /v1/users.
+var userOrderFields = []string{"created_at", "updated_at", "email_address", "web3wallet", "first_name", "last_name",
+	"phone_number", "username", "last_active_at", "last_sign_in_at"}
+
+func userSortKey(field string) func(*userRec) sortKey {
+	switch field {
+	case "updated_at":
+		return func(u *userRec) sortKey { return timeKey(u.updatedAt) }
+	case "email_address":
+		return func(u *userRec) sortKey {
+			if e := u.primaryEmail(); e != "" {
+				return sortKey{s: e}
+			}
+			return sortKey{null: true}
+		}
+	case "first_name":
+		return func(u *userRec) sortKey { return strKey(u.firstName) }
+	case "last_name":
+		return func(u *userRec) sortKey { return strKey(u.lastName) }
+	case "username":
+		return func(u *userRec) sortKey { return strKey(u.username) }
+	case "last_active_at":
+		return func(u *userRec) sortKey { return timeKey(u.lastActiveAt) }
+	case "last_sign_in_at":
+		return func(u *userRec) sortKey { return timeKey(u.lastSignInAt) }
+	case "web3wallet", "phone_number":
+		return func(u *userRec) sortKey { return sortKey{null: true} }
+	}
+	return func(u *userRec) sortKey { return timeKey(u.createdAt) }
+}
+
+// filteredUsers returns the users matching the query's filters, in the
+// order it asks for.
+func (st *state) filteredUsers(q url.Values) ([]*userRec, *apiError) {
+	f, e := parseUserFilter(q)
+	if e != nil {
+		return nil, e
+	}
+	field, desc, e := orderBy(q, "-created_at", userOrderFields...)
+	if e != nil {
+		return nil, e
+	}
+	var out []*userRec
+	for _, u := range st.users {
+		if st.matchUser(u, f) {
+			out = append(out, u)
+		}
+	}
+	sortBy(out, desc, userSortKey(field), func(u *userRec) int64 { return u.seq })
+	return out, nil
+}
+
+// listUsers is GET /v1/users, which answers a bare array (the count is
+// GET /v1/users/count).
+func (s *Server) listUsers(r *http.Request) (any, *apiError) {
+	q := r.URL.Query()
+	p, e := pageParams(q)
+	if e != nil {
+		return nil, e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	users, e := s.st.filteredUsers(q)
+	if e != nil {
+		return nil, e
+	}
+	if after := q.Get("starting_after"); after != "" {
+		field, _, _ := orderBy(q, "-created_at", userOrderFields...)
+		if field != "created_at" {
+			return nil, errValue("starting_after", "starting_after requires ordering by created_at.")
+		}
+		if p.offset != 0 {
+			return nil, errValue("starting_after", "starting_after cannot be combined with a non-zero offset.")
+		}
+		i := slices.IndexFunc(users, func(u *userRec) bool { return u.id == after })
+		if i < 0 {
+			return nil, errValue("starting_after", "starting_after must be the id of a user in the list.")
+		}
+		users = users[i+1:]
+	}
+	out := []userJSON{}
+	for _, u := range paginate(users, p) {
+		out = append(out, s.st.userJSON(u, now))
+	}
+	return out, nil
+}
+
+type totalCountJSON struct {
+	Object     string `json:"object"`
+	TotalCount int    `json:"total_count"`
+}
+
+// countUsers is GET /v1/users/count, with the filters of GET /v1/users.
+func (s *Server) countUsers(r *http.Request) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	users, e := s.st.filteredUsers(r.URL.Query())
+	if e != nil {
+		return nil, e
+	}
+	return totalCountJSON{Object: "total_count", TotalCount: len(users)}, nil
+}
