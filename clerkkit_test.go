@@ -1,0 +1,201 @@
+package clerkkit_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/clerk/clerk-sdk-go/v2"
+	"github.com/clerk/clerk-sdk-go/v2/user"
+
+	"github.com/clerkkit/clerkkit"
+	"github.com/clerkkit/clerkkit/users"
+)
+
+const key = "sk_test_0123456789abcdefghijklmnopqrstuv"
+
+func TestNewValidatesConfig(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  clerkkit.Config
+		want string
+	}{
+		{clerkkit.Config{}, "SecretKey is required"},
+		{clerkkit.Config{SecretKey: "pk_test_abcdefghijklmnop"}, "sk_test_ or sk_live_"},
+		{clerkkit.Config{SecretKey: " " + key}, "sk_test_ or sk_live_"},
+		{clerkkit.Config{SecretKey: key + " "}, "spaces"},
+		{clerkkit.Config{SecretKey: key, APIURL: "http://api.clerk.com"}, "https"},
+		{clerkkit.Config{SecretKey: key, APIURL: "://x"}, "APIURL"},
+		{clerkkit.Config{SecretKey: key, Retry: clerkkit.RetryPolicy{MaxWait: -time.Second}}, "negative"},
+	} {
+		c, err := clerkkit.New(tc.cfg)
+		if c != nil || !errors.Is(err, clerkkit.ErrInvalidConfig) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %q", tc.cfg.APIURL, err, tc.want)
+		}
+		if strings.Contains(err.Error(), key) {
+			t.Errorf("the error leaks the key: %v", err)
+		}
+	}
+	c, err := clerkkit.New(clerkkit.Config{SecretKey: key})
+	if err != nil || c.Users == nil || c.Organizations == nil || c.Memberships == nil || c.Backend() == nil {
+		t.Fatalf("%+v %v", c, err)
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	var got http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		io.WriteString(w, `{"object":"user","id":"user_1"}`)
+	}))
+	defer srv.Close()
+	t.Setenv("CLERK_SECRET_KEY", " "+key+"\n")
+	t.Setenv("CLERK_API_URL", srv.URL)
+	t.Setenv("CLERK_API_VERSION", "2024-10-01")
+	c, err := clerkkit.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Users.Get(context.Background(), "user_1"); err != nil {
+		t.Fatal(err)
+	}
+	if got.Get("Authorization") != "Bearer "+key || got.Get("Clerk-API-Version") != "2024-10-01" {
+		t.Fatalf("headers %v", got)
+	}
+	t.Setenv("CLERK_SECRET_KEY", "")
+	if _, err := clerkkit.FromEnv(); !errors.Is(err, clerkkit.ErrInvalidConfig) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestTwoInstancesShareNothing: two Clients in one process each use their
+// own key and URL, and the official SDK's package-level state is untouched.
+func TestTwoInstancesShareNothing(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]string{}
+	handler := func(name string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			seen[name] = r.Header.Get("Authorization")
+			mu.Unlock()
+			io.WriteString(w, `{"object":"user","id":"user_1"}`)
+		}
+	}
+	a := httptest.NewServer(handler("a"))
+	defer a.Close()
+	b := httptest.NewServer(handler("b"))
+	defer b.Close()
+	keyB := "sk_live_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	ca, err := clerkkit.New(clerkkit.Config{SecretKey: key, APIURL: a.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := clerkkit.New(clerkkit.Config{SecretKey: keyB, APIURL: b.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca.Users.Get(context.Background(), "user_1")
+	cb.Users.Get(context.Background(), "user_1")
+	if seen["a"] != "Bearer "+key || seen["b"] != "Bearer "+keyB {
+		t.Fatalf("seen %v", seen)
+	}
+}
+
+func TestErrorsAsFromAnyPackage(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusBadGateway)
+		io.WriteString(w, "upstream connect error")
+	}))
+	defer srv.Close()
+	c, err := clerkkit.New(clerkkit.Config{SecretKey: key, APIURL: srv.URL, Retry: clerkkit.RetryPolicy{Disabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	_, e1 := c.Users.Get(ctx, "user_1")
+	_, e2 := c.Organizations.Get(ctx, "acme")
+	_, e3 := c.Memberships.Get(ctx, "org_1", "user_1")
+	_, e4 := (&user.Client{Backend: c.Backend()}).Get(ctx, "user_1")
+	for i, err := range []error{e1, e2, e3, e4} {
+		var apiErr *clerkkit.APIError
+		if !errors.As(err, &apiErr) || apiErr.Status != 502 || apiErr.Body != "upstream connect error" {
+			t.Fatalf("%d: %v", i, err)
+		}
+		if !apiErr.Temporary() {
+			t.Fatalf("%d: not temporary", i)
+		}
+	}
+}
+
+func TestRetryConfigured(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) < 3 {
+			w.Header().Set("Retry-After", "2")
+			w.WriteHeader(429)
+			io.WriteString(w, `{"errors":[{"code":"too_many_requests","message":"Too Many Requests"}]}`)
+			return
+		}
+		io.WriteString(w, `{"object":"user","id":"user_1"}`)
+	}))
+	defer srv.Close()
+	var slept []time.Duration
+	cfg := clerkkit.WithTestHooks(clerkkit.Config{SecretKey: key, APIURL: srv.URL},
+		func(ctx context.Context, d time.Duration) error { slept = append(slept, d); return nil }, nil, nil)
+	c, err := clerkkit.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Users.SetRole(context.Background(), "user_1", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if n.Load() != 3 || len(slept) != 2 || slept[0] != 2*time.Second || slept[1] != 2*time.Second {
+		t.Fatalf("%d requests, slept %v", n.Load(), slept)
+	}
+	// Disabled: one attempt, the 429 surfaces with its Retry-After.
+	n.Store(0)
+	c2, _ := clerkkit.New(clerkkit.Config{SecretKey: key, APIURL: srv.URL, Retry: clerkkit.RetryPolicy{Disabled: true}})
+	err = c2.Users.SetRole(context.Background(), "user_1", "admin")
+	var apiErr *clerkkit.APIError
+	if !errors.Is(err, clerkkit.ErrRateLimited) || !errors.As(err, &apiErr) || apiErr.RetryAfter != 2*time.Second || n.Load() != 1 {
+		t.Fatalf("err %v after %d requests", err, n.Load())
+	}
+}
+
+func TestNewBackendWorksWithSDKAndPackages(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"object":"user","id":"user_1","public_metadata":{"role":"admin"}}`)
+	}))
+	defer srv.Close()
+	b, err := clerkkit.NewBackend(clerkkit.Config{SecretKey: key, APIURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var _ clerk.Backend = b
+	role, err := users.New(b, nil).Role(context.Background(), "user_1")
+	if err != nil || role != "admin" {
+		t.Fatal(role, err)
+	}
+	if _, err := clerkkit.NewBackend(clerkkit.Config{}); !errors.Is(err, clerkkit.ErrInvalidConfig) {
+		t.Fatal(err)
+	}
+}
+
+func TestInvalidInputSentinel(t *testing.T) {
+	c, _ := clerkkit.New(clerkkit.Config{SecretKey: key, APIURL: "http://127.0.0.1:1"})
+	_, err := c.Users.Get(context.Background(), "../users")
+	if !errors.Is(err, clerkkit.ErrInvalidInput) {
+		t.Fatal(err)
+	}
+	err = c.Memberships.RequireOrgAdmin(context.Background(), "org_1")
+	if !errors.Is(err, clerkkit.ErrUnauthenticated) {
+		t.Fatal(err)
+	}
+}
