@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
@@ -174,6 +175,10 @@ type ListParams struct {
 	Limit int
 	// Offset skips that many users.
 	Offset int
+	// StartingAfter is a cursor: the id of the last user of the previous
+	// page; the page starts after it. It needs a created_at order (the
+	// default) and no Offset.
+	StartingAfter string
 	// OrderBy sorts, e.g. "-created_at" (the default), "+email_address",
 	// "last_sign_in_at".
 	OrderBy string
@@ -220,6 +225,17 @@ func (p ListParams) sdk(op string) (*user.ListParams, error) {
 	}
 	if err := bapi.IDs(op, "UserIDs", p.UserIDs, maxFilterValues); err != nil {
 		return nil, err
+	}
+	if p.StartingAfter != "" {
+		if err := bapi.ID(op, "StartingAfter", p.StartingAfter); err != nil {
+			return nil, err
+		}
+		if p.Offset != 0 {
+			return nil, bapi.InputError(op, "StartingAfter", "cannot be combined with Offset")
+		}
+		if !createdAtOrder(p.OrderBy) {
+			return nil, bapi.InputError(op, "StartingAfter", "needs a created_at OrderBy")
+		}
 	}
 	// Organization ids may carry a leading '+' or '-' (include/exclude).
 	for _, id := range p.OrganizationIDs {
@@ -288,10 +304,25 @@ func (c *Client) List(ctx context.Context, p ListParams) ([]*clerk.User, error) 
 	if err != nil {
 		return nil, err
 	}
-	return c.page(ctx, q)
+	return c.page(ctx, &listQuery{ListParams: q, startingAfter: p.StartingAfter})
 }
 
-func (c *Client) page(ctx context.Context, q *user.ListParams) ([]*clerk.User, error) {
+// listQuery is GET /users' query: clerk-sdk-go's parameters plus the
+// starting_after cursor, which v2.4.2 does not know.
+type listQuery struct {
+	*user.ListParams
+	startingAfter string
+}
+
+func (q *listQuery) ToQuery() url.Values {
+	v := q.ListParams.ToQuery()
+	if q.startingAfter != "" {
+		v.Set("starting_after", q.startingAfter)
+	}
+	return v
+}
+
+func (c *Client) page(ctx context.Context, q *listQuery) ([]*clerk.User, error) {
 	req := clerk.NewAPIRequest(http.MethodGet, "/users")
 	req.SetParams(q)
 	var page userPage
@@ -302,8 +333,8 @@ func (c *Client) page(ctx context.Context, q *user.ListParams) ([]*clerk.User, e
 }
 
 // All iterates over every user matching p, fetching pages of p.Limit
-// (default 500, the most the API serves) from p.Offset on. It stops at the
-// first error, which it yields, and when the loop breaks:
+// (default 500, the most the API serves). It stops at the first error,
+// which it yields, and when the loop breaks:
 //
 //	for u, err := range c.All(ctx, users.ListParams{Query: "ann"}) {
 //		if err != nil {
@@ -312,27 +343,71 @@ func (c *Client) page(ctx context.Context, q *user.ListParams) ([]*clerk.User, e
 //		fmt.Println(u.ID)
 //	}
 //
-// Pages are read by offset: users created or deleted during the iteration
-// can shift later pages. Order by "+created_at" to make new users appear
-// only at the end.
+// With the default order (newest first) or any created_at order, pages
+// after the first are read with the starting_after cursor, as the Backend
+// API recommends: each page costs the same however deep, and users created
+// or deleted meanwhile do not shift later pages. Other orders page by
+// offset, which is slower deep into a large list and can skip or repeat
+// users that change meanwhile.
 func (c *Client) All(ctx context.Context, p ListParams) iter.Seq2[*clerk.User, error] {
 	q, err := p.sdk("users.All")
 	if err != nil {
 		return bapi.Fail[*clerk.User](err)
 	}
-	return bapi.All(ctx, p.Limit, p.Offset, func(ctx context.Context, limit, offset int) ([]*clerk.User, int64, error) {
+	limit := p.Limit
+	if limit == 0 {
+		limit = bapi.MaxLimit
+	}
+	cursor := createdAtOrder(p.OrderBy)
+	return func(yield func(*clerk.User, error) bool) {
 		page := *q
 		page.Limit = clerk.Int64(int64(limit))
-		page.Offset = clerk.Int64(int64(offset))
-		items, err := c.page(ctx, &page)
-		return items, -1, err
-	})
+		offset, after := p.Offset, p.StartingAfter
+		for {
+			if err := ctx.Err(); err != nil {
+				yield(nil, err)
+				return
+			}
+			page.Offset = nil
+			if offset > 0 {
+				page.Offset = clerk.Int64(int64(offset))
+			}
+			items, err := c.page(ctx, &listQuery{ListParams: &page, startingAfter: after})
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, u := range items {
+				if !yield(u, nil) {
+					return
+				}
+			}
+			if len(items) < limit {
+				return
+			}
+			if last := items[len(items)-1]; cursor && last != nil && last.ID != "" {
+				offset, after = 0, last.ID
+			} else {
+				offset += len(items)
+			}
+		}
+	}
 }
 
-// Count returns the number of users matching p (Limit, Offset and OrderBy
-// are ignored).
+// createdAtOrder reports whether order sorts by created_at, the only order
+// the starting_after cursor works with.
+func createdAtOrder(order string) bool {
+	switch order {
+	case "", "created_at", "+created_at", "-created_at":
+		return true
+	}
+	return false
+}
+
+// Count returns the number of users matching p (Limit, Offset, OrderBy and
+// StartingAfter are ignored).
 func (c *Client) Count(ctx context.Context, p ListParams) (int64, error) {
-	p.Limit, p.Offset, p.OrderBy = 0, 0, ""
+	p.Limit, p.Offset, p.OrderBy, p.StartingAfter = 0, 0, "", ""
 	q, err := p.sdk("users.Count")
 	if err != nil {
 		return 0, err

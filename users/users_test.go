@@ -36,6 +36,10 @@ func fakeUsers(t *testing.T, n int) *bapitest.Server {
 		if v := r.URL.Query().Get("offset"); v != "" {
 			offset, _ = strconv.Atoi(v)
 		}
+		if v := r.URL.Query().Get("starting_after"); v != "" {
+			i, _ := strconv.Atoi(v[len("user_"):])
+			offset += i + 1
+		}
 		out := []any{}
 		for i := offset; i < min(n, offset+limit); i++ {
 			out = append(out, userJSON(fmt.Sprintf("user_%04d", i), `{}`))
@@ -62,10 +66,43 @@ func TestAllIteratesEveryPage(t *testing.T) {
 	if n != 1234 || len(reqs) != 3 {
 		t.Fatalf("%d users over %d requests", n, len(reqs))
 	}
+	// The first page by offset (none), the next ones by cursor.
 	for i, r := range reqs {
-		if r.Query.Get("limit") != "500" || r.Query.Get("offset") != strconv.Itoa(500*i) && i > 0 || r.Query.Get("query") != "ann" {
+		after := map[int]string{1: "user_0499", 2: "user_0999"}[i]
+		if r.Query.Get("limit") != "500" || r.Query.Has("offset") || r.Query.Get("starting_after") != after || r.Query.Get("query") != "ann" {
 			t.Fatalf("request %d: %v", i, r.Query)
 		}
+	}
+}
+
+func TestAllByOffsetForOtherOrders(t *testing.T) {
+	srv := fakeUsers(t, 1234)
+	c := users.New(srv.Backend(), nil)
+	n := 0
+	for _, err := range c.All(context.Background(), users.ListParams{OrderBy: "+email_address", Offset: 34}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	reqs := srv.Requests()
+	if n != 1200 || len(reqs) != 3 {
+		t.Fatalf("%d users over %d requests", n, len(reqs))
+	}
+	for i, r := range reqs {
+		if r.Query.Get("offset") != strconv.Itoa(34+500*i) || r.Query.Has("starting_after") {
+			t.Fatalf("request %d: %v", i, r.Query)
+		}
+	}
+	// A starting offset with the default order: offset first, then cursor.
+	srv2 := fakeUsers(t, 1000)
+	n = 0
+	for range users.New(srv2.Backend(), nil).All(context.Background(), users.ListParams{Offset: 100, Limit: 450}) {
+		n++
+	}
+	reqs = srv2.Requests()
+	if n != 900 || len(reqs) != 3 || reqs[0].Query.Get("offset") != "100" || reqs[1].Query.Has("offset") || reqs[1].Query.Get("starting_after") != "user_0549" {
+		t.Fatalf("%d users, requests %+v", n, reqs)
 	}
 }
 
@@ -229,6 +266,9 @@ func TestInvalidInputMakesNoRequest(t *testing.T) {
 	add(c.List(ctx, users.ListParams{Query: "a\x00"}))
 	add(c.List(ctx, users.ListParams{OrganizationIDs: []string{"+org/1"}}))
 	add(c.Count(ctx, users.ListParams{EmailAddresses: []string{""}}))
+	add(c.List(ctx, users.ListParams{StartingAfter: "user_1", Offset: 3}))
+	add(c.List(ctx, users.ListParams{StartingAfter: "user_1", OrderBy: "username"}))
+	add(c.List(ctx, users.ListParams{StartingAfter: "user_1&x=1"}))
 	for _, err := range c.All(ctx, users.ListParams{Limit: 1000}) {
 		add(nil, err)
 	}
