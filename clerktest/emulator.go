@@ -294,7 +294,9 @@ type Fault struct {
 	// gives up meanwhile is dropped; Close ends the wait.
 	Latency time.Duration
 	// Drop closes the connection without answering; clients see a
-	// transport error.
+	// transport error. Go's http.Transport retries an idempotent request
+	// (GET, DELETE…) once when a kept-alive connection closes before any
+	// answer, so to make such a request fail, drop it twice (Times: 2).
 	Drop bool
 	// Times is how many matching requests the fault affects; 0 means every
 	// one until ClearFaults.

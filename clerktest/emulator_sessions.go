@@ -254,7 +254,8 @@ func (s *Server) SessionToken(userID, orgID string) (string, error) {
 // SetActiveOrganization makes orgID the active organization of the
 // session ("" for none), as Clerk's frontend does when the user switches
 // organization; the user must be a member. Tokens minted afterwards carry
-// it. The Backend API has no endpoint for this.
+// it, and the user's next session starts in it. The Backend API has no
+// endpoint for this.
 func (s *Server) SetActiveOrganization(sessionID, orgID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -270,9 +271,9 @@ func (s *Server) SetActiveOrganization(sessionID, orgID string) error {
 		if st.members[orgID][se.userID] == nil {
 			return errNotAMember(se.userID, orgID).err()
 		}
-		if u := st.users[se.userID]; u != nil {
-			u.lastActiveOrg = orgID
-		}
+	}
+	if u := st.users[se.userID]; u != nil {
+		u.lastActiveOrg = orgID
 	}
 	se.activeOrg, se.updatedAt = orgID, now
 	return nil
