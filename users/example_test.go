@@ -1,0 +1,77 @@
+package users_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	"github.com/clerkkit/clerkkit"
+	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/metadata"
+	"github.com/clerkkit/clerkkit/users"
+)
+
+// The users package on its own: a Backend from clerkkit.NewBackend (or
+// any clerk.Backend) and users.New.
+func ExampleNew() {
+	srv, err := clerktest.StartServer()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{{ID: "user_ann", FirstName: "Ann"}}})
+
+	b, err := clerkkit.NewBackend(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c := users.New(b, &users.Options{RoleKey: "role"})
+	u, err := c.Get(context.Background(), "user_ann")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(*u.FirstName)
+	// Output: Ann
+}
+
+func ExampleClient_All() {
+	srv, _ := clerktest.StartServer()
+	defer srv.Close()
+	var seed clerktest.SeedData
+	for i := range 1200 {
+		seed.Users = append(seed.Users, clerktest.SeedUser{ID: fmt.Sprintf("user_%04d", i)})
+	}
+	srv.Seed(seed)
+	b, _ := clerkkit.NewBackend(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL()})
+	c := users.New(b, nil)
+
+	n := 0
+	for _, err := range c.All(context.Background(), users.ListParams{}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		n++
+	}
+	fmt.Println(n, "users in", srv.Calls("GET /v1/users"), "calls")
+	// Output: 1200 users in 3 calls
+}
+
+// UpdateMetadata deep-merges; a metadata.Patch says exactly what changes.
+func ExampleClient_UpdateMetadata() {
+	srv, _ := clerktest.StartServer()
+	defer srv.Close()
+	srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{{
+		ID: "user_ann", PublicMetadata: []byte(`{"prefs":{"theme":"light","lang":"en"},"legacy":true}`),
+	}}})
+	b, _ := clerkkit.NewBackend(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL()})
+	c := users.New(b, nil)
+
+	u, err := c.UpdateMetadata(context.Background(), "user_ann", users.Metadata{
+		Public: metadata.NewPatch().Set("dark", "prefs", "theme").Remove("legacy"),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(u.PublicMetadata))
+	// Output: {"prefs":{"lang":"en","theme":"dark"}}
+}
