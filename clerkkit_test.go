@@ -16,6 +16,7 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2/user"
 
 	"github.com/clerkkit/clerkkit"
+	"github.com/clerkkit/clerkkit/clerktest"
 	"github.com/clerkkit/clerkkit/users"
 )
 
@@ -197,5 +198,42 @@ func TestInvalidInputSentinel(t *testing.T) {
 	err = c.Memberships.RequireOrgAdmin(context.Background(), "org_1")
 	if !errors.Is(err, clerkkit.ErrUnauthenticated) {
 		t.Fatal(err)
+	}
+}
+
+// TestEmulatorRateLimitHonoured runs against clerktest's rate limit (5
+// requests per 10 s): every call succeeds, each 429 waited out for exactly
+// the Retry-After the emulator sent, on the emulator's own clock.
+func TestEmulatorRateLimitHonoured(t *testing.T) {
+	clk := clerktest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	srv := clerktest.NewServer(t, clerktest.WithClock(clk), clerktest.WithRateLimit(5, 10*time.Second))
+	if err := srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{{ID: "user_1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	var slept []time.Duration
+	cfg := clerkkit.WithTestHooks(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL(), HTTPClient: srv.HTTPClient()},
+		func(ctx context.Context, d time.Duration) error { slept = append(slept, d); clk.Advance(d); return nil },
+		clk.Now, nil)
+	c, err := clerkkit.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 12 {
+		// Alternate a read and a write: 429s are retried for both.
+		if i%2 == 0 {
+			_, err = c.Users.Get(context.Background(), "user_1")
+		} else {
+			err = c.Users.SetRole(context.Background(), "user_1", "r"+string(rune('a'+i)))
+		}
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	// 12 calls in windows of 5: two waits of a full window.
+	if len(slept) != 2 || slept[0] != 10*time.Second || slept[1] != 10*time.Second {
+		t.Fatalf("slept %v", slept)
+	}
+	if n := srv.Calls(""); n != 14 {
+		t.Fatalf("%d requests, want 12 + 2 rejected", n)
 	}
 }
