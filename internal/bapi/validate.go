@@ -16,9 +16,9 @@ const maxIDLen = 256
 
 // ID checks a value that goes into a URL path segment (an id or a slug):
 // not empty, at most 256 bytes of letters, digits, '_', '-', '.' and '~',
-// not starting with '-' or '+' (list filters read those as operators), and
-// without "..". So it cannot add segments, a query or a fragment to the
-// path, nor be escaped into one.
+// not starting with '-' or '+' (list filters read those as operators),
+// not "." and without "..". So it cannot add, remove or replace segments,
+// nor add a query or a fragment, nor be escaped into one.
 func ID(op, field, v string) error {
 	if v == "" {
 		return InputError(op, field, "must not be empty")
@@ -31,6 +31,9 @@ func ID(op, field, v string) error {
 	}
 	if strings.Contains(v, "..") {
 		return InputError(op, field, `must not contain ".."`)
+	}
+	if v == "." {
+		return InputError(op, field, `must not be "."`)
 	}
 	for i := 0; i < len(v); i++ {
 		c := v[i]

@@ -14,7 +14,7 @@ func TestID(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{
-		"", "a/b", "../admin", "..", "a..b", "a?b", "a#b", "a%2Fb", "%2e%2e", "a b", " a", "a\t", "a\nb", "a\x00",
+		"", ".", "a/b", "../admin", "..", "a..b", "a?b", "a#b", "a%2Fb", "%2e%2e", "a b", " a", "a\t", "a\nb", "a\x00",
 		"a\x7f", "a\\b", "-user_1", "+user_1", "a&b=c", "a;b", "é", "user_1\u2028", strings.Repeat("a", 257),
 	} {
 		err := ID("users.Get", "userID", bad)
