@@ -518,7 +518,7 @@ func normPermission(op, p string) (string, error) {
 }
 
 // RequireOrgMember returns nil when the signed-in user of ctx is a member
-// of the organization; an error wrapping ErrUnauthenticated when ctx has
+// of the organization orgID (its id, org_…, not its slug); an error wrapping ErrUnauthenticated when ctx has
 // no session, ErrForbidden when they are not a member, or the Backend API
 // error when the lookup failed (fail closed; answer 503 rather than 403).
 // An organization id that is not valid wraps both ErrForbidden and
