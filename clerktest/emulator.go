@@ -493,6 +493,7 @@ type recorder struct {
 	hijacked bool
 }
 
+// WriteHeader records the status and passes it on.
 func (r *recorder) WriteHeader(status int) {
 	if r.status == 0 {
 		r.status = status
@@ -500,6 +501,7 @@ func (r *recorder) WriteHeader(status int) {
 	r.ResponseWriter.WriteHeader(status)
 }
 
+// Write records the body and passes it on.
 func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
@@ -572,6 +574,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /v1/organizations/{organization_id}/invitations/pending", s.listPendingInvitations)
 	s.handle("GET /v1/organizations/{organization_id}/invitations/{invitation_id}", s.getInvitation)
 	s.handle("POST /v1/organizations/{organization_id}/invitations/{invitation_id}/revoke", s.revokeInvitation)
+	s.handle("GET /v1/organization_invitations", s.listInstanceInvitations)
 
 	s.handle("POST /v1/sessions", s.createSession)
 	s.handle("GET /v1/sessions", s.listSessions)
@@ -582,7 +585,8 @@ func (s *Server) registerRoutes() {
 	// Everything else: Clerk's 404.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, &apiError{status: http.StatusNotFound, code: "resource_not_found", msg: "not found",
-			long: "The requested resource " + r.URL.Path + " was not found"})
+			long: "The requested resource " + r.Method + " " + r.URL.Path +
+				" was not found (clerktest emulates part of the Backend API: see Server.Routes)"})
 	})
 }
 

@@ -856,3 +856,46 @@ func errNotPending(status string) *apiError {
 	return &apiError{status: http.StatusBadRequest, code: "organization_invitation_not_pending",
 		msg: "Invitation is not pending", long: "Only pending invitations can be revoked or accepted; this one is " + status + "."}
 }
+
+// listInstanceInvitations is GET /v1/organization_invitations: the
+// invitations of every organization, with public organization data;
+// query filters by email address.
+func (s *Server) listInstanceInvitations(r *http.Request) (any, *apiError) {
+	q := r.URL.Query()
+	p, e := pageParams(q)
+	if e != nil {
+		return nil, e
+	}
+	statuses := q["status"]
+	for _, st := range statuses {
+		if !slices.Contains(invitationStatuses, st) {
+			return nil, errValue("status", "status must be one of pending, accepted, revoked, expired.")
+		}
+	}
+	field, desc, e := orderBy(q, "-created_at", "created_at", "email_address")
+	if e != nil {
+		return nil, e
+	}
+	query := q.Get("query")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, now := s.st, s.clock.Now()
+	var invs []*invRec
+	for _, inv := range st.invitations {
+		if (query != "" && !containsFold(inv.email, query)) ||
+			(len(statuses) > 0 && !slices.Contains(statuses, inv.statusAt(now))) {
+			continue
+		}
+		invs = append(invs, inv)
+	}
+	key := func(inv *invRec) sortKey { return timeKey(inv.createdAt) }
+	if field == "email_address" {
+		key = func(inv *invRec) sortKey { return sortKey{s: inv.email} }
+	}
+	sortBy(invs, desc, key, func(inv *invRec) int64 { return inv.seq })
+	out := listResponse[invitationJSON]{Data: []invitationJSON{}, TotalCount: len(invs)}
+	for _, inv := range paginate(invs, p) {
+		out.Data = append(out.Data, st.invitationJSON(inv, true, now))
+	}
+	return out, nil
+}

@@ -293,6 +293,11 @@ func TestClerkSDKScenario(t *testing.T) {
 	if err != nil || ilist.TotalCount != 1 || ilist.OrganizationInvitations[0].ID != inv.ID {
 		t.Fatalf("accepted invitations: %+v, %v", ilist, err)
 	}
+	all, err := invitations.ListFromInstance(ctx, &organizationinvitation.ListFromInstanceParams{Query: clerk.String("example.com")})
+	if err != nil || all.TotalCount != 2 || all.OrganizationInvitations[1].ID != inv.ID ||
+		all.OrganizationInvitations[1].PublicOrganizationData == nil || all.OrganizationInvitations[1].PublicOrganizationData.Slug != "acme" {
+		t.Fatalf("ListFromInstance: %+v, %v", all, err)
+	}
 	mlist, err = members.List(ctx, &organizationmembership.ListParams{OrganizationID: acme.ID, UserIDs: []string{carol.ID}})
 	if err != nil || mlist.TotalCount != 1 || mlist.OrganizationMemberships[0].Role != "org:member" {
 		t.Fatalf("carol's membership: %+v, %v", mlist, err)

@@ -54,11 +54,17 @@ type SeedUser struct {
 	ID string `json:"id,omitempty"`
 	// EmailAddresses are the verified email addresses; the first is the
 	// primary one.
-	EmailAddresses  []string        `json:"email_addresses,omitempty"`
-	Username        string          `json:"username,omitempty"`
-	FirstName       string          `json:"first_name,omitempty"`
-	LastName        string          `json:"last_name,omitempty"`
-	ExternalID      string          `json:"external_id,omitempty"`
+	EmailAddresses []string `json:"email_addresses,omitempty"`
+	// Username must follow Clerk's rules (4 to 64 letters, digits, "-"
+	// and "_"); it is stored in lower case.
+	Username string `json:"username,omitempty"`
+	// FirstName and LastName are the user's names; empty means null.
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	// ExternalID is the user's id in another system; it must be unique.
+	ExternalID string `json:"external_id,omitempty"`
+	// PublicMetadata, PrivateMetadata and UnsafeMetadata are JSON
+	// objects; absent means {}.
 	PublicMetadata  json.RawMessage `json:"public_metadata,omitempty"`
 	PrivateMetadata json.RawMessage `json:"private_metadata,omitempty"`
 	UnsafeMetadata  json.RawMessage `json:"unsafe_metadata,omitempty"`
@@ -70,25 +76,29 @@ type SeedUser struct {
 type SeedOrganization struct {
 	// ID is the organization id, which must start with "org_". Default: a
 	// random one.
-	ID   string `json:"id,omitempty"`
+	ID string `json:"id,omitempty"`
+	// Name is required.
 	Name string `json:"name"`
 	// Slug defaults to one derived from Name.
 	Slug string `json:"slug,omitempty"`
 	// CreatedBy, a user id, makes that user an org:admin member.
 	CreatedBy string `json:"created_by,omitempty"`
 	// MaxAllowedMemberships limits the members; 0 is unlimited.
-	MaxAllowedMemberships int             `json:"max_allowed_memberships,omitempty"`
-	PublicMetadata        json.RawMessage `json:"public_metadata,omitempty"`
-	PrivateMetadata       json.RawMessage `json:"private_metadata,omitempty"`
+	MaxAllowedMemberships int `json:"max_allowed_memberships,omitempty"`
+	// PublicMetadata and PrivateMetadata are JSON objects; absent means {}.
+	PublicMetadata  json.RawMessage `json:"public_metadata,omitempty"`
+	PrivateMetadata json.RawMessage `json:"private_metadata,omitempty"`
 }
 
 // SeedMembership makes a user a member of an organization.
 type SeedMembership struct {
 	// OrganizationID is the organization's id or slug.
 	OrganizationID string `json:"organization_id"`
-	UserID         string `json:"user_id"`
+	// UserID is the member's user id.
+	UserID string `json:"user_id"`
 	// Role defaults to "org:member".
-	Role            string          `json:"role,omitempty"`
+	Role string `json:"role,omitempty"`
+	// PublicMetadata and PrivateMetadata are JSON objects; absent means {}.
 	PublicMetadata  json.RawMessage `json:"public_metadata,omitempty"`
 	PrivateMetadata json.RawMessage `json:"private_metadata,omitempty"`
 }

@@ -660,6 +660,7 @@ type nullable[T any] struct {
 	v    T
 }
 
+// UnmarshalJSON records that the member is present, and whether as null.
 func (n *nullable[T]) UnmarshalJSON(b []byte) error {
 	n.set = true
 	if string(b) == "null" {

@@ -1102,6 +1102,7 @@ func TestEveryRouteIsExercised(t *testing.T) {
 		{"GET", "/v1/organizations/" + oid + "/invitations"}, {"GET", "/v1/organizations/" + oid + "/invitations/pending"},
 		{"GET", "/v1/organizations/" + oid + "/invitations/" + inv["id"].(string)},
 		{"POST", "/v1/organizations/" + oid + "/invitations/" + inv["id"].(string) + "/revoke"},
+		{"GET", "/v1/organization_invitations?status=revoked&query=c%40example"},
 		{"GET", "/v1/sessions?user_id=" + uid}, {"GET", "/v1/sessions/" + sid}, {"POST", "/v1/sessions/" + sid + "/tokens"},
 		{"POST", "/v1/sessions/" + sid + "/revoke"},
 		{"GET", "/v1/jwks"}, {"GET", "/v1/domains"}, {"GET", "/.well-known/jwks.json"},
