@@ -215,7 +215,6 @@ func (s *Server) mintToken(se *sessRec, lifetime time.Duration) (string, *apiErr
 			perms = role.custom
 		}
 		c.Org = &Org{ID: o.id, Slug: o.slug, Role: m.role, Permissions: perms}
-		o.lastActiveAt = now
 	}
 	se.lastActiveAt = now
 	if u := st.users[se.userID]; u != nil {

@@ -120,18 +120,17 @@ type emailRec struct {
 }
 
 type orgRec struct {
-	seq          int64
-	id           string
-	name         string
-	slug         string
-	createdBy    string
-	maxMembers   int
-	adminDelete  bool
-	public       json.RawMessage
-	private      json.RawMessage
-	createdAt    time.Time
-	updatedAt    time.Time
-	lastActiveAt time.Time
+	seq         int64
+	id          string
+	name        string
+	slug        string
+	createdBy   string
+	maxMembers  int
+	adminDelete bool
+	public      json.RawMessage
+	private     json.RawMessage
+	createdAt   time.Time
+	updatedAt   time.Time
 }
 
 type memberRec struct {

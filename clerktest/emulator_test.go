@@ -15,6 +15,7 @@ import (
 
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/metadata"
 )
 
 func ids(list []map[string]any) []string {
@@ -271,6 +272,15 @@ func TestMetadataMergeThroughAPI(t *testing.T) {
 	sameJSON(t, "merged twice", mustJSON(again["public_metadata"]), want)
 	// A GET reads what the merge stored.
 	sameJSON(t, "stored", mustJSON(a.ok("GET", "/v1/users/"+id, nil)["public_metadata"]), want)
+	// A metadata.Patch sent to the API makes the change Patch.Apply predicts.
+	p := metadata.NewPatch().Set("dark", "prefs", "ui", "theme").Remove("a", "keep").Set([]string{"x"}, "list")
+	before := mustJSON(a.ok("GET", "/v1/users/"+id, nil)["public_metadata"])
+	predicted, err := p.Apply(before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = a.ok("PATCH", "/v1/users/"+id+"/metadata", map[string]any{"public_metadata": p})
+	sameJSON(t, "patched", mustJSON(got["public_metadata"]), string(predicted))
 	a.fail("PATCH", "/v1/users/"+id+"/metadata", `{"public_metadata":[1]}`, 422, "form_param_format_invalid")
 	a.fail("PATCH", "/v1/users/"+id+"/metadata", `{"public_metadata":{"a":1,"a":2}}`, 422, "form_param_format_invalid")
 	a.fail("PATCH", "/v1/users/"+id+"/metadata", `{"publicMetadata":{}}`, 422, "form_param_unknown")
@@ -686,6 +696,14 @@ func TestAuthentication(t *testing.T) {
 	host, err := auth.FrontendAPIFromPublishableKey(a.srv.PublishableKey())
 	if err != nil || host != a.srv.Issuer().FrontendAPI() {
 		t.Fatalf("publishable key decodes to %q, %v", host, err)
+	}
+	// The JWKS endpoints are the Issuer's: a rotation shows at once.
+	kid := a.srv.Issuer().Rotate()
+	for _, path := range []string{"/v1/jwks", "/.well-known/jwks.json"} {
+		keys := a.ok("GET", path, nil)["keys"].([]any)
+		if len(keys) != 2 || keys[1].(map[string]any)["kid"] != kid {
+			t.Fatalf("%s after rotation: %v", path, keys)
+		}
 	}
 	d := a.ok("GET", "/v1/domains", nil)
 	if d["data"].([]any)[0].(map[string]any)["frontend_api_url"] != a.srv.Issuer().IssuerURL() {
