@@ -72,6 +72,13 @@ func WithRateLimit(n int, per time.Duration) ServerOption {
 // rate limit (WithRateLimit), seed data (Seed), and do what has no Backend
 // API endpoint (AcceptInvitation, SetActiveOrganization).
 //
+// What it does not emulate: phone numbers, web3 wallets, OAuth and SAML
+// accounts, passwords beyond password_enabled, emails (invitations are
+// never sent), the Frontend API, webhooks, JWT templates, and Clerk's
+// per-object rate limits. Routes lists what it serves; other paths answer
+// Clerk's 404. Like Clerk, it ignores a limit outside 1..500 (the default,
+// 10, applies), so a client that asks for 1000 gets 10.
+//
 // A Server is safe for concurrent use. Create it with NewServer in tests
 // or StartServer in programs, and Close it when done.
 type Server struct {

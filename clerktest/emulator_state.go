@@ -546,7 +546,19 @@ func (st *state) sessionJSON(se *sessRec, now time.Time) sessionJSON {
 
 // ---- request helpers ----
 
-// Errors shared by the handlers.
+// Errors shared by the handlers. Every error body has Clerk's shape
+// ({"errors":[{code, message, long_message, meta}], "clerk_trace_id"}).
+// Codes seen from Clerk: resource_not_found (404), authentication_invalid
+// (401), form_identifier_exists (422, for a taken email address, username
+// and slug: "That slug is taken. Please try another."),
+// form_param_missing, form_param_format_invalid, form_param_value_invalid,
+// form_password_length_too_short, form_username_invalid_length and
+// _character, too_many_requests (429), internal_clerk_error (5xx). Where
+// Clerk's code or status for a case is not known (already a member, not an
+// admin, an invitation that is not pending, a banned user's session,
+// malformed JSON, an unknown body parameter), the Server uses the code
+// Clerk uses elsewhere for that kind of error and a status the spec lists
+// for the operation.
 
 func errNotFound(kind, id string) *apiError {
 	return &apiError{status: http.StatusNotFound, code: "resource_not_found", msg: "not found",
