@@ -74,8 +74,8 @@ func WithRateLimit(n int, per time.Duration) ServerOption {
 //
 // What it does not emulate: phone numbers, web3 wallets, OAuth and SAML
 // accounts, passwords beyond password_enabled, emails (invitations are
-// never sent), the Frontend API, webhooks, JWT templates, and Clerk's
-// per-object rate limits. Routes lists what it serves; other paths answer
+// never sent), the Frontend API beyond its JWKS, webhooks, JWT templates,
+// and Clerk's per-object rate limits. Routes lists what it serves; other paths answer
 // Clerk's 404. Like Clerk, it ignores a limit outside 1..500 (the default,
 // 10, applies), so a client that asks for 1000 gets 10.
 //
