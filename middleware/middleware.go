@@ -27,6 +27,7 @@ import (
 	"strings"
 
 	"github.com/clerkkit/clerkkit/auth"
+	"github.com/clerkkit/clerkkit/internal/bapi"
 )
 
 // Failure describes why a request was refused.
@@ -85,6 +86,11 @@ type Middleware struct {
 	onFailure FailureHandler
 	signInURL string
 	extract   func(*http.Request) string
+
+	roles       RoleSource
+	roleCache   *bapi.Cache[string, string]
+	roleClaim   func(*auth.Session) (string, bool)
+	memberships MembershipSource
 }
 
 // New returns a Middleware for v. It panics when v is nil or an option is
@@ -94,7 +100,7 @@ func New(v *auth.Verifier, opts ...Option) *Middleware {
 	if v == nil {
 		panic("clerkkit/middleware: New with a nil Verifier")
 	}
-	m := &Middleware{v: v, onFailure: WriteFailure, extract: v.TokenFromRequest}
+	m := &Middleware{v: v, onFailure: WriteFailure, extract: v.TokenFromRequest, roleClaim: metadataRole}
 	for _, o := range opts {
 		o(m)
 	}
@@ -103,7 +109,7 @@ func New(v *auth.Verifier, opts ...Option) *Middleware {
 			panic("clerkkit/middleware: invalid sign-in URL")
 		}
 	}
-	if m.onFailure == nil || m.extract == nil {
+	if m.onFailure == nil || m.extract == nil || m.roleClaim == nil {
 		panic("clerkkit/middleware: nil failure handler or token extractor")
 	}
 	return m
@@ -145,8 +151,17 @@ func (m *Middleware) RequireAuth(next http.Handler) http.Handler {
 }
 
 // require authenticates, then applies check (when not nil), which returns
-// a 403 Failure or nil.
+// a Failure or nil.
 func (m *Middleware) require(next http.Handler, check func(*auth.Session) *Failure) http.Handler {
+	if check == nil {
+		return m.requireCtx(next, nil)
+	}
+	return m.requireCtx(next, func(_ *http.Request, s *auth.Session) *Failure { return check(s) })
+}
+
+// requireCtx is require for checks that need the request (and the session
+// in its context).
+func (m *Middleware) requireCtx(next http.Handler, check func(*http.Request, *auth.Session) *Failure) http.Handler {
 	if next == nil {
 		panic("clerkkit/middleware: nil handler")
 	}
@@ -157,7 +172,7 @@ func (m *Middleware) require(next http.Handler, check func(*auth.Session) *Failu
 			return
 		}
 		if check != nil {
-			if f := check(s); f != nil {
+			if f := check(r, s); f != nil {
 				m.onFailure(w, r, f)
 				return
 			}

@@ -1,0 +1,191 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/clerkkit/clerkkit/auth"
+	"github.com/clerkkit/clerkkit/internal/bapi"
+	"github.com/clerkkit/clerkkit/memberships"
+)
+
+// Reasons of failures of the user-role and organization-in-the-URL guards.
+const (
+	// ReasonUserRoleRequired: the user's public-metadata role is not the
+	// one required.
+	ReasonUserRoleRequired = "role-required"
+	// ReasonOrgMembershipRequired: the user is not a member of the
+	// organization named in the request (or lacks the role asked for).
+	ReasonOrgMembershipRequired = "org-membership-required"
+	// ReasonOrgNotActive: the organization named in the request is not the
+	// session's active organization.
+	ReasonOrgNotActive = "org-not-active"
+	// ReasonLookupFailed: a Backend API lookup needed to decide failed; the
+	// request is refused with 503 (fail closed, and not a sign-out).
+	ReasonLookupFailed = "clerk-api-unavailable"
+)
+
+// RoleSource looks up a user's role in the Backend API; *users.Client is
+// one (the role is public_metadata.role).
+type RoleSource interface {
+	Role(ctx context.Context, userID string) (string, error)
+}
+
+// MembershipSource decides organization membership for the session in ctx;
+// *memberships.Client is one. The claims decide when the organization is
+// the session's active one, the Backend API otherwise. Errors wrap
+// memberships.ErrForbidden or memberships.ErrUnauthenticated when they are
+// answers, anything else when the lookup failed.
+type MembershipSource interface {
+	RequireOrgMember(ctx context.Context, orgID string) error
+	RequireOrgAdmin(ctx context.Context, orgID string) error
+}
+
+// DefaultRoleTTL is how long RequireRole remembers a role looked up in the
+// Backend API.
+const DefaultRoleTTL = 30 * time.Second
+
+// WithUsers lets RequireRole look up roles that the session token does not
+// carry, through src (e.g. clerkkit's Client.Users). Lookups are cached for
+// ttl (0: DefaultRoleTTL) per user, and concurrent misses for one user make
+// one call.
+func WithUsers(src RoleSource, ttl time.Duration) Option {
+	return func(m *Middleware) {
+		if ttl <= 0 {
+			ttl = DefaultRoleTTL
+		}
+		m.roles, m.roleCache = src, bapi.NewCache[string, string](ttl, 0, nil)
+	}
+}
+
+// WithMemberships lets the …Of guards decide membership in organizations
+// other than the session's active one, through src (e.g. clerkkit's
+// Client.Memberships, which caches and de-duplicates its lookups).
+func WithMemberships(src MembershipSource) Option {
+	return func(m *Middleware) { m.memberships = src }
+}
+
+// WithRoleClaim replaces how RequireRole reads the role from the session
+// token. The default reads the "role" member of a "metadata" claim, which a
+// session-token template such as {"metadata": "{{user.public_metadata}}"}
+// adds; ok is false when the token does not carry a role.
+func WithRoleClaim(f func(*auth.Session) (role string, ok bool)) Option {
+	return func(m *Middleware) { m.roleClaim = f }
+}
+
+// metadataRole reads claims.metadata.role.
+func metadataRole(s *auth.Session) (string, bool) {
+	var c struct {
+		Metadata *struct {
+			Role *string `json:"role"`
+		} `json:"metadata"`
+	}
+	if err := s.DecodeClaims(&c); err != nil || c.Metadata == nil || c.Metadata.Role == nil {
+		return "", false
+	}
+	return *c.Metadata.Role, true
+}
+
+// RequireRole returns a middleware that lets through users whose
+// public-metadata role is role (the seed's "admin only" pattern). The
+// session token's claim decides when it carries the role (see
+// WithRoleClaim); otherwise a cached Backend API lookup does (see
+// WithUsers). Without either, the request is refused.
+func (m *Middleware) RequireRole(role string) func(http.Handler) http.Handler {
+	if role == "" {
+		panic("clerkkit/middleware: RequireRole with an empty role")
+	}
+	return func(next http.Handler) http.Handler {
+		return m.requireCtx(next, func(r *http.Request, s *auth.Session) *Failure {
+			got, ok := m.roleClaim(s)
+			if !ok && m.roles != nil {
+				var err error
+				got, err = m.roleCache.Get(r.Context(), s.UserID, func(ctx context.Context) (string, error) {
+					return m.roles.Role(ctx, s.UserID)
+				})
+				if err != nil {
+					return &Failure{Status: http.StatusServiceUnavailable, Reason: ReasonLookupFailed, Err: err}
+				}
+			}
+			if got != role {
+				return forbidden(ReasonUserRoleRequired)
+			}
+			return nil
+		})
+	}
+}
+
+// OrgIDFunc extracts an organization id from a request.
+type OrgIDFunc func(*http.Request) string
+
+// PathValue returns an OrgIDFunc reading the path wildcard name, as set by
+// http.ServeMux patterns like "GET /api/orgs/{orgID}". For chi, pass
+// func(r *http.Request) string { return chi.URLParam(r, "orgID") }.
+func PathValue(name string) OrgIDFunc {
+	return func(r *http.Request) string { return r.PathValue(name) }
+}
+
+// RequireActiveOrg returns a middleware that lets through sessions whose
+// active organization is the one orgID names: the claims decide, with no
+// API call.
+func (m *Middleware) RequireActiveOrg(orgID OrgIDFunc) func(http.Handler) http.Handler {
+	if orgID == nil {
+		panic("clerkkit/middleware: RequireActiveOrg with a nil OrgIDFunc")
+	}
+	return func(next http.Handler) http.Handler {
+		return m.requireCtx(next, func(r *http.Request, s *auth.Session) *Failure {
+			if id := orgID(r); id == "" || id != s.OrgID {
+				return forbidden(ReasonOrgNotActive)
+			}
+			return nil
+		})
+	}
+}
+
+// RequireOrgMemberOf returns a middleware that lets through members of the
+// organization orgID names (the "user must belong to the org in the URL"
+// pattern). The claims decide when it is the active organization; the
+// MembershipSource given with WithMemberships does otherwise. It panics
+// without WithMemberships.
+func (m *Middleware) RequireOrgMemberOf(orgID OrgIDFunc) func(http.Handler) http.Handler {
+	return m.requireOrgOf(orgID, false)
+}
+
+// RequireOrgAdminOf is RequireOrgMemberOf for admins (org:admin) of the
+// organization orgID names.
+func (m *Middleware) RequireOrgAdminOf(orgID OrgIDFunc) func(http.Handler) http.Handler {
+	return m.requireOrgOf(orgID, true)
+}
+
+func (m *Middleware) requireOrgOf(orgID OrgIDFunc, admin bool) func(http.Handler) http.Handler {
+	if orgID == nil {
+		panic("clerkkit/middleware: nil OrgIDFunc")
+	}
+	if m.memberships == nil {
+		panic("clerkkit/middleware: organization-in-the-request guards need WithMemberships")
+	}
+	check := m.memberships.RequireOrgMember
+	if admin {
+		check = m.memberships.RequireOrgAdmin
+	}
+	return func(next http.Handler) http.Handler {
+		return m.requireCtx(next, func(r *http.Request, _ *auth.Session) *Failure {
+			id := orgID(r)
+			if id == "" {
+				return forbidden(ReasonOrgMembershipRequired)
+			}
+			switch err := check(r.Context(), id); {
+			case err == nil:
+				return nil
+			case errors.Is(err, memberships.ErrForbidden):
+				return forbidden(ReasonOrgMembershipRequired)
+			case errors.Is(err, memberships.ErrUnauthenticated):
+				return &Failure{Status: http.StatusUnauthorized, Reason: auth.ErrNoToken.Reason(), Err: err}
+			default:
+				return &Failure{Status: http.StatusServiceUnavailable, Reason: ReasonLookupFailed, Err: err}
+			}
+		})
+	}
+}

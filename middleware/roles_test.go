@@ -1,0 +1,172 @@
+package middleware_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/clerkkit/clerkkit"
+	"github.com/clerkkit/clerkkit/auth"
+	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/middleware"
+)
+
+type apiFixture struct {
+	srv *clerktest.Server
+	c   *clerkkit.Client
+	v   *auth.Verifier
+}
+
+func setupAPI(t *testing.T) apiFixture {
+	t.Helper()
+	srv := clerktest.NewServer(t)
+	require.NoError(t, srv.Seed(clerktest.SeedData{
+		Users: []clerktest.SeedUser{
+			{ID: "user_admin", EmailAddresses: []string{"admin@example.com"}, PublicMetadata: json.RawMessage(`{"role":"admin","theme":"dark"}`)},
+			{ID: "user_member", EmailAddresses: []string{"member@example.com"}, PublicMetadata: json.RawMessage(`{"role":"member"}`)},
+			{ID: "user_outsider", EmailAddresses: []string{"out@example.com"}},
+		},
+		Organizations: []clerktest.SeedOrganization{
+			{ID: "org_acme", Name: "Acme", CreatedBy: "user_admin"},
+			{ID: "org_beta", Name: "Beta", CreatedBy: "user_admin"},
+		},
+		Memberships: []clerktest.SeedMembership{
+			{OrganizationID: "org_acme", UserID: "user_member"},
+		},
+	}))
+	c, err := clerkkit.New(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL(), HTTPClient: srv.HTTPClient(), Retry: clerkkit.RetryPolicy{Disabled: true}})
+	require.NoError(t, err)
+	v, err := auth.NewVerifier(srv.AuthConfig())
+	require.NoError(t, err)
+	return apiFixture{srv, c, v}
+}
+
+func (f apiFixture) token(t *testing.T, userID, orgID string) string {
+	t.Helper()
+	tok, err := f.srv.SessionToken(userID, orgID)
+	require.NoError(t, err)
+	return tok
+}
+
+const getUser = "GET /v1/users/{user_id}"
+
+func TestRequireRoleFromClaims(t *testing.T) {
+	f := setupAPI(t)
+	m := middleware.New(f.v, middleware.WithUsers(f.c.Users, 0))
+	h := m.RequireRole("admin")(echo)
+	withClaim := func(role string) string {
+		return f.srv.Issuer().Token(clerktest.Claims{UserID: "user_member", Extra: map[string]any{"metadata": map[string]any{"role": role}}})
+	}
+	assert.Equal(t, 200, do(h, "GET", "/", withClaim("admin"), nil).Code)
+	w := do(h, "GET", "/", withClaim("member"), nil)
+	assert.Equal(t, 403, w.Code)
+	assert.Equal(t, middleware.ReasonUserRoleRequired, decode(t, w)["reason"])
+	assert.Zero(t, f.srv.Calls(getUser), "the claim decides: no Backend API call")
+	assert.Equal(t, 401, do(h, "GET", "/", "", nil).Code)
+}
+
+func TestRequireRoleFromAPI(t *testing.T) {
+	f := setupAPI(t)
+	m := middleware.New(f.v, middleware.WithUsers(f.c.Users, 0))
+	h := m.RequireRole("admin")(echo)
+	admin, member := f.token(t, "user_admin", ""), f.token(t, "user_member", "")
+	f.srv.ResetCalls()
+
+	var wg sync.WaitGroup
+	codes := make(chan int, 1000)
+	for range 1000 {
+		wg.Go(func() { codes <- do(h, "GET", "/", admin, nil).Code })
+	}
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		require.Equal(t, 200, c)
+	}
+	assert.EqualValues(t, 1, f.srv.Calls(getUser), "1000 concurrent cold requests: one lookup")
+	assert.Equal(t, 200, do(h, "GET", "/", admin, nil).Code)
+	assert.EqualValues(t, 1, f.srv.Calls(getUser), "within the TTL: none")
+
+	w := do(h, "GET", "/", member, nil)
+	assert.Equal(t, 403, w.Code)
+	assert.EqualValues(t, 2, f.srv.Calls(getUser))
+
+	f.srv.InjectFault(clerktest.Fault{Route: getUser, Status: 500})
+	outsider := f.token(t, "user_outsider", "")
+	w = do(h, "GET", "/", outsider, nil)
+	assert.Equal(t, 503, w.Code, "a failed lookup fails closed, but is not a 403 or a sign-out")
+	assert.Equal(t, middleware.ReasonLookupFailed, decode(t, w)["reason"])
+
+	// Without a role source, a token without the claim is refused.
+	noAPI := middleware.New(f.v).RequireRole("admin")(echo)
+	assert.Equal(t, 403, do(noAPI, "GET", "/", admin, nil).Code)
+}
+
+func TestOrgInTheURL(t *testing.T) {
+	f := setupAPI(t)
+	m := middleware.New(f.v, middleware.WithMemberships(f.c.Memberships))
+	mux := http.NewServeMux()
+	mux.Handle("GET /orgs/{orgID}", m.RequireOrgMemberOf(middleware.PathValue("orgID"))(echo))
+	mux.Handle("GET /orgs/{orgID}/admin", m.RequireOrgAdminOf(middleware.PathValue("orgID"))(echo))
+	mux.Handle("GET /active/{orgID}", m.RequireActiveOrg(middleware.PathValue("orgID"))(echo))
+
+	memberActive := f.token(t, "user_member", "org_acme")
+	memberNoOrg := f.token(t, "user_member", "")
+	adminOther := f.token(t, "user_admin", "org_beta")
+	outsider := f.token(t, "user_outsider", "")
+	listMembers := "GET /v1/organizations/{organization_id}/memberships"
+	f.srv.ResetCalls()
+
+	cases := []struct {
+		path, token string
+		status      int
+		reason      string
+	}{
+		{"/orgs/org_acme", memberActive, 200, ""},
+		{"/orgs/org_acme/admin", memberActive, 403, middleware.ReasonOrgMembershipRequired},
+		{"/active/org_acme", memberActive, 200, ""},
+		{"/active/org_beta", memberActive, 403, middleware.ReasonOrgNotActive},
+		{"/active/org_acme", memberNoOrg, 403, middleware.ReasonOrgNotActive},
+		{"/orgs/org_acme", "", 401, "token-missing"},
+	}
+	for _, tc := range cases {
+		w := do(mux, "GET", tc.path, tc.token, nil)
+		assert.Equal(t, tc.status, w.Code, tc.path)
+		if tc.reason != "" {
+			assert.Equal(t, tc.reason, decode(t, w)["reason"], tc.path)
+		}
+	}
+	assert.Zero(t, f.srv.Calls(listMembers), "the active organization is decided by the claims")
+
+	// Not the active organization: the Backend API decides.
+	assert.Equal(t, 200, do(mux, "GET", "/orgs/org_acme", memberNoOrg, nil).Code)
+	assert.Equal(t, 200, do(mux, "GET", "/orgs/org_acme/admin", adminOther, nil).Code)
+	w := do(mux, "GET", "/orgs/org_beta", outsider, nil)
+	assert.Equal(t, 403, w.Code)
+	assert.Equal(t, middleware.ReasonOrgMembershipRequired, decode(t, w)["reason"])
+	assert.Equal(t, 403, do(mux, "GET", "/orgs/org_beta", memberNoOrg, nil).Code)
+	assert.Equal(t, 403, do(mux, "GET", "/orgs/..%2Fusers", memberNoOrg, nil).Code, "a malformed id is refused without a call")
+	assert.Positive(t, f.srv.Calls(listMembers))
+
+	assert.Panics(t, func() { middleware.New(f.v).RequireOrgMemberOf(middleware.PathValue("orgID")) })
+	assert.Panics(t, func() { middleware.New(f.v).RequireRole("") })
+}
+
+func TestRoleGuardsOnChi(t *testing.T) {
+	f := setupAPI(t)
+	m := middleware.New(f.v, middleware.WithUsers(f.c.Users, 0))
+	// chi-style: a stack of func(http.Handler) http.Handler.
+	var h http.Handler = echo
+	for _, mw := range []func(http.Handler) http.Handler{m.RequireAuth, m.RequireRole("admin")} {
+		h = mw(h)
+	}
+	r := httptest.NewRequest("DELETE", "/api/admin/users/user_member", nil)
+	r.Header.Set("Authorization", "Bearer "+f.token(t, "user_admin", ""))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	assert.Equal(t, 200, w.Code)
+}
