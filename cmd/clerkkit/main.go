@@ -1,5 +1,6 @@
 // Command clerkkit is a developer tool for services that use Clerk.
 //
+//	clerkkit dev     [--addr HOST:PORT] [--seed FILE]   run a local Clerk Backend API emulator
 //	clerkkit token   --user ID [--org ID] [--ttl D]     mint a session token (emulator or real Clerk)
 //	clerkkit verify  TOKEN                              verify a session token with the CLERK_* config
 //	clerkkit webhook send --url URL --secret whsec_… --type TYPE [--data FILE]
@@ -38,6 +39,7 @@ type env struct {
 
 func commands() []command {
 	return []command{
+		{"dev", "run a local Clerk Backend API emulator, seeded with demo data", runDev},
 		{"token", "mint a session token for a user", runToken},
 		{"verify", "verify a session token with the CLERK_* configuration", runVerify},
 		{"webhook", "send a signed Clerk webhook (webhook send --url … --type …)", runWebhook},

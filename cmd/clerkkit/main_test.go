@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
 
@@ -145,4 +146,79 @@ func TestWebhookSend(t *testing.T) {
 		assert.Equal(t, 1, code, args)
 		assert.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
 	}
+}
+
+// syncBuffer is safe for a command writing while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestDevTokenVerify(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"dev", "--addr", "127.0.0.1:0"}, out, out, os.Getenv) }()
+	var env map[string]string
+	require.Eventually(t, func() bool {
+		env = map[string]string{}
+		for _, line := range strings.Split(out.String(), "\n") {
+			if k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "="); ok && strings.HasPrefix(line, "export ") {
+				env[k] = v
+			}
+		}
+		return len(env) == 4
+	}, 10*time.Second, 10*time.Millisecond, out.String())
+
+	// auth.ConfigFromEnv with what dev printed verifies what token mints.
+	code, tok, errOut := cli(t, env, "token", "--user", "user_demo_member", "--org", "org_demo_acme", "--ttl", "2m")
+	require.Equal(t, 0, code, errOut)
+	code, sess, errOut := cli(t, env, "verify", strings.TrimSpace(tok))
+	require.Equal(t, 0, code, errOut)
+	var s map[string]any
+	require.NoError(t, json.Unmarshal([]byte(sess), &s))
+	assert.Equal(t, "user_demo_member", s["user_id"])
+	assert.Equal(t, "org_demo_acme", s["org_id"])
+	assert.Equal(t, "org:member", s["org_role"])
+
+	// Only CLERK_PUBLISHABLE_KEY and CLERK_JWKS_URL: networkless of the secret key.
+	code, _, errOut = cli(t, map[string]string{"CLERK_PUBLISHABLE_KEY": env["CLERK_PUBLISHABLE_KEY"], "CLERK_JWKS_URL": env["CLERK_JWKS_URL"]}, "verify", strings.TrimSpace(tok))
+	require.Equal(t, 0, code, errOut)
+
+	code, _, errOut = cli(t, env, "token", "--user", "user_nobody")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "creating a session")
+	assert.Equal(t, 1, strings.Count(errOut, "\n"))
+
+	cancel()
+	select {
+	case code := <-done:
+		assert.Equal(t, 0, code)
+	case <-time.After(10 * time.Second):
+		t.Fatal("dev did not stop")
+	}
+}
+
+func TestDevSeedFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "seed.json")
+	require.NoError(t, os.WriteFile(f, []byte(`{"users":[{"id":"user_x"},{"id":"user_x"}]}`), 0o600))
+	code, _, errOut := cli(t, nil, "dev", "--addr", "127.0.0.1:0", "--seed", f)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "seed")
+	require.NoError(t, os.WriteFile(f, []byte(`not json`), 0o600))
+	code, _, errOut = cli(t, nil, "dev", "--addr", "127.0.0.1:0", "--seed", f)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "seed.json")
 }
