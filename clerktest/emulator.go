@@ -75,9 +75,9 @@ func WithRateLimit(n int, per time.Duration) ServerOption {
 // What it does not emulate: phone numbers, web3 wallets, OAuth and SAML
 // accounts, passwords beyond password_enabled, emails (invitations are
 // never sent), the Frontend API beyond its JWKS, webhooks, JWT templates,
-// and Clerk's per-object rate limits. Routes lists what it serves; other paths answer
-// Clerk's 404. Like Clerk, it ignores a limit outside 1..500 (the default,
-// 10, applies), so a client that asks for 1000 gets 10.
+// and Clerk's per-object rate limits. Routes lists what it serves; other
+// paths answer Clerk's 404. Like Clerk, it ignores a limit outside 1..500
+// (the default, 10, applies), so a client that asks for 1000 gets 10.
 //
 // A Server is safe for concurrent use. Create it with NewServer in tests
 // or StartServer in programs, and Close it when done.
