@@ -1,0 +1,216 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/clerkkit/clerkkit/webhooks"
+)
+
+// DefaultSQLitePath is the database file Open uses for an empty URL.
+const DefaultSQLitePath = "saas.db"
+
+// sqliteParams configure every SQLite connection: foreign keys are off by
+// default in SQLite and must be enabled per connection; WAL lets readers
+// run beside the writer; busy_timeout waits for the write lock instead of
+// failing; _txlock=immediate takes the write lock at BEGIN, so that a
+// transaction never has to upgrade a stale read snapshot.
+const sqliteParams = "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+
+// Errors returned by Store methods; test them with errors.Is.
+var (
+	// ErrNotFound means that no row has the requested id.
+	ErrNotFound = errors.New("store: not found")
+	// ErrMissingParent means that a row refers to a user or organization
+	// that is not stored (yet). For a membership delivered before its user
+	// or organization it is retryable: see the package documentation.
+	ErrMissingParent = errors.New("store: referenced user or organization not stored")
+	// ErrConflict means that a unique column (an organization's slug)
+	// already holds the value for another row.
+	ErrConflict = errors.New("store: unique value already taken")
+	// ErrInvalid means that an argument failed validation.
+	ErrInvalid = errors.New("store: invalid argument")
+)
+
+// Store is the application's database. It is safe for concurrent use.
+type Store struct {
+	db      *sql.DB
+	dialect webhooks.Dialect
+}
+
+// Open connects to databaseURL and migrates the schema. The URL selects the
+// database:
+//
+//	""                         SQLite file DefaultSQLitePath
+//	path or file:path?params   SQLite (modernc.org/sqlite, pure Go)
+//	postgres://…, postgresql://…  PostgreSQL (pgx)
+//
+// SQLite connections always get foreign keys, WAL, a busy timeout and
+// immediate transactions; further "file:" URI parameters are kept. A plain
+// path must not contain '?'.
+func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	driver, dsn, dialect, err := parseURL(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	if dialect == webhooks.Postgres {
+		db.SetMaxOpenConns(10)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	s := &Store{db: db, dialect: dialect}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// parseURL maps a database URL to a database/sql driver, its DSN and the
+// dialect.
+func parseURL(u string) (driver, dsn string, dialect webhooks.Dialect, err error) {
+	switch {
+	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+		return "pgx", u, webhooks.Postgres, nil
+	case strings.Contains(u, "://"):
+		scheme, _, _ := strings.Cut(u, "://")
+		return "", "", 0, fmt.Errorf("%w: unsupported database URL scheme %q", ErrInvalid, scheme)
+	case u == "":
+		u = DefaultSQLitePath
+	}
+	sep := "?"
+	if strings.HasPrefix(u, "file:") && strings.Contains(u, "?") {
+		sep = "&"
+	} else if strings.Contains(u, "?") {
+		return "", "", 0, fmt.Errorf("%w: SQLite path %q contains '?': use a file: URI", ErrInvalid, u)
+	}
+	return "sqlite", u + sep + sqliteParams, webhooks.SQLite, nil
+}
+
+// DB returns the underlying database, e.g. for webhooks.NewSQLStore.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Dialect returns the database's SQL dialect in the webhooks package's
+// terms, so that the webhook idempotency store can share the database:
+//
+//	ws, err := webhooks.NewSQLStore(s.DB(), s.Dialect())
+func (s *Store) Dialect() webhooks.Dialect { return s.dialect }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// rebind rewrites the ? placeholders of q for the store's dialect. The
+// statements in queries.go hold no '?' elsewhere.
+func (s *Store) rebind(q string) string {
+	if s.dialect != webhooks.Postgres {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] != '?' {
+			b.WriteByte(q[i])
+			continue
+		}
+		n++
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
+}
+
+// exec runs a statement and returns the number of rows it changed.
+func (s *Store) exec(ctx context.Context, db querier, q string, args ...any) (int64, error) {
+	res, err := db.ExecContext(ctx, s.rebind(q), args...)
+	if err != nil {
+		return 0, classify(err)
+	}
+	return res.RowsAffected()
+}
+
+func (s *Store) queryRow(ctx context.Context, db querier, q string, args ...any) *sql.Row {
+	return db.QueryRowContext(ctx, s.rebind(q), args...)
+}
+
+func (s *Store) query(ctx context.Context, db querier, q string, args ...any) (*sql.Rows, error) {
+	return db.QueryContext(ctx, s.rebind(q), args...)
+}
+
+// inTx runs fn in a transaction, committed when fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// classify wraps constraint violations of either driver in ErrConflict or
+// ErrMissingParent.
+func classify(err error) error {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch pg.Code {
+		case "23505": // unique_violation
+			return fmt.Errorf("%w: %w", ErrConflict, err)
+		case "23503": // foreign_key_violation
+			return fmt.Errorf("%w: %w", ErrMissingParent, err)
+		}
+		return err
+	}
+	var lite *sqlite.Error
+	if errors.As(err, &lite) {
+		switch lite.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %w", ErrConflict, err)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("%w: %w", ErrMissingParent, err)
+		}
+	}
+	return err
+}
+
+// ms converts t to Unix milliseconds; the zero time is 0.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMS converts Unix milliseconds to a UTC time; 0 is the zero time.
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
