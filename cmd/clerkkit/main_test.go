@@ -199,7 +199,7 @@ func TestDevTokenVerify(t *testing.T) {
 
 	code, _, errOut = cli(t, env, "token", "--user", "user_nobody")
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut, "creating a session")
+	assert.Contains(t, errOut, "create session")
 	assert.Equal(t, 1, strings.Count(errOut, "\n"))
 
 	cancel()

@@ -4,21 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/clerk/clerk-sdk-go/v2"
-	"github.com/clerk/clerk-sdk-go/v2/session"
+	"github.com/clerkkit/clerkkit"
 )
-
-// createSessionParams is POST /v1/sessions with the active organization,
-// which clerk-sdk-go v2.4.2's session.CreateParams does not carry.
-type createSessionParams struct {
-	clerk.APIParams
-	UserID               string `json:"user_id"`
-	ActiveOrganizationID string `json:"active_organization_id,omitempty"`
-}
 
 func runToken(ctx context.Context, args []string, e env) error {
 	fs := newFlags("token", "--user ID [--org ID] [--ttl D]", e)
@@ -37,33 +27,19 @@ func runToken(ctx context.Context, args []string, e env) error {
 	if *ttl != 0 && *ttl < 30*time.Second {
 		return errors.New("--ttl must be at least 30s")
 	}
-	secret := strings.TrimSpace(e.getenv("CLERK_SECRET_KEY"))
-	if secret == "" {
+	if strings.TrimSpace(e.getenv("CLERK_SECRET_KEY")) == "" {
 		return errors.New("CLERK_SECRET_KEY is not set (run 'clerkkit dev' and export the lines it prints, or use your instance's key)")
 	}
-	apiURL := strings.TrimRight(strings.TrimSpace(e.getenv("CLERK_API_URL")), "/")
-	if apiURL == "" {
-		apiURL = "https://api.clerk.com"
-	}
-	backend := clerk.NewBackend(&clerk.BackendConfig{
-		URL: clerk.String(apiURL + "/v1"), Key: clerk.String(secret),
-		HTTPClient: &http.Client{Timeout: 15 * time.Second},
-	})
-
-	req := clerk.NewAPIRequest(http.MethodPost, "/sessions")
-	req.SetParams(&createSessionParams{UserID: *user, ActiveOrganizationID: *org})
-	sess := &clerk.Session{}
-	if err := backend.Call(ctx, req, sess); err != nil {
-		return fmt.Errorf("creating a session: %w", err)
-	}
-	params := &session.CreateTokenParams{ID: sess.ID}
-	if *ttl != 0 {
-		params.ExpiresInSeconds = clerk.Int64(int64(ttl.Seconds()))
-	}
-	tok, err := (&session.Client{Backend: backend}).CreateToken(ctx, params)
+	c, err := clerkkit.FromEnv()
 	if err != nil {
-		return fmt.Errorf("creating the session token: %w", err)
+		return err
 	}
-	fmt.Fprintln(e.stdout, tok.JWT)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	tok, err := c.SessionToken(ctx, *user, *org, *ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, tok)
 	return nil
 }
