@@ -1,0 +1,563 @@
+package syncer_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/clerkkit/clerkkit/examples/saas/store"
+	"github.com/clerkkit/clerkkit/examples/saas/store/storetest"
+	"github.com/clerkkit/clerkkit/examples/saas/syncer"
+	"github.com/clerkkit/clerkkit/webhooks"
+)
+
+// specFile is Clerk's webhook spec with an example payload per event type,
+// kept by the webhooks package.
+const specFile = "../../../webhooks/testdata/clerk-webhooks-2025-04-15.yml"
+
+var testSecret = "whsec_" + base64.StdEncoding.EncodeToString([]byte("saas-syncer-test-key-0123456789a"))
+
+// Ids in the spec examples.
+const (
+	specUser       = "user_2g7np7Hrk0SN6kj5EDMLDaKNL0S" // user.*; also the org's creator
+	specMemberUser = "user_2h8op3Isl1QR7tKu5FGNfaLKEoU" // organizationMembership.*
+	specOrg        = "org_2g7np7Hrk0SN6kj5EDMLDaKNL0S"
+	specMembership = "orgmem_2g7np7Hrk0SN6kj5EDMLDaKNL0S"
+)
+
+var (
+	examplesOnce sync.Once
+	examples     map[string]map[string]any // event type → decoded example body
+	examplesErr  error
+)
+
+// loadExamples reads the example payload of every event type in the spec.
+func loadExamples(t testing.TB) map[string]map[string]any {
+	t.Helper()
+	examplesOnce.Do(func() {
+		raw, err := os.ReadFile(specFile)
+		if err != nil {
+			examplesErr = err
+			return
+		}
+		var spec struct {
+			Webhooks map[string]struct {
+				Post struct {
+					RequestBody struct {
+						Content map[string]struct {
+							Example  any `yaml:"example"`
+							Examples map[string]struct {
+								Ref string `yaml:"$ref"`
+							} `yaml:"examples"`
+						} `yaml:"content"`
+					} `yaml:"requestBody"`
+				} `yaml:"post"`
+			} `yaml:"x-webhooks"`
+			Components struct {
+				Examples map[string]struct {
+					Value any `yaml:"value"`
+				} `yaml:"examples"`
+			} `yaml:"components"`
+		}
+		if examplesErr = yaml.Unmarshal(raw, &spec); examplesErr != nil {
+			return
+		}
+		examples = map[string]map[string]any{}
+		for typ, op := range spec.Webhooks {
+			c := op.Post.RequestBody.Content["application/json"]
+			ex := c.Example
+			if ex == nil {
+				ex = spec.Components.Examples[strings.TrimPrefix(c.Examples["default"].Ref, "#/components/examples/")].Value
+			}
+			// Round-trip through JSON to get map[string]any throughout.
+			b, err := json.Marshal(ex)
+			if err != nil {
+				examplesErr = fmt.Errorf("%s: %w", typ, err)
+				return
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				examplesErr = fmt.Errorf("%s: %w", typ, err)
+				return
+			}
+			examples[typ] = m
+		}
+	})
+	if examplesErr != nil {
+		t.Fatalf("loading %s: %v", specFile, examplesErr)
+	}
+	return examples
+}
+
+// body returns the spec example of typ, with edit applied to a deep copy
+// of its data object when edit is not nil.
+func body(t testing.TB, typ string, edit func(data map[string]any)) []byte {
+	t.Helper()
+	ex, ok := loadExamples(t)[typ]
+	if !ok {
+		t.Fatalf("no spec example for %s", typ)
+	}
+	b, err := json.Marshal(ex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit == nil {
+		return b
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	edit(m["data"].(map[string]any))
+	if b, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// userEvent is the spec's user.created/updated example for id, with a
+// primary email address, updated at updatedAt (ms).
+func userEvent(t testing.TB, typ, id, first string, updatedAt int64) []byte {
+	return body(t, typ, func(d map[string]any) {
+		d["id"] = id
+		d["first_name"] = first
+		d["updated_at"] = updatedAt
+		d["primary_email_address_id"] = "idn_primary"
+		d["email_addresses"] = []any{
+			map[string]any{"id": "idn_other", "object": "email_address", "email_address": "other@example.com"},
+			map[string]any{"id": "idn_primary", "object": "email_address", "email_address": first + "@example.com"},
+		}
+	})
+}
+
+// membershipEvent is the spec's membership example for userID in orgID.
+func membershipEvent(t testing.TB, typ, id, orgID, userID, role string, updatedAt int64) []byte {
+	return body(t, typ, func(d map[string]any) {
+		d["id"] = id
+		d["role"] = role
+		d["updated_at"] = updatedAt
+		d["organization"].(map[string]any)["id"] = orgID
+		d["organization"].(map[string]any)["slug"] = "slug-" + orgID
+		d["public_user_data"].(map[string]any)["user_id"] = userID
+	})
+}
+
+func orgEvent(t testing.TB, typ, id, slug string, updatedAt int64) []byte {
+	return body(t, typ, func(d map[string]any) {
+		d["id"] = id
+		d["slug"] = slug
+		d["updated_at"] = updatedAt
+	})
+}
+
+func deletedEvent(t testing.TB, typ, id string) []byte {
+	return body(t, typ, func(d map[string]any) { d["id"] = id })
+}
+
+// env is a syncing webhook endpoint on one backend.
+type env struct {
+	t     *testing.T
+	store *store.Store
+	srv   *httptest.Server
+	logs  *logCounter
+}
+
+func newEnv(t *testing.T, b storetest.Backend) *env {
+	t.Helper()
+	s := b.Open(t)
+	logs := &logCounter{counts: map[string]int{}}
+	h, err := syncer.NewHandler(t.Context(), webhooks.Config{SigningSecret: testSecret}, s, slog.New(logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &env{t: t, store: s, srv: srv, logs: logs}
+}
+
+// deliver posts body as Svix delivery id and returns the status.
+func (e *env) deliver(id string, body []byte) int {
+	e.t.Helper()
+	hdr, err := webhooks.Sign(testSecret, id, time.Now(), body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, e.srv.URL, bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// ok delivers and requires 200.
+func (e *env) ok(id string, body []byte) {
+	e.t.Helper()
+	if code := e.deliver(id, body); code != http.StatusOK {
+		e.t.Fatalf("delivery %s: status %d, want 200", id, code)
+	}
+}
+
+func (e *env) user(id string) (store.User, bool) {
+	e.t.Helper()
+	u, err := e.store.GetUser(e.t.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return u, false
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u, true
+}
+
+func (e *env) members(orgID string) []string {
+	e.t.Helper()
+	ms, err := e.store.ListMembers(e.t.Context(), orgID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.UserID+"="+m.Role)
+	}
+	return out
+}
+
+// logCounter is a slog.Handler counting the syncer's outcome records per
+// svix-id, i.e. how many times a delivery ran.
+type logCounter struct {
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+func (l *logCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logCounter) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logCounter) WithGroup(string) slog.Handler            { return l }
+func (l *logCounter) Handle(_ context.Context, r slog.Record) error {
+	if !strings.HasPrefix(r.Message, "syncer: ") {
+		return nil
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "svix_id" {
+			l.mu.Lock()
+			l.counts[a.Value.String()]++
+			l.mu.Unlock()
+			return false
+		}
+		return true
+	})
+	return nil
+}
+
+func (l *logCounter) runs(id string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.counts[id]
+}
+
+func TestUserCreateUpdateDelete(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		e.ok("msg_create", userEvent(t, webhooks.TypeUserCreated, specUser, "john", 1716883200000))
+		u, ok := e.user(specUser)
+		if !ok || u.Email != "john@example.com" || u.FirstName != "john" || u.LastName != "Doe" ||
+			u.ImageURL != "https://img.clerk.com/xxxxxx" || string(u.PublicMetadata) != "{}" ||
+			!u.CreatedAt.Equal(time.UnixMilli(1716883200000)) {
+			t.Fatalf("after user.created: %+v (found %t)", u, ok)
+		}
+
+		e.ok("msg_update", body(t, webhooks.TypeUserUpdated, nil)) // the spec example as is
+		u, _ = e.user(specUser)
+		if u.LastName != "Doe Updated" || u.Email != "" || u.ImageURL != "https://img.clerk.com/yyyyy" ||
+			string(u.PublicMetadata) != `{"department":"engineering"}` || !u.UpdatedAt.Equal(time.UnixMilli(1716883500000)) {
+			t.Fatalf("after user.updated: %+v", u)
+		}
+
+		e.ok("msg_delete", body(t, webhooks.TypeUserDeleted, func(d map[string]any) { d["id"] = specUser }))
+		if _, ok := e.user(specUser); ok {
+			t.Fatal("user survived user.deleted")
+		}
+	})
+}
+
+func TestUpdateBeforeCreate(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		e.ok("msg_update", userEvent(t, webhooks.TypeUserUpdated, "user_1", "newer", 2000))
+		e.ok("msg_create", userEvent(t, webhooks.TypeUserCreated, "user_1", "older", 1000)) // late: acknowledged, ignored
+		if u, _ := e.user("user_1"); u.FirstName != "newer" {
+			t.Fatalf("first name %q, want newer", u.FirstName)
+		}
+		e.ok("msg_update2", userEvent(t, webhooks.TypeUserUpdated, "user_1", "newest", 3000))
+		if u, _ := e.user("user_1"); u.FirstName != "newest" {
+			t.Fatalf("first name %q, want newest", u.FirstName)
+		}
+
+		e.ok("msg_org_update", orgEvent(t, webhooks.TypeOrganizationUpdated, "org_1", "new-slug", 2000))
+		e.ok("msg_org_create", orgEvent(t, webhooks.TypeOrganizationCreated, "org_1", "old-slug", 1000))
+		if o, err := e.store.GetOrganization(t.Context(), "org_1"); err != nil || o.Slug != "new-slug" {
+			t.Fatalf("organization %+v, %v", o, err)
+		}
+	})
+}
+
+func TestDuplicateDeliveries(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		created := userEvent(t, webhooks.TypeUserCreated, "user_1", "ada", 1000)
+		for range 3 {
+			e.ok("msg_1", created)
+		}
+		if n := e.logs.runs("msg_1"); n != 1 {
+			t.Fatalf("msg_1 ran %d times, want 1", n)
+		}
+
+		// 20 concurrent copies of one delivery: one runs, the others are
+		// answered 200 (already done) or 409 (in flight: Svix retries).
+		updated := userEvent(t, webhooks.TypeUserUpdated, "user_1", "grace", 2000)
+		var wg sync.WaitGroup
+		codes := make(chan int, 20)
+		for range 20 {
+			wg.Go(func() { codes <- e.deliver("msg_2", updated) })
+		}
+		wg.Wait()
+		close(codes)
+		for code := range codes {
+			if code != http.StatusOK && code != http.StatusConflict {
+				t.Errorf("concurrent copy answered %d", code)
+			}
+		}
+		e.ok("msg_2", updated) // Svix's retry of a 409
+		if n := e.logs.runs("msg_2"); n != 1 {
+			t.Fatalf("msg_2 ran %d times, want 1", n)
+		}
+		if u, _ := e.user("user_1"); u.FirstName != "grace" {
+			t.Fatalf("first name %q, want grace", u.FirstName)
+		}
+	})
+}
+
+func TestDeleteThenLateUpdate(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		e.ok("msg_create", userEvent(t, webhooks.TypeUserCreated, "user_1", "ada", 1000))
+		e.ok("msg_delete", deletedEvent(t, webhooks.TypeUserDeleted, "user_1"))
+		e.ok("msg_late", userEvent(t, webhooks.TypeUserUpdated, "user_1", "zombie", 5000))
+		if _, ok := e.user("user_1"); ok {
+			t.Fatal("a late user.updated resurrected a deleted user")
+		}
+
+		e.ok("msg_org_create", orgEvent(t, webhooks.TypeOrganizationCreated, "org_1", "acme", 1000))
+		e.ok("msg_org_delete", deletedEvent(t, webhooks.TypeOrganizationDeleted, "org_1"))
+		e.ok("msg_org_late", orgEvent(t, webhooks.TypeOrganizationUpdated, "org_1", "acme", 5000))
+		if _, err := e.store.GetOrganization(t.Context(), "org_1"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a late organization.updated resurrected a deleted organization: %v", err)
+		}
+
+		// A deletion delivered before the creation.
+		e.ok("msg_early_delete", deletedEvent(t, webhooks.TypeUserDeleted, "user_2"))
+		e.ok("msg_late_create", userEvent(t, webhooks.TypeUserCreated, "user_2", "late", 1000))
+		if _, ok := e.user("user_2"); ok {
+			t.Fatal("user.created after user.deleted stored the user")
+		}
+	})
+}
+
+func TestMembershipBeforeUserAndOrganization(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		created := body(t, webhooks.TypeOrganizationMembershipCreated, nil) // the spec example as is
+
+		// Neither the user nor the organization has arrived: the event
+		// carries the organization, which is stored; the user is missing,
+		// so the delivery fails and Svix will retry it.
+		if code := e.deliver("msg_mem", created); code != http.StatusInternalServerError {
+			t.Fatalf("membership before its user: status %d, want 500", code)
+		}
+		if o, err := e.store.GetOrganization(t.Context(), specOrg); err != nil || o.Slug != "acme-corp" {
+			t.Fatalf("organization from the membership's copy: %+v, %v", o, err)
+		}
+		e.ok("msg_user", userEvent(t, webhooks.TypeUserCreated, specMemberUser, "jane", 1716883200000))
+		e.ok("msg_mem", created) // the retry
+		if got := e.members(specOrg); !slices.Equal(got, []string{specMemberUser + "=org:member"}) {
+			t.Fatalf("members = %v", got)
+		}
+		e.ok("msg_org", body(t, webhooks.TypeOrganizationCreated, nil)) // the late organization.created
+		e.ok("msg_mem_update", body(t, webhooks.TypeOrganizationMembershipUpdated, nil))
+		if got := e.members(specOrg); !slices.Equal(got, []string{specMemberUser + "=org:admin"}) {
+			t.Fatalf("members after update = %v", got)
+		}
+		e.ok("msg_mem_delete", body(t, webhooks.TypeOrganizationMembershipDeleted, nil))
+		if got := e.members(specOrg); len(got) != 0 {
+			t.Fatalf("members after delete = %v", got)
+		}
+
+		// Without a dated organization copy both parents must arrive
+		// first: no placeholder organization is stored.
+		mem := body(t, webhooks.TypeOrganizationMembershipCreated, func(d map[string]any) {
+			d["id"] = "orgmem_2"
+			d["organization"] = map[string]any{"id": "org_2"}
+			d["public_user_data"].(map[string]any)["user_id"] = "user_2"
+		})
+		if code := e.deliver("msg_mem2", mem); code != http.StatusInternalServerError {
+			t.Fatalf("status %d, want 500", code)
+		}
+		e.ok("msg_user2", userEvent(t, webhooks.TypeUserCreated, "user_2", "bob", 1000))
+		if code := e.deliver("msg_mem2", mem); code != http.StatusInternalServerError {
+			t.Fatalf("status %d, want 500", code)
+		}
+		e.ok("msg_org2", orgEvent(t, webhooks.TypeOrganizationCreated, "org_2", "two", 1000))
+		e.ok("msg_mem2", mem)
+		if got := e.members("org_2"); !slices.Equal(got, []string{"user_2=org:member"}) {
+			t.Fatalf("members of org_2 = %v", got)
+		}
+	})
+}
+
+func TestMembershipOutOfOrder(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		e.ok("msg_user", userEvent(t, webhooks.TypeUserCreated, "user_1", "ada", 1000))
+		e.ok("msg_org", orgEvent(t, webhooks.TypeOrganizationCreated, "org_1", "one", 1000))
+		e.ok("msg_update", membershipEvent(t, webhooks.TypeOrganizationMembershipUpdated, "mem_1", "org_1", "user_1", "org:admin", 3000))
+		e.ok("msg_create", membershipEvent(t, webhooks.TypeOrganizationMembershipCreated, "mem_1", "org_1", "user_1", "org:member", 2000))
+		if got := e.members("org_1"); !slices.Equal(got, []string{"user_1=org:admin"}) {
+			t.Fatalf("members = %v", got)
+		}
+		e.ok("msg_delete", membershipEvent(t, webhooks.TypeOrganizationMembershipDeleted, "mem_1", "org_1", "user_1", "org:admin", 3000))
+		e.ok("msg_late", membershipEvent(t, webhooks.TypeOrganizationMembershipUpdated, "mem_1", "org_1", "user_1", "org:member", 9000))
+		if got := e.members("org_1"); len(got) != 0 {
+			t.Fatalf("members after delete and late update = %v", got)
+		}
+	})
+}
+
+func TestOrganizationDeletionCascades(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		ctx := t.Context()
+		for _, u := range []string{"user_1", "user_2"} {
+			e.ok("msg_"+u, userEvent(t, webhooks.TypeUserCreated, u, u, 1000))
+		}
+		e.ok("msg_org", orgEvent(t, webhooks.TypeOrganizationCreated, "org_1", "one", 1000))
+		e.ok("msg_m1", membershipEvent(t, webhooks.TypeOrganizationMembershipCreated, "mem_1", "org_1", "user_1", "org:admin", 1000))
+		e.ok("msg_m2", membershipEvent(t, webhooks.TypeOrganizationMembershipCreated, "mem_2", "org_1", "user_2", "org:member", 1000))
+		for _, np := range []store.NewProject{
+			{Title: "team", OwnerID: "user_1", OrganizationID: "org_1"},
+			{Title: "personal", OwnerID: "user_1"},
+		} {
+			if _, err := e.store.CreateProject(ctx, np); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		e.ok("msg_org_delete", deletedEvent(t, webhooks.TypeOrganizationDeleted, "org_1"))
+		if got := e.members("org_1"); len(got) != 0 {
+			t.Fatalf("members of a deleted organization: %v", got)
+		}
+		ps, err := e.store.ListProjects(ctx, "user_1", "org_1")
+		if err != nil || len(ps) != 1 || ps[0].Title != "personal" {
+			t.Fatalf("projects = %+v, %v", ps, err)
+		}
+		// Late membership events of the deleted organization are
+		// acknowledged and ignored (no retry loop).
+		e.ok("msg_m1_late", membershipEvent(t, webhooks.TypeOrganizationMembershipUpdated, "mem_1", "org_1", "user_1", "org:member", 5000))
+		e.ok("msg_m3_late", membershipEvent(t, webhooks.TypeOrganizationMembershipCreated, "mem_3", "org_1", "user_2", "org:member", 5000))
+		if got := e.members("org_1"); len(got) != 0 {
+			t.Fatalf("late memberships stored: %v", got)
+		}
+		if _, err := e.store.GetOrganization(ctx, "org_1"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("organization resurrected by a membership's copy: %v", err)
+		}
+	})
+}
+
+// Every spec example of the registered types is accepted once its
+// parents exist.
+func TestSpecExamples(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		e.ok("msg_member_user", userEvent(t, webhooks.TypeUserCreated, specMemberUser, "jane", 1716883200000))
+		for i, typ := range []string{
+			webhooks.TypeUserCreated, webhooks.TypeUserUpdated,
+			webhooks.TypeOrganizationCreated, webhooks.TypeOrganizationUpdated,
+			webhooks.TypeOrganizationMembershipCreated, webhooks.TypeOrganizationMembershipUpdated,
+			webhooks.TypeOrganizationMembershipDeleted,
+			webhooks.TypeOrganizationDeleted, webhooks.TypeUserDeleted,
+		} {
+			e.ok(fmt.Sprintf("msg_%d", i), body(t, typ, nil))
+		}
+		if _, ok := e.user(specMemberUser); !ok {
+			t.Fatal("member user missing")
+		}
+		if _, ok := e.user(specUser); ok {
+			t.Fatal("deleted user present")
+		}
+		// Delivery ids were recorded in the store's own database.
+		var n int
+		if err := e.store.DB().QueryRowContext(t.Context(), "SELECT COUNT(*) FROM clerkkit_webhook_events WHERE state = 2").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 10 {
+			t.Fatalf("%d completed delivery ids recorded, want 10", n)
+		}
+	})
+}
+
+func TestUnusableEventAcknowledged(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		e.ok("msg_no_id", body(t, webhooks.TypeUserCreated, func(d map[string]any) { d["id"] = "" }))
+	})
+}
+
+func TestMappers(t *testing.T) {
+	v, err := webhooks.NewVerifier(webhooks.Config{SigningSecret: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := userEvent(t, webhooks.TypeUserCreated, "user_1", "ada", 1000)
+	hdr, err := webhooks.Sign(testSecret, "msg", time.Now(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := v.Verify(hdr, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cu, err := ev.User()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := syncer.UserFromClerk(cu)
+	if u.Email != "ada@example.com" || u.FirstName != "ada" || !u.UpdatedAt.Equal(time.UnixMilli(1000)) {
+		t.Fatalf("UserFromClerk = %+v", u)
+	}
+	c := *cu
+	c.PrimaryEmailAddressID = nil
+	if u := syncer.UserFromClerk(&c); u.Email != "" {
+		t.Fatalf("no primary address: email %q", u.Email)
+	}
+}
