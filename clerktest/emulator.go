@@ -27,6 +27,7 @@ type serverOptions struct {
 	addr        string
 	rateN       int
 	ratePer     time.Duration
+	webhook     webhookOptions
 }
 
 // WithClock makes the Server read time from c: the created_at and
@@ -70,12 +71,17 @@ func WithRateLimit(n int, per time.Duration) ServerOption {
 // Every /v1 request needs "Authorization: Bearer <SecretKey>". Tests can
 // count requests per route (Calls), inject faults (InjectFault), enable a
 // rate limit (WithRateLimit), seed data (Seed), and do what has no Backend
-// API endpoint (AcceptInvitation, SetActiveOrganization).
+// API endpoint (AcceptInvitation, SetActiveOrganization, EndSession,
+// RemoveSession). It delivers Svix-signed webhooks for the user,
+// organization, membership, invitation and session changes it makes to
+// the endpoints given with WithWebhook or AddWebhookEndpoint (see
+// AddWebhookEndpoint and Deliveries).
 //
 // What it does not emulate: phone numbers, web3 wallets, OAuth and SAML
 // accounts, passwords beyond password_enabled, emails (invitations are
-// never sent), the Frontend API beyond its JWKS, webhooks, JWT templates,
-// and Clerk's per-object rate limits. Routes lists what it serves; other
+// never sent), the Frontend API beyond its JWKS, webhook events other
+// than those AddWebhookEndpoint lists, JWT templates, and Clerk's
+// per-object rate limits. Routes lists what it serves; other
 // paths answer Clerk's 404. Like Clerk, it ignores a limit outside 1..500
 // (the default, 10, applies), so a client that asks for 1000 gets 10.
 //
@@ -110,6 +116,8 @@ type Server struct {
 	rateActive bool
 
 	observe func(*http.Request, int, http.Header, []byte)
+
+	wh *webhookHub // webhook endpoints, queues and deliveries
 }
 
 // responseObserver, when set (by tests of this package only), sees every
@@ -130,7 +138,8 @@ func NewServer(tb testing.TB, opts ...ServerOption) *Server {
 
 // StartServer starts a Server and returns it; the caller must Close it.
 // It fails on an invalid secret key or Frontend API host, a rate limit
-// with n < 1 or per <= 0, or an address it cannot listen on.
+// with n < 1 or per <= 0, an invalid webhook endpoint or retry schedule,
+// or an address it cannot listen on.
 func StartServer(opts ...ServerOption) (*Server, error) {
 	o := serverOptions{addr: "127.0.0.1:0"}
 	for _, opt := range opts {
@@ -144,6 +153,10 @@ func StartServer(opts ...ServerOption) (*Server, error) {
 			return nil, errors.New("clerktest: WithRateLimit needs n >= 1 and per > 0")
 		}
 	}
+	wh, err := newWebhookHub(o.webhook, o.clock)
+	if err != nil {
+		return nil, err
+	}
 	iss, err := NewIssuer(IssuerOptions{
 		FrontendAPI: o.frontendAPI,
 		SecretKey:   o.secretKey,
@@ -151,11 +164,13 @@ func StartServer(opts ...ServerOption) (*Server, error) {
 		Clock:       o.clock,
 	})
 	if err != nil {
+		wh.close()
 		return nil, err
 	}
 	l, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		iss.Close()
+		wh.close()
 		return nil, fmt.Errorf("clerktest: listen on %s: %w", o.addr, err)
 	}
 	s := &Server{
@@ -169,6 +184,7 @@ func StartServer(opts ...ServerOption) (*Server, error) {
 		st:        newState(),
 		rateN:     o.rateN,
 		ratePer:   o.ratePer,
+		wh:        wh,
 		transport: &http.Transport{
 			Proxy:               nil, // loopback: never through a proxy
 			DialContext:         (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
@@ -176,6 +192,7 @@ func StartServer(opts ...ServerOption) (*Server, error) {
 			IdleConnTimeout:     30 * time.Second,
 		},
 	}
+	s.st.hooks = len(o.webhook.endpoints) > 0
 	if f := responseObserver.Load(); f != nil {
 		s.observe = *f
 	}
@@ -190,13 +207,14 @@ func StartServer(opts ...ServerOption) (*Server, error) {
 }
 
 // Close stops the Server: it closes the listener and every connection,
-// ends injected latency, and closes the Issuer. Close may be called more
-// than once.
+// ends injected latency, stops webhook deliveries (abandoning pending
+// ones), and closes the Issuer. Close may be called more than once.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		close(s.done)
 		s.srv.Close()
 		<-s.serveDone
+		s.wh.close()
 		s.transport.CloseIdleConnections()
 		s.iss.Close()
 	})

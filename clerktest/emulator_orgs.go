@@ -73,7 +73,7 @@ func (s *Server) createOrg(r *http.Request) (any, *apiError) {
 		return nil, e
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(r)
 	now := s.clock.Now()
 	o, e := s.st.addOrg(&b, now)
 	if e != nil {
@@ -148,6 +148,9 @@ func (st *state) addOrg(b *createOrgBody, now time.Time) (*orgRec, *apiError) {
 	st.members[o.id] = map[string]*memberRec{}
 	if creator != nil {
 		o.createdBy = creator.id
+	}
+	st.emitOrg("organization.created", o, now)
+	if creator != nil {
 		st.addMember(o, creator, "org:admin", nil, nil, now)
 	}
 	return o, nil
@@ -255,7 +258,7 @@ func (s *Server) updateOrg(r *http.Request) (any, *apiError) {
 		return nil, e
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(r)
 	st, now := s.st, s.clock.Now()
 	o, e := st.org(r.PathValue("organization_id"), false)
 	if e != nil {
@@ -313,6 +316,7 @@ func (s *Server) updateOrg(r *http.Request) (any, *apiError) {
 		o.private = priv
 	}
 	o.updatedAt = now
+	st.emitOrg("organization.updated", o, now)
 	return st.orgJSON(o, false, now), nil
 }
 
@@ -321,7 +325,7 @@ func (s *Server) updateOrg(r *http.Request) (any, *apiError) {
 // have no active organization any more.
 func (s *Server) deleteOrg(r *http.Request) (any, *apiError) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(r)
 	st, now := s.st, s.clock.Now()
 	o, e := st.org(r.PathValue("organization_id"), false)
 	if e != nil {
@@ -345,6 +349,7 @@ func (s *Server) deleteOrg(r *http.Request) (any, *apiError) {
 			u.lastActiveOrg = ""
 		}
 	}
+	st.emit("organization.deleted", deletedEventJSON{Object: "organization", ID: o.id, Slug: o.slug, Deleted: true}, now)
 	return deletedJSON{Object: "organization", ID: o.id, Slug: o.slug, Deleted: true}, nil
 }
 
@@ -371,7 +376,7 @@ func (s *Server) orgMetadata(r *http.Request, apply func(name string, cur, raw j
 		return nil, e
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(r)
 	now := s.clock.Now()
 	o, e := s.st.org(r.PathValue("organization_id"), false)
 	if e != nil {
@@ -392,6 +397,7 @@ func (s *Server) orgMetadata(r *http.Request, apply func(name string, cur, raw j
 		o.private = priv
 	}
 	o.updatedAt = now
+	s.st.emitOrg("organization.updated", o, now)
 	return s.st.orgJSON(o, false, now), nil
 }
 
@@ -406,6 +412,7 @@ func (st *state) addMember(o *orgRec, u *userRec, role string, pub, priv json.Ra
 	}
 	st.members[o.id][u.id] = m
 	u.lastActiveOrg = o.id
+	st.emitMembership("organizationMembership.created", m, now)
 	return m
 }
 
@@ -447,7 +454,7 @@ func (s *Server) createMembership(r *http.Request) (any, *apiError) {
 		return nil, e
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(r)
 	st, now := s.st, s.clock.Now()
 	o, e := st.org(r.PathValue("organization_id"), false)
 	if e != nil {
@@ -504,7 +511,7 @@ func (s *Server) updateMembership(r *http.Request) (any, *apiError) {
 		return nil, e
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(r)
 	st, now := s.st, s.clock.Now()
 	m, e := st.membership(r)
 	if e != nil {
@@ -514,13 +521,14 @@ func (s *Server) updateMembership(r *http.Request) (any, *apiError) {
 		return nil, e
 	}
 	m.role, m.updatedAt = *b.Role, now
+	st.emitMembership("organizationMembership.updated", m, now)
 	return st.membershipJSON(m, now), nil
 }
 
 // deleteMembership answers the membership it removed, as Clerk does.
 func (s *Server) deleteMembership(r *http.Request) (any, *apiError) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(r)
 	st, now := s.st, s.clock.Now()
 	m, e := st.membership(r)
 	if e != nil {
@@ -528,6 +536,7 @@ func (s *Server) deleteMembership(r *http.Request) (any, *apiError) {
 	}
 	out := st.membershipJSON(m, now)
 	delete(st.members[m.orgID], m.userID)
+	st.emit("organizationMembership.deleted", out, now)
 	return out, nil
 }
 
@@ -537,7 +546,7 @@ func (s *Server) mergeMembershipMetadata(r *http.Request) (any, *apiError) {
 		return nil, e
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(r)
 	st, now := s.st, s.clock.Now()
 	m, e := st.membership(r)
 	if e != nil {
@@ -552,6 +561,7 @@ func (s *Server) mergeMembershipMetadata(r *http.Request) (any, *apiError) {
 		return nil, e
 	}
 	m.public, m.private, m.updatedAt = pub, priv, now
+	st.emitMembership("organizationMembership.updated", m, now)
 	return st.membershipJSON(m, now), nil
 }
 
@@ -655,7 +665,7 @@ func (s *Server) createInvitation(r *http.Request) (any, *apiError) {
 		return nil, e
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(r)
 	st, now := s.st, s.clock.Now()
 	o, e := st.org(r.PathValue("organization_id"), false)
 	if e != nil {
@@ -703,6 +713,7 @@ func (s *Server) createInvitation(r *http.Request) (any, *apiError) {
 		expiresAt: now.Add(time.Duration(days) * 24 * time.Hour), createdAt: now, updatedAt: now,
 	}
 	st.invitations[inv.id] = inv
+	st.emitInvitation("organizationInvitation.created", inv, now)
 	return st.invitationJSON(inv, false, now), nil
 }
 
@@ -833,7 +844,7 @@ func (s *Server) revokeInvitation(r *http.Request) (any, *apiError) {
 		return nil, e
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(r)
 	st, now := s.st, s.clock.Now()
 	inv, e := st.invitation(r)
 	if e != nil {
@@ -849,6 +860,7 @@ func (s *Server) revokeInvitation(r *http.Request) (any, *apiError) {
 		return nil, errNotPending(inv.statusAt(now))
 	}
 	inv.status, inv.updatedAt = "revoked", now
+	st.emitInvitation("organizationInvitation.revoked", inv, now)
 	return st.invitationJSON(inv, false, now), nil
 }
 

@@ -108,7 +108,7 @@ type SeedMembership struct {
 // existing roles…). It adds all of d or, on an error, nothing.
 func (s *Server) Seed(d SeedData) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(nil)
 	st := s.st.clone()
 	now := s.clock.Now()
 	for i, r := range d.Roles {

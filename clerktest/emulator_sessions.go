@@ -27,7 +27,7 @@ func (s *Server) createSession(r *http.Request) (any, *apiError) {
 		return nil, errMissing("user_id")
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(r)
 	now := s.clock.Now()
 	u, e := s.st.user(*b.UserID)
 	if e != nil {
@@ -80,6 +80,7 @@ func (st *state) addSession(u *userRec, org string, now time.Time) (*sessRec, *a
 	}
 	st.sessions[se.id] = se
 	u.lastSignInAt, u.lastActiveAt = now, now
+	st.emitSession("session.created", se, now)
 	return se, nil
 }
 
@@ -147,7 +148,7 @@ func (s *Server) listSessions(r *http.Request) (any, *apiError) {
 // revokeSession is POST /v1/sessions/{session_id}/revoke.
 func (s *Server) revokeSession(r *http.Request) (any, *apiError) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(r)
 	now := s.clock.Now()
 	se, e := s.st.session(r.PathValue("session_id"))
 	if e != nil {
@@ -155,6 +156,7 @@ func (s *Server) revokeSession(r *http.Request) (any, *apiError) {
 	}
 	if se.statusAt(now) == "active" {
 		se.status, se.updatedAt = "revoked", now
+		s.st.emitSession("session.revoked", se, now)
 	}
 	return s.st.sessionJSON(se, now), nil
 }
@@ -233,7 +235,7 @@ func (s *Server) mintToken(se *sessRec, lifetime time.Duration) (string, *apiErr
 // limit.
 func (s *Server) SessionToken(userID, orgID string) (string, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(nil)
 	now := s.clock.Now()
 	u, e := s.st.user(userID)
 	if e != nil {
@@ -286,7 +288,7 @@ func (s *Server) SetActiveOrganization(sessionID, orgID string) error {
 // Creating a user with an invited email address does not accept anything.
 func (s *Server) AcceptInvitation(invitationID, userID string) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(nil)
 	st, now := s.st, s.clock.Now()
 	inv := st.invitations[invitationID]
 	if inv == nil {
@@ -314,6 +316,9 @@ func (s *Server) AcceptInvitation(invitationID, userID string) error {
 	}
 	st.addMember(o, u, inv.role, inv.public, inv.private, now)
 	inv.status, inv.updatedAt = "accepted", now
+	if st.hooks {
+		st.emit("organizationInvitation.accepted", acceptedInvitationJSON{invitationJSON: st.invitationJSON(inv, false, now), UserID: u.id}, now)
+	}
 	return nil
 }
 

@@ -32,6 +32,8 @@ type state struct {
 	invitations map[string]*invRec
 	sessions    map[string]*sessRec
 	roles       map[string]*roleRec
+	hooks       bool           // the Server has webhook endpoints: emit records events
+	outbox      []webhookEvent // events of the change in progress, published by Server.unlock
 }
 
 func newState() *state {

@@ -52,7 +52,7 @@ func (s *Server) createUser(r *http.Request) (any, *apiError) {
 		return nil, e
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(r)
 	now := s.clock.Now()
 	u, e := s.st.addUser(&b, now)
 	if e != nil {
@@ -197,6 +197,7 @@ func (st *state) addUser(b *createUserBody, now time.Time) (*userRec, *apiError)
 		st.externalIDs[*u.externalID] = u.id
 	}
 	st.users[u.id] = u
+	st.emitUser("user.created", u, now)
 	return u, nil
 }
 
@@ -255,7 +256,7 @@ func (s *Server) updateUser(r *http.Request) (any, *apiError) {
 		return nil, e
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(r)
 	st, now := s.st, s.clock.Now()
 	u, e := st.user(r.PathValue("user_id"))
 	if e != nil {
@@ -333,11 +334,10 @@ func (s *Server) updateUser(r *http.Request) (any, *apiError) {
 	if b.PrimaryEmailAddressID != nil {
 		u.primaryEmailID = *b.PrimaryEmailAddressID
 	}
+	signOut := false
 	if b.Password != nil || b.PasswordDigest != nil {
 		u.passwordEnabled, u.passwordUpdated = true, now
-		if b.SignOutOfOtherSessions != nil && *b.SignOutOfOtherSessions {
-			st.endSessions(u.id, "revoked", now)
-		}
+		signOut = b.SignOutOfOtherSessions != nil && *b.SignOutOfOtherSessions
 	}
 	for i, dst := range []*json.RawMessage{&u.public, &u.private, &u.unsafe} {
 		if md[i] != nil {
@@ -363,6 +363,10 @@ func (s *Server) updateUser(r *http.Request) (any, *apiError) {
 		u.bypassTrust = *b.BypassClientTrust
 	}
 	u.updatedAt = now
+	st.emitUser("user.updated", u, now)
+	if signOut {
+		st.endSessions(u.id, "revoked", now)
+	}
 	return st.userJSON(u, now), nil
 }
 
@@ -383,7 +387,7 @@ type deletedJSON struct {
 // sessions go with it.
 func (s *Server) deleteUser(r *http.Request) (any, *apiError) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(r)
 	st := s.st
 	u, e := st.user(r.PathValue("user_id"))
 	if e != nil {
@@ -407,6 +411,7 @@ func (s *Server) deleteUser(r *http.Request) (any, *apiError) {
 		}
 	}
 	delete(st.users, u.id)
+	st.emitUserDeleted(u, s.clock.Now())
 	return deletedJSON{Object: "user", ID: u.id, Deleted: true}, nil
 }
 
@@ -415,6 +420,7 @@ func (st *state) endSessions(userID, status string, now time.Time) {
 	for _, se := range st.sessions {
 		if se.userID == userID && se.statusAt(now) == "active" {
 			se.status, se.updatedAt = status, now
+			st.emitSession("session."+status, se, now)
 		}
 	}
 }
@@ -424,13 +430,14 @@ func (st *state) endSessions(userID, status string, now time.Time) {
 func (s *Server) banUser(ban bool) func(*http.Request) (any, *apiError) {
 	return func(r *http.Request) (any, *apiError) {
 		s.mu.Lock()
-		defer s.mu.Unlock()
+		defer s.unlock(r)
 		now := s.clock.Now()
 		u, e := s.st.user(r.PathValue("user_id"))
 		if e != nil {
 			return nil, e
 		}
 		u.banned, u.updatedAt = ban, now
+		s.st.emitUser("user.updated", u, now)
 		if ban {
 			s.st.endSessions(u.id, "revoked", now)
 		}
@@ -443,7 +450,7 @@ func (s *Server) banUser(ban bool) func(*http.Request) (any, *apiError) {
 func (s *Server) lockUser(lock bool) func(*http.Request) (any, *apiError) {
 	return func(r *http.Request) (any, *apiError) {
 		s.mu.Lock()
-		defer s.mu.Unlock()
+		defer s.unlock(r)
 		now := s.clock.Now()
 		u, e := s.st.user(r.PathValue("user_id"))
 		if e != nil {
@@ -455,6 +462,7 @@ func (s *Server) lockUser(lock bool) func(*http.Request) (any, *apiError) {
 			u.lockedAt = time.Time{}
 		}
 		u.updatedAt = now
+		s.st.emitUser("user.updated", u, now)
 		return s.st.userJSON(u, now), nil
 	}
 }
@@ -485,7 +493,7 @@ func (s *Server) userMetadata(r *http.Request, apply func(name string, cur, raw 
 		return nil, e
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock(r)
 	now := s.clock.Now()
 	u, e := s.st.user(r.PathValue("user_id"))
 	if e != nil {
@@ -507,6 +515,7 @@ func (s *Server) userMetadata(r *http.Request, apply func(name string, cur, raw 
 		}
 	}
 	u.updatedAt = now
+	s.st.emitUser("user.updated", u, now)
 	return s.st.userJSON(u, now), nil
 }
 
