@@ -2,22 +2,39 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/webhooks"
 )
 
 func runDev(ctx context.Context, args []string, e env) error {
-	fs := newFlags("dev", "[--addr HOST:PORT] [--seed FILE]", e)
+	fs := newFlags("dev", "[--addr HOST:PORT] [--seed FILE] [--webhook-url URL [--webhook-secret whsec_…]]", e)
 	addr := fs.String("addr", "127.0.0.1:8787", "listen address")
 	seedFile := fs.String("seed", "", "JSON file of roles, users, organizations and memberships to load (default: the demo data)")
+	hookURL := fs.String("webhook-url", "", "POST Svix-signed Clerk webhooks for the emulator's changes, the seed's included, to this URL;\n"+
+		"each delivery attempt is logged on stderr, failed ones are retried for about 7 minutes")
+	hookSecret := fs.String("webhook-secret", "", "the webhook endpoint's signing secret (default $"+webhooks.EnvSigningSecret+";\n"+
+		"when that is unset too, a new secret is generated and printed as an export line)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	secret, generated, err := devWebhookSecret(fs, *hookURL, *hookSecret, e)
+	if err != nil {
+		return err
 	}
 	seed := clerktest.DemoSeed()
 	if *seedFile != "" {
@@ -30,7 +47,12 @@ func runDev(ctx context.Context, args []string, e env) error {
 			return fmt.Errorf("%s: %w", *seedFile, err)
 		}
 	}
-	srv, err := clerktest.StartServer(clerktest.WithAddr(*addr), clerktest.WithClock(clerktest.RealClock()))
+	opts := []clerktest.ServerOption{clerktest.WithAddr(*addr), clerktest.WithClock(clerktest.RealClock())}
+	if *hookURL != "" {
+		// Given before seeding, so that the seed's changes are delivered.
+		opts = append(opts, clerktest.WithWebhook(*hookURL, secret), clerktest.WithWebhookObserver(deliveryLogger(e.stderr)))
+	}
+	srv, err := clerktest.StartServer(opts...)
 	if err != nil {
 		return err
 	}
@@ -43,10 +65,76 @@ export CLERK_SECRET_KEY=%[2]s
 export CLERK_PUBLISHABLE_KEY=%[3]s
 export CLERK_API_URL=%[1]s
 export CLERK_JWKS_URL=%[1]s/.well-known/jwks.json
-# A session token for a seeded user:  clerkkit token --user %[4]s [--org ORG_ID]
-`, srv.URL(), srv.SecretKey(), srv.PublishableKey(), firstUser(seed))
+`, srv.URL(), srv.SecretKey(), srv.PublishableKey())
+	if *hookURL != "" {
+		fmt.Fprintf(e.stdout, "# Webhooks for the emulator's changes go to %s (deliveries are logged on stderr)\n", *hookURL)
+		if generated {
+			fmt.Fprintf(e.stdout, "export %s=%s\n", webhooks.EnvSigningSecret, secret)
+		}
+	}
+	fmt.Fprintf(e.stdout, "# A session token for a seeded user:  clerkkit token --user %s [--org ORG_ID]\n", firstUser(seed))
 	<-ctx.Done()
 	return nil
+}
+
+// devWebhookSecret returns the secret to sign webhooks with: --webhook-secret,
+// else the first secret of $CLERK_WEBHOOK_SIGNING_SECRET, else a new one
+// (generated reports that). Without --webhook-url there is none.
+func devWebhookSecret(fs *flag.FlagSet, hookURL, flagSecret string, e env) (secret string, generated bool, err error) {
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "webhook-secret" })
+	if hookURL == "" {
+		if explicit {
+			return "", false, errors.New("--webhook-secret needs --webhook-url")
+		}
+		return "", false, nil
+	}
+	secret = flagSecret
+	if !explicit {
+		if env := strings.FieldsFunc(e.getenv(webhooks.EnvSigningSecret), func(r rune) bool {
+			return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
+		}); len(env) > 0 {
+			secret = env[0]
+		}
+	}
+	if secret == "" {
+		key := make([]byte, 24) // as long as Svix's
+		rand.Read(key)
+		return "whsec_" + base64.StdEncoding.EncodeToString(key), true, nil
+	}
+	// StartServer checks it too; checking here names where it came from.
+	if _, err := webhooks.NewVerifier(webhooks.Config{SigningSecret: secret}); err != nil {
+		if !explicit {
+			return "", false, fmt.Errorf("$%s: %w", webhooks.EnvSigningSecret, err)
+		}
+		return "", false, fmt.Errorf("--webhook-secret: %w", err)
+	}
+	return secret, false, nil
+}
+
+// deliveryLogger returns a WithWebhookObserver function that writes one
+// line per delivery attempt to w, e.g. "webhook msg_… user.created -> 200".
+func deliveryLogger(w io.Writer) func(clerktest.Delivery) {
+	var mu sync.Mutex // one line at a time
+	return func(d clerktest.Delivery) {
+		a := d.Attempts[len(d.Attempts)-1]
+		outcome := fmt.Sprint(a.Status)
+		if a.Status == 0 {
+			outcome = "error: " + a.Error
+		}
+		var note string
+		switch {
+		case d.Delivered:
+		case d.Failed:
+			note = fmt.Sprintf(" (attempt %d; giving up)", len(d.Attempts))
+		default:
+			wait := d.NextAttempt.Sub(a.At.Add(a.Duration)).Round(100 * time.Millisecond)
+			note = fmt.Sprintf(" (attempt %d; retrying in %s)", len(d.Attempts), wait)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, "webhook %s %s -> %s%s\n", d.MessageID, d.EventType, outcome, note)
+	}
 }
 
 func firstUser(s clerktest.SeedData) string {

@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -221,4 +224,144 @@ func TestDevSeedFile(t *testing.T) {
 	code, _, errOut = cli(t, nil, "dev", "--addr", "127.0.0.1:0", "--seed", f)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "seed.json")
+}
+
+// devRun runs dev with args and the environment env until the test ends,
+// and returns its stdout and stderr.
+func devRun(t *testing.T, env map[string]string, args ...string) (stdout, stderr *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"dev", "--addr", "127.0.0.1:0"}, args...), stdout, stderr, func(k string) string { return env[k] })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-done:
+			assert.Equal(t, 0, code, stderr.String())
+		case <-time.After(10 * time.Second):
+			t.Error("dev did not stop")
+		}
+	})
+	return stdout, stderr
+}
+
+var deliveryLine = regexp.MustCompile(`^webhook msg_[0-9A-Za-z]{27} (user|organization|organizationMembership)\.created -> 200$`)
+
+func TestDevWebhooks(t *testing.T) {
+	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("clerkkit dev webhook test secret"))
+	h, err := webhooks.NewHandler(webhooks.Config{SigningSecret: secret})
+	require.NoError(t, err)
+	var mu sync.Mutex
+	got := map[string][]string{}
+	record := func(typ, what string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got[typ] = append(got[typ], what)
+		return nil
+	}
+	h.OnUserCreated(func(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
+		return record(ev.Type, u.ID+" "+u.EmailAddresses[0].EmailAddress)
+	})
+	h.OnOrganizationCreated(func(ctx context.Context, o *clerk.Organization, ev *webhooks.Event) error {
+		return record(ev.Type, o.ID+" "+o.Slug)
+	})
+	h.OnOrganizationMembershipCreated(func(ctx context.Context, m *clerk.OrganizationMembership, ev *webhooks.Event) error {
+		return record(ev.Type, m.Organization.ID+" "+m.PublicUserData.UserID+" "+m.Role)
+	})
+	receiver := httptest.NewServer(h)
+	defer receiver.Close()
+
+	// The secret from the environment.
+	stdout, stderr := devRun(t, map[string]string{"CLERK_WEBHOOK_SIGNING_SECRET": secret}, "--webhook-url", receiver.URL+"/hooks")
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got["user.created"]) == 2 && len(got["organization.created"]) == 2 && len(got["organizationMembership.created"]) == 3 &&
+			strings.Count(stderr.String(), "\n") == 7
+	}, 10*time.Second, 10*time.Millisecond, stderr.String())
+	mu.Lock()
+	assert.Equal(t, []string{"user_demo_admin ada@example.com", "user_demo_member max@example.com"}, got["user.created"])
+	assert.Equal(t, []string{"org_demo_acme acme", "org_demo_globex globex"}, got["organization.created"])
+	assert.ElementsMatch(t, []string{"org_demo_acme user_demo_admin org:admin", "org_demo_globex user_demo_member org:admin",
+		"org_demo_acme user_demo_member org:member"}, got["organizationMembership.created"])
+	mu.Unlock()
+	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+		assert.Regexp(t, deliveryLine, line)
+	}
+	require.Eventually(t, func() bool { return strings.Contains(stdout.String(), "clerkkit token") }, 10*time.Second, 10*time.Millisecond)
+	assert.Contains(t, stdout.String(), "# Webhooks for the emulator's changes go to "+receiver.URL+"/hooks")
+	assert.NotContains(t, stdout.String(), "CLERK_WEBHOOK_SIGNING_SECRET", "the secret came from the environment")
+}
+
+func TestDevWebhookGeneratedSecret(t *testing.T) {
+	// A receiver that records what arrives, answering 503 to the very
+	// first request and 200 to the others.
+	type req struct {
+		header http.Header
+		body   []byte
+	}
+	var mu sync.Mutex
+	var reqs []req
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		reqs = append(reqs, req{r.Header.Clone(), body})
+		if len(reqs) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer receiver.Close()
+
+	stdout, stderr := devRun(t, nil, "--webhook-url", receiver.URL)
+	var secret string
+	require.Eventually(t, func() bool {
+		for _, line := range strings.Split(stdout.String(), "\n") {
+			if s, ok := strings.CutPrefix(line, "export CLERK_WEBHOOK_SIGNING_SECRET="); ok {
+				secret = s
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return secret != "" && len(reqs) >= 7 && strings.Count(stderr.String(), "\n") >= 7
+	}, 10*time.Second, 10*time.Millisecond, stdout.String()+stderr.String())
+	v, err := webhooks.NewVerifier(webhooks.Config{SigningSecret: secret})
+	require.NoError(t, err, "the printed secret is a valid whsec_ secret")
+	mu.Lock()
+	for _, r := range reqs {
+		_, err := v.Verify(r.header, r.body)
+		assert.NoError(t, err, "signed with the printed secret")
+	}
+	mu.Unlock()
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	assert.Regexp(t, `^webhook msg_\w+ user\.created -> 503 \(attempt 1; retrying in 1s\)$`, lines[0])
+	for _, line := range lines[1:] {
+		assert.Regexp(t, deliveryLine, line)
+	}
+}
+
+func TestDevWebhookFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--webhook-secret", "whsec_x"}, "--webhook-secret needs --webhook-url"},
+		{[]string{"--webhook-url", "ftp://example.com/hooks"}, "not an absolute http or https URL"},
+		{[]string{"--webhook-url", "http://127.0.0.1:1/hooks", "--webhook-secret", "not-a-secret"}, "--webhook-secret"},
+		{[]string{"--webhook-url", "http://127.0.0.1:1/hooks", "--webhook-secret", "whsec_c2hvcnQ="}, "--webhook-secret"},
+	} {
+		code, _, errOut := cli(t, nil, append([]string{"dev", "--addr", "127.0.0.1:0"}, tc.args...)...)
+		assert.Equal(t, 1, code, tc.args)
+		assert.Contains(t, errOut, tc.want, tc.args)
+		assert.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
+		assert.NotContains(t, errOut, "not-a-secret")
+	}
+	// An invalid secret in the environment is refused too, without showing it.
+	code, _, errOut := cli(t, map[string]string{"CLERK_WEBHOOK_SIGNING_SECRET": "whsec_bad!"}, "dev", "--addr", "127.0.0.1:0", "--webhook-url", "http://127.0.0.1:1/")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "$CLERK_WEBHOOK_SIGNING_SECRET")
+	assert.NotContains(t, errOut, "whsec_bad!")
 }
