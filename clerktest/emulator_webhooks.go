@@ -149,14 +149,28 @@ type DeliveryAttempt struct {
 // the request that made the change; changes made by the Server's methods
 // (Seed…) have no event_attributes.
 //
-// A deletion sends only its own event, not one per membership, session or
-// invitation that goes with it: a receiver must cascade.
+// Which change sends what: creating, updating (PATCH, metadata, ban,
+// unban, lock, unlock) and deleting a user, an organization or a
+// membership send the matching .created, .updated and .deleted (creating
+// an organization with created_by also sends the creator's
+// organizationMembership.created); creating and revoking an invitation
+// send organizationInvitation.created and .revoked; AcceptInvitation
+// sends organizationMembership.created then organizationInvitation.accepted;
+// a new session (POST /v1/sessions, SessionToken) sends session.created;
+// revoking a session, banning its user, or changing the user's password
+// with sign_out_of_other_sessions sends session.revoked per active
+// session; EndSession and RemoveSession send session.ended and
+// session.removed. A deletion sends only its own event, not one per
+// membership, session or invitation that goes with it: a receiver must
+// cascade. Reads, session tokens, SetActiveOrganization and seeded roles
+// send nothing.
 //
 // Deliveries never hold up the API. Each endpoint has one delivery
 // goroutine that posts messages in the order of the changes, with the
 // headers svix-id (the message id, the same on every attempt),
-// svix-timestamp (the attempt's time on the Server's clock) and
-// svix-signature (webhooks.Sign). Any 2xx answer delivers the message;
+// svix-timestamp (the attempt's time on the Server's clock: with a clock
+// of WithClock that does not run, verify with webhooks.Config.Now set to
+// Clock().Now) and svix-signature (webhooks.Sign). Any 2xx answer delivers the message;
 // anything else, or no answer within WebhookAttemptTimeout, fails the
 // attempt, and the message is tried again after the backoff (see
 // WithWebhookRetry) while later messages go ahead, so a receiver sees
@@ -177,7 +191,8 @@ func (s *Server) AddWebhookEndpoint(url, secret string) error {
 
 // Deliveries returns every webhook delivery so far, in the order the
 // messages were created (for one message, in the order the endpoints
-// were added). They are copies: they do not change afterwards.
+// were added). They are copies: they do not change afterwards. The
+// Server keeps every delivery, payload included, until it is closed.
 func (s *Server) Deliveries() []Delivery {
 	return s.wh.deliveries()
 }
