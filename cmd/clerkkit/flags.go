@@ -4,10 +4,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 )
 
-// newFlags returns a FlagSet that prints its usage to e.stdout on --help
-// and reports errors without printing usage twice.
+// newFlags returns a FlagSet whose usage text goes to e.stdout.
 func newFlags(name, synopsis string, e env) *flag.FlagSet {
 	fs := flag.NewFlagSet("clerkkit "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stdout)
@@ -18,19 +18,19 @@ func newFlags(name, synopsis string, e env) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args, mapping --help to errUsage and other errors to one line.
+// parse parses args. --help prints the usage text once and returns
+// errUsage; any other error is returned for run to print as one line, with
+// no usage text.
 func parse(fs *flag.FlagSet, args []string) error {
-	out := fs.Output()
-	fs.SetOutput(discard{})
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
 	err := fs.Parse(args)
+	fs.Usage = usage
 	fs.SetOutput(out)
 	if errors.Is(err, flag.ErrHelp) {
-		fs.Usage()
+		usage()
 		return errUsage{}
 	}
 	return err
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }

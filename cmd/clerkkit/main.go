@@ -1,6 +1,7 @@
 // Command clerkkit is a developer tool for services that use Clerk.
 //
-//	clerkkit dev     [--addr HOST:PORT] [--seed FILE]   run a local Clerk Backend API emulator
+//	clerkkit dev     [--addr HOST:PORT] [--seed FILE] [--webhook-url URL [--webhook-secret whsec_…]]
+//	                                                    run a local Clerk Backend API emulator
 //	clerkkit token   --user ID [--org ID] [--ttl D]     mint a session token (emulator or real Clerk)
 //	clerkkit verify  TOKEN                              verify a session token with the CLERK_* config
 //	clerkkit webhook send --url URL --secret whsec_… --type TYPE [--data FILE]

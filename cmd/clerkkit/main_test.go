@@ -365,3 +365,16 @@ func TestDevWebhookFlags(t *testing.T) {
 	assert.Contains(t, errOut, "$CLERK_WEBHOOK_SIGNING_SECRET")
 	assert.NotContains(t, errOut, "whsec_bad!")
 }
+
+func TestHelpPrintedOnce(t *testing.T) {
+	for _, c := range []string{"dev", "token", "verify"} {
+		code, out, errOut := cli(t, nil, c, "--help")
+		assert.Equal(t, 0, code)
+		assert.Equal(t, 1, strings.Count(out, "Usage:"), c)
+		assert.Empty(t, errOut)
+		code, out, errOut = cli(t, nil, c, "--bogus")
+		assert.Equal(t, 1, code)
+		assert.Empty(t, out, "no usage text on a bad flag")
+		assert.Equal(t, 1, strings.Count(errOut, "\n"))
+	}
+}
