@@ -166,3 +166,29 @@ func refHasDuplicates(b []byte) (dup, deep bool) {
 		}
 	}
 }
+
+// FuzzParseJWKS feeds arbitrary key-set and domain-list bodies to the
+// parsers of what the key endpoints answer: no panic, and every key kept is
+// a usable RSA signing key.
+func FuzzParseJWKS(f *testing.F) {
+	f.Add([]byte(`{"keys":[{"use":"sig","kty":"RSA","kid":"ins_1","alg":"RS256","n":"` + base64.RawURLEncoding.EncodeToString(fuzzKey.N.Bytes()) + `","e":"AQAB"}]}`))
+	f.Add([]byte(`{"keys":[{"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA"}]}`))
+	f.Add([]byte(`{"keys":[]}`))
+	f.Add([]byte(`{"data":[{"frontend_api_url":"https://clerk.example.com","proxy_url":null}],"total_count":1}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if keys, err := parseJWKS(b); err == nil {
+			if len(keys) == 0 {
+				t.Fatal("no error and no key")
+			}
+			for kid, k := range keys {
+				if kid == "" || k.key == nil || k.key.N.BitLen() < minRSABits {
+					t.Fatalf("unusable key kept: %q", kid)
+				}
+			}
+		}
+		if iss, err := parseDomains(b); err == nil && len(iss) == 0 {
+			t.Fatal("no error and no issuer")
+		}
+	})
+}

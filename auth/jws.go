@@ -212,17 +212,8 @@ func (d *dupScanner) value(depth int) error {
 			if err := d.value(depth + 1); err != nil {
 				return err
 			}
-			d.ws()
-			if d.i >= len(d.b) {
-				return errSyntax
-			}
-			c := d.b[d.i]
-			d.i++
-			if c == ']' {
-				return nil
-			}
-			if c != ',' {
-				return errSyntax
+			if end, err := d.next(']'); end || err != nil {
+				return err
 			}
 		}
 	case '"':
@@ -287,19 +278,28 @@ func (d *dupScanner) object(depth int) error {
 		if err := d.value(depth + 1); err != nil {
 			return err
 		}
-		d.ws()
-		if d.i >= len(d.b) {
-			return errSyntax
-		}
-		c := d.b[d.i]
-		d.i++
-		if c == '}' {
-			return nil
-		}
-		if c != ',' {
-			return errSyntax
+		if end, err := d.next('}'); end || err != nil {
+			return err
 		}
 	}
+}
+
+// next consumes what follows a member or element: a ',' (end is false) or
+// the container's closing byte (end is true).
+func (d *dupScanner) next(closing byte) (end bool, err error) {
+	d.ws()
+	if d.i >= len(d.b) {
+		return false, errSyntax
+	}
+	c := d.b[d.i]
+	d.i++
+	switch c {
+	case closing:
+		return true, nil
+	case ',':
+		return false, nil
+	}
+	return false, errSyntax
 }
 
 // str scans a JSON string starting at '"' and returns its decoded value

@@ -137,27 +137,30 @@ func (a *App) loadOrg(r *http.Request) (*orgView, error) {
 	return v, nil
 }
 
-func (a *App) orgPage(w http.ResponseWriter, r *http.Request) {
+// orgPageData loads the organization of the URL, or answers 404 or 500
+// itself and returns nil.
+func (a *App) orgPageData(w http.ResponseWriter, r *http.Request) *orgView {
 	v, err := a.loadOrg(r)
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		http.NotFound(w, r)
-		return
-	}
-	if err != nil {
+		return nil
+	case err != nil:
 		a.internal(w, r, err)
-		return
+		return nil
 	}
-	a.render(w, r, http.StatusOK, "org", v.Org.Name, v)
+	return v
+}
+
+func (a *App) orgPage(w http.ResponseWriter, r *http.Request) {
+	if v := a.orgPageData(w, r); v != nil {
+		a.render(w, r, http.StatusOK, "org", v.Org.Name, v)
+	}
 }
 
 func (a *App) membersPage(w http.ResponseWriter, r *http.Request) {
-	v, err := a.loadOrg(r)
-	if errors.Is(err, store.ErrNotFound) {
-		http.NotFound(w, r)
-		return
-	}
-	if err != nil {
-		a.internal(w, r, err)
+	v := a.orgPageData(w, r)
+	if v == nil {
 		return
 	}
 	if v.IsAdmin {
