@@ -67,6 +67,33 @@ func checkOrgName(name string) *apiError {
 	return nil
 }
 
+// checkSlug fails when slug is malformed or another organization's.
+func (st *state) checkSlug(slug string) *apiError {
+	if !validSlug(slug) {
+		return errFormat("slug", "slug can contain only lowercase alphanumeric characters and the dash \"-\".")
+	}
+	if st.slugs[slug] != "" {
+		return errTaken("slug", "slug")
+	}
+	return nil
+}
+
+// checkOrgParams validates the members that POST and PATCH
+// /v1/organizations share, after name and slug: max_allowed_memberships,
+// created_at (zero when absent) and the metadata (nil when absent).
+func checkOrgParams(maxMembers *int, createdAtRaw *string, pubRaw, privRaw json.RawMessage) (createdAt time.Time, pub, priv json.RawMessage, e *apiError) {
+	if maxMembers != nil && *maxMembers < 0 {
+		return time.Time{}, nil, nil, errValue("max_allowed_memberships", "max_allowed_memberships must not be negative.")
+	}
+	if createdAt, e = parseRFC3339("created_at", createdAtRaw); e != nil {
+		return time.Time{}, nil, nil, e
+	}
+	if pub, priv, e = metadataParams(pubRaw, privRaw); e != nil {
+		return time.Time{}, nil, nil, e
+	}
+	return createdAt, pub, priv, nil
+}
+
 func (s *Server) createOrg(r *http.Request) (any, *apiError) {
 	var b createOrgBody
 	if e := decodeBody(r, &b, ignoredCreateOrgParams...); e != nil {
@@ -94,11 +121,8 @@ func (st *state) addOrg(b *createOrgBody, now time.Time) (*orgRec, *apiError) {
 	var slug string
 	if b.Slug != nil && *b.Slug != "" {
 		slug = *b.Slug
-		if !validSlug(slug) {
-			return nil, errFormat("slug", "slug can contain only lowercase alphanumeric characters and the dash \"-\".")
-		}
-		if st.slugs[slug] != "" {
-			return nil, errTaken("slug", "slug")
+		if e := st.checkSlug(slug); e != nil {
+			return nil, e
 		}
 	} else {
 		slug = slugify(*b.Name)
@@ -115,18 +139,7 @@ func (st *state) addOrg(b *createOrgBody, now time.Time) (*orgRec, *apiError) {
 			return nil, errValue("created_by", "created_by must be the id of an existing user.")
 		}
 	}
-	if b.MaxAllowedMemberships != nil && *b.MaxAllowedMemberships < 0 {
-		return nil, errValue("max_allowed_memberships", "max_allowed_memberships must not be negative.")
-	}
-	createdAt, e := parseRFC3339("created_at", b.CreatedAt)
-	if e != nil {
-		return nil, e
-	}
-	pub, e := metadataParam("public_metadata", b.PublicMetadata)
-	if e != nil {
-		return nil, e
-	}
-	priv, e := metadataParam("private_metadata", b.PrivateMetadata)
+	createdAt, pub, priv, e := checkOrgParams(b.MaxAllowedMemberships, b.CreatedAt, b.PublicMetadata, b.PrivateMetadata)
 	if e != nil {
 		return nil, e
 	}
@@ -233,11 +246,7 @@ func (s *Server) listOrgs(r *http.Request) (any, *apiError) {
 		key = func(o *orgRec) sortKey { return sortKey{n: int64(len(st.members[o.id]))} }
 	}
 	sortBy(orgs, desc, key, func(o *orgRec) int64 { return o.seq })
-	out := listResponse[orgJSON]{Data: []orgJSON{}, TotalCount: len(orgs)}
-	for _, o := range paginate(orgs, p) {
-		out.Data = append(out.Data, st.orgJSON(o, counts, now))
-	}
-	return out, nil
+	return listPage(orgs, p, func(o *orgRec) orgJSON { return st.orgJSON(o, counts, now) }), nil
 }
 
 type updateOrgBody struct {
@@ -270,25 +279,11 @@ func (s *Server) updateOrg(r *http.Request) (any, *apiError) {
 		}
 	}
 	if b.Slug != nil && *b.Slug != o.slug {
-		if !validSlug(*b.Slug) {
-			return nil, errFormat("slug", "slug can contain only lowercase alphanumeric characters and the dash \"-\".")
-		}
-		if st.slugs[*b.Slug] != "" {
-			return nil, errTaken("slug", "slug")
+		if e := st.checkSlug(*b.Slug); e != nil {
+			return nil, e
 		}
 	}
-	if b.MaxAllowedMemberships != nil && *b.MaxAllowedMemberships < 0 {
-		return nil, errValue("max_allowed_memberships", "max_allowed_memberships must not be negative.")
-	}
-	createdAt, e := parseRFC3339("created_at", b.CreatedAt)
-	if e != nil {
-		return nil, e
-	}
-	pub, e := metadataParam("public_metadata", b.PublicMetadata)
-	if e != nil {
-		return nil, e
-	}
-	priv, e := metadataParam("private_metadata", b.PrivateMetadata)
+	createdAt, pub, priv, e := checkOrgParams(b.MaxAllowedMemberships, b.CreatedAt, b.PublicMetadata, b.PrivateMetadata)
 	if e != nil {
 		return nil, e
 	}
@@ -365,9 +360,7 @@ func (s *Server) mergeOrgMetadata(r *http.Request) (any, *apiError) {
 
 // replaceOrgMetadata is PUT /v1/organizations/{organization_id}/metadata.
 func (s *Server) replaceOrgMetadata(r *http.Request) (any, *apiError) {
-	return s.orgMetadata(r, func(name string, _, raw json.RawMessage) (json.RawMessage, *apiError) {
-		return metadataParam(name, raw)
-	})
+	return s.orgMetadata(r, replaceParam)
 }
 
 func (s *Server) orgMetadata(r *http.Request, apply func(name string, cur, raw json.RawMessage) (json.RawMessage, *apiError)) (any, *apiError) {
@@ -426,9 +419,12 @@ func (st *state) checkRole(role *string) *apiError {
 	return nil
 }
 
-// checkCapacity fails when the organization has no room for another
-// member.
-func (st *state) checkCapacity(o *orgRec) *apiError {
+// checkNewMember fails when u is a member of o already, or when o has no
+// room for another member.
+func (st *state) checkNewMember(o *orgRec, u *userRec) *apiError {
+	if st.members[o.id][u.id] != nil {
+		return errAlreadyMember()
+	}
 	if o.maxMembers > 0 && len(st.members[o.id]) >= o.maxMembers {
 		return &apiError{status: http.StatusForbidden, code: "organization_membership_quota_exceeded",
 			msg: "Membership quota exceeded", long: "The organization has reached its maximum number of memberships."}
@@ -470,17 +466,10 @@ func (s *Server) createMembership(r *http.Request) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	if st.members[o.id][u.id] != nil {
-		return nil, errAlreadyMember()
-	}
-	if e := st.checkCapacity(o); e != nil {
+	if e := st.checkNewMember(o, u); e != nil {
 		return nil, e
 	}
-	pub, e := metadataParam("public_metadata", b.PublicMetadata)
-	if e != nil {
-		return nil, e
-	}
-	priv, e := metadataParam("private_metadata", b.PrivateMetadata)
+	pub, priv, e := metadataParams(b.PublicMetadata, b.PrivateMetadata)
 	if e != nil {
 		return nil, e
 	}
@@ -609,11 +598,7 @@ func (s *Server) listOrgMemberships(r *http.Request) (any, *apiError) {
 		}
 	}
 	st.sortMemberships(ms, field, desc)
-	out := listResponse[membershipJSON]{Data: []membershipJSON{}, TotalCount: len(ms)}
-	for _, m := range paginate(ms, p) {
-		out.Data = append(out.Data, st.membershipJSON(m, now))
-	}
-	return out, nil
+	return listPage(ms, p, func(m *memberRec) membershipJSON { return st.membershipJSON(m, now) }), nil
 }
 
 // listUserMemberships is GET /v1/users/{user_id}/organization_memberships.
@@ -636,11 +621,7 @@ func (s *Server) listUserMemberships(r *http.Request) (any, *apiError) {
 		}
 	}
 	st.sortMemberships(ms, "created_at", true)
-	out := listResponse[membershipJSON]{Data: []membershipJSON{}, TotalCount: len(ms)}
-	for _, m := range paginate(ms, p) {
-		out.Data = append(out.Data, st.membershipJSON(m, now))
-	}
-	return out, nil
+	return listPage(ms, p, func(m *memberRec) membershipJSON { return st.membershipJSON(m, now) }), nil
 }
 
 // ---- invitations ----
@@ -699,11 +680,7 @@ func (s *Server) createInvitation(r *http.Request) (any, *apiError) {
 	if id := st.emails[email]; id != "" && st.members[o.id][id] != nil {
 		return nil, errAlreadyMember()
 	}
-	pub, e := metadataParam("public_metadata", b.PublicMetadata)
-	if e != nil {
-		return nil, e
-	}
-	priv, e := metadataParam("private_metadata", b.PrivateMetadata)
+	pub, priv, e := metadataParams(b.PublicMetadata, b.PrivateMetadata)
 	if e != nil {
 		return nil, e
 	}
@@ -717,7 +694,31 @@ func (s *Server) createInvitation(r *http.Request) (any, *apiError) {
 	return st.invitationJSON(inv, false, now), nil
 }
 
-var invitationStatuses = []string{"pending", "accepted", "revoked", "expired"}
+var (
+	invitationStatuses    = []string{"pending", "accepted", "revoked", "expired"}
+	invitationOrderFields = []string{"created_at", "email_address"}
+)
+
+// checkInvitationStatuses fails when a status filter is not an
+// invitation status.
+func checkInvitationStatuses(statuses []string) *apiError {
+	for _, st := range statuses {
+		if !slices.Contains(invitationStatuses, st) {
+			return errValue("status", "status must be one of pending, accepted, revoked, expired.")
+		}
+	}
+	return nil
+}
+
+// sortInvitations orders invs by field (created_at or email_address),
+// then by creation.
+func sortInvitations(invs []*invRec, field string, desc bool) {
+	key := func(inv *invRec) sortKey { return timeKey(inv.createdAt) }
+	if field == "email_address" {
+		key = func(inv *invRec) sortKey { return sortKey{s: inv.email} }
+	}
+	sortBy(invs, desc, key, func(inv *invRec) int64 { return inv.seq })
+}
 
 func (s *Server) listInvitations(r *http.Request) (any, *apiError) {
 	return s.invitationList(r, r.URL.Query()["status"])
@@ -735,12 +736,10 @@ func (s *Server) invitationList(r *http.Request, statuses []string) (any, *apiEr
 	if e != nil {
 		return nil, e
 	}
-	for _, st := range statuses {
-		if !slices.Contains(invitationStatuses, st) {
-			return nil, errValue("status", "status must be one of pending, accepted, revoked, expired.")
-		}
+	if e := checkInvitationStatuses(statuses); e != nil {
+		return nil, e
 	}
-	field, desc, e := orderBy(q, "-created_at", "created_at", "email_address")
+	field, desc, e := orderBy(q, "-created_at", invitationOrderFields...)
 	if e != nil {
 		return nil, e
 	}
@@ -760,16 +759,8 @@ func (s *Server) invitationList(r *http.Request, statuses []string) (any, *apiEr
 		}
 		invs = append(invs, inv)
 	}
-	key := func(inv *invRec) sortKey { return timeKey(inv.createdAt) }
-	if field == "email_address" {
-		key = func(inv *invRec) sortKey { return sortKey{s: inv.email} }
-	}
-	sortBy(invs, desc, key, func(inv *invRec) int64 { return inv.seq })
-	out := listResponse[invitationJSON]{Data: []invitationJSON{}, TotalCount: len(invs)}
-	for _, inv := range paginate(invs, p) {
-		out.Data = append(out.Data, st.invitationJSON(inv, false, now))
-	}
-	return out, nil
+	sortInvitations(invs, field, desc)
+	return listPage(invs, p, func(inv *invRec) invitationJSON { return st.invitationJSON(inv, false, now) }), nil
 }
 
 // listUserInvitations is GET /v1/users/{user_id}/organization_invitations:
@@ -782,8 +773,10 @@ func (s *Server) listUserInvitations(r *http.Request) (any, *apiError) {
 		return nil, e
 	}
 	status := q.Get("status")
-	if status != "" && !slices.Contains(invitationStatuses, status) {
-		return nil, errValue("status", "status must be one of pending, accepted, revoked, expired.")
+	if status != "" {
+		if e := checkInvitationStatuses([]string{status}); e != nil {
+			return nil, e
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -800,12 +793,8 @@ func (s *Server) listUserInvitations(r *http.Request) (any, *apiError) {
 		}
 		invs = append(invs, inv)
 	}
-	sortBy(invs, true, func(inv *invRec) sortKey { return timeKey(inv.createdAt) }, func(inv *invRec) int64 { return inv.seq })
-	out := listResponse[invitationJSON]{Data: []invitationJSON{}, TotalCount: len(invs)}
-	for _, inv := range paginate(invs, p) {
-		out.Data = append(out.Data, st.invitationJSON(inv, true, now))
-	}
-	return out, nil
+	sortInvitations(invs, "created_at", true)
+	return listPage(invs, p, func(inv *invRec) invitationJSON { return st.invitationJSON(inv, true, now) }), nil
 }
 
 func (st *state) invitation(r *http.Request) (*invRec, *apiError) {
@@ -879,12 +868,10 @@ func (s *Server) listInstanceInvitations(r *http.Request) (any, *apiError) {
 		return nil, e
 	}
 	statuses := q["status"]
-	for _, st := range statuses {
-		if !slices.Contains(invitationStatuses, st) {
-			return nil, errValue("status", "status must be one of pending, accepted, revoked, expired.")
-		}
+	if e := checkInvitationStatuses(statuses); e != nil {
+		return nil, e
 	}
-	field, desc, e := orderBy(q, "-created_at", "created_at", "email_address")
+	field, desc, e := orderBy(q, "-created_at", invitationOrderFields...)
 	if e != nil {
 		return nil, e
 	}
@@ -900,14 +887,6 @@ func (s *Server) listInstanceInvitations(r *http.Request) (any, *apiError) {
 		}
 		invs = append(invs, inv)
 	}
-	key := func(inv *invRec) sortKey { return timeKey(inv.createdAt) }
-	if field == "email_address" {
-		key = func(inv *invRec) sortKey { return sortKey{s: inv.email} }
-	}
-	sortBy(invs, desc, key, func(inv *invRec) int64 { return inv.seq })
-	out := listResponse[invitationJSON]{Data: []invitationJSON{}, TotalCount: len(invs)}
-	for _, inv := range paginate(invs, p) {
-		out.Data = append(out.Data, st.invitationJSON(inv, true, now))
-	}
-	return out, nil
+	sortInvitations(invs, field, desc)
+	return listPage(invs, p, func(inv *invRec) invitationJSON { return st.invitationJSON(inv, true, now) }), nil
 }

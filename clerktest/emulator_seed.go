@@ -208,17 +208,10 @@ func (st *state) seedMembership(sm SeedMembership, now time.Time) error {
 	if e := st.checkRole(&role); e != nil {
 		return e.err()
 	}
-	if st.members[o.id][u.id] != nil {
-		return errAlreadyMember().err()
-	}
-	if e := st.checkCapacity(o); e != nil {
+	if e := st.checkNewMember(o, u); e != nil {
 		return e.err()
 	}
-	pub, e := metadataParam("public_metadata", sm.PublicMetadata)
-	if e != nil {
-		return e.err()
-	}
-	priv, e := metadataParam("private_metadata", sm.PrivateMetadata)
+	pub, priv, e := metadataParams(sm.PublicMetadata, sm.PrivateMetadata)
 	if e != nil {
 		return e.err()
 	}

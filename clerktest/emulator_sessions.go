@@ -135,14 +135,11 @@ func (s *Server) listSessions(r *http.Request) (any, *apiError) {
 		}
 	}
 	sortBy(list, true, func(se *sessRec) sortKey { return timeKey(se.createdAt) }, func(se *sessRec) int64 { return se.seq })
-	data := []sessionJSON{}
-	for _, se := range paginate(list, p) {
-		data = append(data, st.sessionJSON(se, now))
-	}
+	out := listPage(list, p, func(se *sessRec) sessionJSON { return st.sessionJSON(se, now) })
 	if paginated {
-		return listResponse[sessionJSON]{Data: data, TotalCount: len(list)}, nil
+		return out, nil
 	}
-	return data, nil
+	return out.Data, nil
 }
 
 // revokeSession is POST /v1/sessions/{session_id}/revoke.
@@ -305,10 +302,7 @@ func (s *Server) AcceptInvitation(invitationID, userID string) error {
 		return fmt.Errorf("clerktest: user %s does not have the invited email address %s", userID, inv.email)
 	}
 	o := st.orgs[inv.orgID]
-	if st.members[o.id][u.id] != nil {
-		return errAlreadyMember().err()
-	}
-	if e := st.checkCapacity(o); e != nil {
+	if e := st.checkNewMember(o, u); e != nil {
 		return e.err()
 	}
 	if st.roles[inv.role] == nil {

@@ -700,6 +700,24 @@ func metadataParam(name string, raw json.RawMessage) (json.RawMessage, *apiError
 	return n, nil
 }
 
+// replaceParam is metadataParam for PUT …/metadata, whose members replace
+// the stored metadata cur.
+func replaceParam(name string, _, raw json.RawMessage) (json.RawMessage, *apiError) {
+	return metadataParam(name, raw)
+}
+
+// metadataParams validates the public_metadata and private_metadata
+// members of a body with metadataParam.
+func metadataParams(pubRaw, privRaw json.RawMessage) (pub, priv json.RawMessage, e *apiError) {
+	if pub, e = metadataParam("public_metadata", pubRaw); e != nil {
+		return nil, nil, e
+	}
+	if priv, e = metadataParam("private_metadata", privRaw); e != nil {
+		return nil, nil, e
+	}
+	return pub, priv, nil
+}
+
 // mergeParam merges the patch raw (a metadata member of a PATCH
 // …/metadata body) into cur; absent or null leaves cur as it is.
 func mergeParam(name string, cur, raw json.RawMessage) (json.RawMessage, *apiError) {
@@ -771,6 +789,16 @@ func paginate[T any](items []T, p page) []T {
 type listResponse[T any] struct {
 	Data       []T `json:"data"`
 	TotalCount int `json:"total_count"`
+}
+
+// listPage answers page p of items in the listResponse shape, each item
+// turned into JSON by toJSON.
+func listPage[T, J any](items []T, p page, toJSON func(T) J) listResponse[J] {
+	out := listResponse[J]{Data: []J{}, TotalCount: len(items)}
+	for _, it := range paginate(items, p) {
+		out.Data = append(out.Data, toJSON(it))
+	}
+	return out
 }
 
 // orderBy parses an order_by value such as "-created_at" or "name" ("+"

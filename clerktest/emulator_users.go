@@ -83,12 +83,81 @@ func checkUsername(u string) *apiError {
 	return nil
 }
 
-func checkPassword(pw string, skip bool) *apiError {
-	if !skip && utf8.RuneCountInString(pw) < 8 {
+// checkUsernameFree applies checkUsername to name and fails when the
+// name, in lower case, is the username of a user other than userID (""
+// for a new user); it returns the lower-case name.
+func (st *state) checkUsernameFree(name, userID string) (string, *apiError) {
+	if e := checkUsername(name); e != nil {
+		return "", e
+	}
+	lower := strings.ToLower(name)
+	if id := st.usernames[lower]; id != "" && id != userID {
+		return "", errTaken("username", "username")
+	}
+	return lower, nil
+}
+
+// checkExternalIDFree fails when externalID is another user's than
+// userID ("" for a new user).
+func (st *state) checkExternalIDFree(externalID *string, userID string) *apiError {
+	if externalID != nil && *externalID != "" {
+		if id := st.externalIDs[*externalID]; id != "" && id != userID {
+			return errTaken("external_id", "external ID")
+		}
+	}
+	return nil
+}
+
+// checkPassword applies Clerk's password rule to pw, if given, unless
+// skip is true.
+func checkPassword(pw *string, skip *bool) *apiError {
+	if pw != nil && (skip == nil || !*skip) && utf8.RuneCountInString(*pw) < 8 {
 		return &apiError{status: http.StatusUnprocessableEntity, code: "form_password_length_too_short",
 			msg: "Passwords must be 8 characters or more.", long: "Passwords must be 8 characters or more.", param: "password"}
 	}
 	return nil
+}
+
+// checkUserParams validates the members that POST and PATCH /v1/users
+// share, after the identifiers and the password: created_at and
+// legal_accepted_at (zero when absent), create_organizations_limit, and
+// the public, private and unsafe metadata (nil when absent).
+func checkUserParams(createdAtRaw, legalRaw *string, orgsLimit *int, mdRaw [3]json.RawMessage) (createdAt, legal time.Time, md [3]json.RawMessage, e *apiError) {
+	if createdAt, e = parseRFC3339("created_at", createdAtRaw); e != nil {
+		return time.Time{}, time.Time{}, md, e
+	}
+	if legal, e = parseRFC3339("legal_accepted_at", legalRaw); e != nil {
+		return time.Time{}, time.Time{}, md, e
+	}
+	if orgsLimit != nil && *orgsLimit < 0 {
+		return time.Time{}, time.Time{}, md, errValue("create_organizations_limit", "create_organizations_limit must not be negative.")
+	}
+	if md, e = userMetadataParams(replaceParam, [3]json.RawMessage{}, mdRaw); e != nil {
+		return time.Time{}, time.Time{}, md, e
+	}
+	return createdAt, legal, md, nil
+}
+
+// userMetadataParams applies apply (replaceParam or mergeParam) to the
+// public, private and unsafe metadata members raw of a body, cur being
+// the stored metadata in the same order.
+func userMetadataParams(apply func(name string, cur, raw json.RawMessage) (json.RawMessage, *apiError), cur, raw [3]json.RawMessage) (md [3]json.RawMessage, e *apiError) {
+	for i, name := range [3]string{"public_metadata", "private_metadata", "unsafe_metadata"} {
+		if md[i], e = apply(name, cur[i], raw[i]); e != nil {
+			return md, e
+		}
+	}
+	return md, nil
+}
+
+// setMetadata stores the public, private and unsafe metadata of md that
+// are not nil.
+func (u *userRec) setMetadata(md [3]json.RawMessage) {
+	for i, dst := range []*json.RawMessage{&u.public, &u.private, &u.unsafe} {
+		if md[i] != nil {
+			*dst = md[i]
+		}
+	}
 }
 
 // addUser validates b and stores a new user.
@@ -118,45 +187,25 @@ func (st *state) addUser(b *createUserBody, now time.Time) (*userRec, *apiError)
 		}
 	}
 	if b.Username != nil {
-		if e := checkUsername(*b.Username); e != nil {
+		lower, e := st.checkUsernameFree(*b.Username, "")
+		if e != nil {
 			return nil, e
 		}
-		lower := strings.ToLower(*b.Username)
 		b.Username = &lower
-		if st.usernames[lower] != "" {
-			return nil, errTaken("username", "username")
-		}
 	}
-	if b.ExternalID != nil && *b.ExternalID != "" && st.externalIDs[*b.ExternalID] != "" {
-		return nil, errTaken("external_id", "external ID")
+	if e := st.checkExternalIDFree(b.ExternalID, ""); e != nil {
+		return nil, e
 	}
-	if b.Password != nil {
-		if e := checkPassword(*b.Password, b.SkipPasswordChecks != nil && *b.SkipPasswordChecks); e != nil {
-			return nil, e
-		}
+	if e := checkPassword(b.Password, b.SkipPasswordChecks); e != nil {
+		return nil, e
 	}
 	if b.PasswordDigest != nil && b.PasswordHasher == nil {
 		return nil, errMissing("password_hasher")
 	}
-	createdAt, e := parseRFC3339("created_at", b.CreatedAt)
+	createdAt, legal, md, e := checkUserParams(b.CreatedAt, b.LegalAcceptedAt, b.CreateOrganizationsLimit,
+		[3]json.RawMessage{b.PublicMetadata, b.PrivateMetadata, b.UnsafeMetadata})
 	if e != nil {
 		return nil, e
-	}
-	legal, e := parseRFC3339("legal_accepted_at", b.LegalAcceptedAt)
-	if e != nil {
-		return nil, e
-	}
-	if b.CreateOrganizationsLimit != nil && *b.CreateOrganizationsLimit < 0 {
-		return nil, errValue("create_organizations_limit", "create_organizations_limit must not be negative.")
-	}
-	var md [3]json.RawMessage
-	for i, p := range []struct {
-		name string
-		raw  json.RawMessage
-	}{{"public_metadata", b.PublicMetadata}, {"private_metadata", b.PrivateMetadata}, {"unsafe_metadata", b.UnsafeMetadata}} {
-		if md[i], e = metadataParam(p.name, p.raw); e != nil {
-			return nil, e
-		}
 	}
 	if createdAt.IsZero() {
 		createdAt = now
@@ -265,49 +314,27 @@ func (s *Server) updateUser(r *http.Request) (any, *apiError) {
 	// Validate everything before changing anything.
 	var username *string
 	if b.Username.set && !b.Username.null && b.Username.v != "" {
-		if e := checkUsername(b.Username.v); e != nil {
+		lower, e := st.checkUsernameFree(b.Username.v, u.id)
+		if e != nil {
 			return nil, e
-		}
-		lower := strings.ToLower(b.Username.v)
-		if id := st.usernames[lower]; id != "" && id != u.id {
-			return nil, errTaken("username", "username")
 		}
 		username = &lower
 	}
-	if b.ExternalID != nil && *b.ExternalID != "" {
-		if id := st.externalIDs[*b.ExternalID]; id != "" && id != u.id {
-			return nil, errTaken("external_id", "external ID")
-		}
+	if e := st.checkExternalIDFree(b.ExternalID, u.id); e != nil {
+		return nil, e
 	}
 	if b.PrimaryEmailAddressID != nil && !slices.ContainsFunc(u.emails, func(em *emailRec) bool {
 		return em.id == *b.PrimaryEmailAddressID && !em.reserved
 	}) {
 		return nil, errValue("primary_email_address_id", "primary_email_address_id must be a verified email address of the user.")
 	}
-	if b.Password != nil {
-		if e := checkPassword(*b.Password, b.SkipPasswordChecks != nil && *b.SkipPasswordChecks); e != nil {
-			return nil, e
-		}
-	}
-	createdAt, e := parseRFC3339("created_at", b.CreatedAt)
-	if e != nil {
+	if e := checkPassword(b.Password, b.SkipPasswordChecks); e != nil {
 		return nil, e
 	}
-	legal, e := parseRFC3339("legal_accepted_at", b.LegalAcceptedAt)
+	createdAt, legal, md, e := checkUserParams(b.CreatedAt, b.LegalAcceptedAt, b.CreateOrganizationsLimit,
+		[3]json.RawMessage{b.PublicMetadata, b.PrivateMetadata, b.UnsafeMetadata})
 	if e != nil {
 		return nil, e
-	}
-	if b.CreateOrganizationsLimit != nil && *b.CreateOrganizationsLimit < 0 {
-		return nil, errValue("create_organizations_limit", "create_organizations_limit must not be negative.")
-	}
-	var md [3]json.RawMessage
-	for i, p := range []struct {
-		name string
-		raw  json.RawMessage
-	}{{"public_metadata", b.PublicMetadata}, {"private_metadata", b.PrivateMetadata}, {"unsafe_metadata", b.UnsafeMetadata}} {
-		if md[i], e = metadataParam(p.name, p.raw); e != nil {
-			return nil, e
-		}
 	}
 
 	if b.Username.set {
@@ -339,11 +366,7 @@ func (s *Server) updateUser(r *http.Request) (any, *apiError) {
 		u.passwordEnabled, u.passwordUpdated = true, now
 		signOut = b.SignOutOfOtherSessions != nil && *b.SignOutOfOtherSessions
 	}
-	for i, dst := range []*json.RawMessage{&u.public, &u.private, &u.unsafe} {
-		if md[i] != nil {
-			*dst = md[i]
-		}
-	}
+	u.setMetadata(md)
 	if b.DeleteSelfEnabled != nil {
 		u.deleteSelf = *b.DeleteSelfEnabled
 	}
@@ -482,9 +505,7 @@ func (s *Server) mergeUserMetadata(r *http.Request) (any, *apiError) {
 // replaceUserMetadata is PUT /v1/users/{user_id}/metadata: each metadata
 // given replaces the stored one.
 func (s *Server) replaceUserMetadata(r *http.Request) (any, *apiError) {
-	return s.userMetadata(r, func(name string, _, raw json.RawMessage) (json.RawMessage, *apiError) {
-		return metadataParam(name, raw)
-	})
+	return s.userMetadata(r, replaceParam)
 }
 
 func (s *Server) userMetadata(r *http.Request, apply func(name string, cur, raw json.RawMessage) (json.RawMessage, *apiError)) (any, *apiError) {
@@ -499,21 +520,12 @@ func (s *Server) userMetadata(r *http.Request, apply func(name string, cur, raw 
 	if e != nil {
 		return nil, e
 	}
-	var out [3]json.RawMessage
-	cur := [3]json.RawMessage{u.public, u.private, u.unsafe}
-	for i, p := range []struct {
-		name string
-		raw  json.RawMessage
-	}{{"public_metadata", b.PublicMetadata}, {"private_metadata", b.PrivateMetadata}, {"unsafe_metadata", b.UnsafeMetadata}} {
-		if out[i], e = apply(p.name, cur[i], p.raw); e != nil {
-			return nil, e
-		}
+	md, e := userMetadataParams(apply, [3]json.RawMessage{u.public, u.private, u.unsafe},
+		[3]json.RawMessage{b.PublicMetadata, b.PrivateMetadata, b.UnsafeMetadata})
+	if e != nil {
+		return nil, e
 	}
-	for i, dst := range []*json.RawMessage{&u.public, &u.private, &u.unsafe} {
-		if out[i] != nil {
-			*dst = out[i]
-		}
-	}
+	u.setMetadata(md)
 	u.updatedAt = now
 	s.st.emitUser("user.updated", u, now)
 	return s.st.userJSON(u, now), nil
