@@ -174,7 +174,7 @@ func (p ListParams) sdk(op, orgID string) (*organizationmembership.ListParams, e
 		}
 		q.Roles = append(q.Roles, role)
 	}
-	setPage(&q.ListParams, p.Limit, p.Offset)
+	bapi.SetPage(&q.ListParams, p.Limit, p.Offset)
 	if p.OrderBy != "" {
 		q.OrderBy = clerk.String(p.OrderBy)
 	}
@@ -182,15 +182,6 @@ func (p ListParams) sdk(op, orgID string) (*organizationmembership.ListParams, e
 		q.Query = clerk.String(p.Query)
 	}
 	return q, nil
-}
-
-func setPage(q *clerk.ListParams, limit, offset int) {
-	if limit > 0 {
-		q.Limit = clerk.Int64(int64(limit))
-	}
-	if offset > 0 {
-		q.Offset = clerk.Int64(int64(offset))
-	}
 }
 
 // List returns one page of the organization's memberships, with the total
@@ -213,7 +204,7 @@ func (c *Client) All(ctx context.Context, orgID string, p ListParams) iter.Seq2[
 	}
 	return bapi.All(ctx, p.Limit, p.Offset, func(ctx context.Context, limit, offset int) ([]*clerk.OrganizationMembership, int64, error) {
 		page := *q
-		setPage(&page.ListParams, limit, offset)
+		bapi.SetPage(&page.ListParams, limit, offset)
 		list, err := c.sdk.List(ctx, &page)
 		if err != nil {
 			return nil, 0, err
@@ -233,7 +224,7 @@ func (c *Client) ListForUser(ctx context.Context, userID string, limit, offset i
 		return nil, err
 	}
 	q := &user.ListOrganizationMembershipsParams{}
-	setPage(&q.ListParams, limit, offset)
+	bapi.SetPage(&q.ListParams, limit, offset)
 	return c.users.ListOrganizationMemberships(ctx, userID, q)
 }
 
@@ -246,7 +237,7 @@ func (c *Client) ForUser(ctx context.Context, userID string) iter.Seq2[*clerk.Or
 	}
 	return bapi.All(ctx, bapi.MaxLimit, 0, func(ctx context.Context, limit, offset int) ([]*clerk.OrganizationMembership, int64, error) {
 		q := &user.ListOrganizationMembershipsParams{}
-		setPage(&q.ListParams, limit, offset)
+		bapi.SetPage(&q.ListParams, limit, offset)
 		list, err := c.users.ListOrganizationMemberships(ctx, userID, q)
 		if err != nil {
 			return nil, 0, err
@@ -290,6 +281,15 @@ func checkPair(op, orgID, userID string) error {
 	return bapi.ID(op, "userID", userID)
 }
 
+// checkPairRole is checkPair that also checks role, which it returns with
+// its "org:" prefix.
+func checkPairRole(op, orgID, userID, role string) (string, error) {
+	if err := checkPair(op, orgID, userID); err != nil {
+		return "", err
+	}
+	return bapi.Role(op, "role", role)
+}
+
 // lookup finds the membership with one call; nil when the user is not a
 // member. The API's user_id filter is not trusted blindly: only an entry
 // for userID counts.
@@ -329,10 +329,7 @@ func (c *Client) forget(orgID, userID string) { c.cache.Invalidate(cacheKey{orgI
 // "org:admin" or a custom "org:<key>"; the prefix may be left out).
 func (c *Client) Add(ctx context.Context, orgID, userID, role string) (*clerk.OrganizationMembership, error) {
 	const op = "memberships.Add"
-	if err := checkPair(op, orgID, userID); err != nil {
-		return nil, err
-	}
-	r, err := bapi.Role(op, "role", role)
+	r, err := checkPairRole(op, orgID, userID, role)
 	if err != nil {
 		return nil, err
 	}
@@ -343,10 +340,7 @@ func (c *Client) Add(ctx context.Context, orgID, userID, role string) (*clerk.Or
 // UpdateRole changes the member's role.
 func (c *Client) UpdateRole(ctx context.Context, orgID, userID, role string) (*clerk.OrganizationMembership, error) {
 	const op = "memberships.UpdateRole"
-	if err := checkPair(op, orgID, userID); err != nil {
-		return nil, err
-	}
-	r, err := bapi.Role(op, "role", role)
+	r, err := checkPairRole(op, orgID, userID, role)
 	if err != nil {
 		return nil, err
 	}

@@ -127,7 +127,7 @@ func (p InvitationListParams) sdk(op, orgID string) (*organizationinvitation.Lis
 		}
 	}
 	q := &organizationinvitation.ListParams{OrganizationID: orgID}
-	setPage(&q.ListParams, p.Limit, p.Offset)
+	bapi.SetPage(&q.ListParams, p.Limit, p.Offset)
 	if len(p.Statuses) > 0 {
 		q.Statuses = &p.Statuses
 	}
@@ -160,7 +160,7 @@ func (c *Client) Invitations(ctx context.Context, orgID string, p InvitationList
 	}
 	return bapi.All(ctx, p.Limit, p.Offset, func(ctx context.Context, limit, offset int) ([]*clerk.OrganizationInvitation, int64, error) {
 		page := *q
-		setPage(&page.ListParams, limit, offset)
+		bapi.SetPage(&page.ListParams, limit, offset)
 		list, err := c.invitations.List(ctx, &page)
 		if err != nil {
 			return nil, 0, err

@@ -146,7 +146,7 @@ func (p ListParams) sdk(op string) (*organization.ListParams, error) {
 		return nil, err
 	}
 	q := &organization.ListParams{UserIDs: p.UserIDs}
-	setPage(&q.ListParams, p.Limit, p.Offset)
+	bapi.SetPage(&q.ListParams, p.Limit, p.Offset)
 	if p.Query != "" {
 		q.Query = clerk.String(p.Query)
 	}
@@ -157,15 +157,6 @@ func (p ListParams) sdk(op string) (*organization.ListParams, error) {
 		q.IncludeMembersCount = clerk.Bool(true)
 	}
 	return q, nil
-}
-
-func setPage(q *clerk.ListParams, limit, offset int) {
-	if limit > 0 {
-		q.Limit = clerk.Int64(int64(limit))
-	}
-	if offset > 0 {
-		q.Offset = clerk.Int64(int64(offset))
-	}
 }
 
 // List returns one page of organizations, with the total count.
@@ -187,7 +178,7 @@ func (c *Client) All(ctx context.Context, p ListParams) iter.Seq2[*clerk.Organiz
 	}
 	return bapi.All(ctx, p.Limit, p.Offset, func(ctx context.Context, limit, offset int) ([]*clerk.Organization, int64, error) {
 		page := *q
-		setPage(&page.ListParams, limit, offset)
+		bapi.SetPage(&page.ListParams, limit, offset)
 		list, err := c.sdk.List(ctx, &page)
 		if err != nil {
 			return nil, 0, err

@@ -259,12 +259,7 @@ func (p ListParams) sdk(op string) (*user.ListParams, error) {
 		OrganizationIDs: p.OrganizationIDs,
 		Banned:          p.Banned,
 	}
-	if p.Limit > 0 {
-		q.Limit = clerk.Int64(int64(p.Limit))
-	}
-	if p.Offset > 0 {
-		q.Offset = clerk.Int64(int64(p.Offset))
-	}
+	bapi.SetPage(&q.ListParams, p.Limit, p.Offset)
 	q.OrderBy = optString(p.OrderBy)
 	q.Query = optString(p.Query)
 	q.EmailAddressQuery = optString(p.EmailAddressQuery)
@@ -572,7 +567,10 @@ type Metadata struct {
 	Unsafe any
 }
 
-func (m Metadata) sdk(op string) (*user.UpdateMetadataParams, error) {
+func (m Metadata) sdk(op, userID string) (*user.UpdateMetadataParams, error) {
+	if err := bapi.ID(op, "userID", userID); err != nil {
+		return nil, err
+	}
 	var q user.UpdateMetadataParams
 	var err error
 	if q.PublicMetadata, err = bapi.Object(op, "Public", m.Public); err != nil {
@@ -596,10 +594,7 @@ func (m Metadata) sdk(op string) (*user.UpdateMetadataParams, error) {
 // mentioned are kept.
 func (c *Client) UpdateMetadata(ctx context.Context, userID string, m Metadata) (*clerk.User, error) {
 	const op = "users.UpdateMetadata"
-	if err := bapi.ID(op, "userID", userID); err != nil {
-		return nil, err
-	}
-	q, err := m.sdk(op)
+	q, err := m.sdk(op, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -613,10 +608,7 @@ func (c *Client) UpdateMetadata(ctx context.Context, userID string, m Metadata) 
 // UpdateMetadata: a replace overwrites whatever another writer just set.
 func (c *Client) ReplaceMetadata(ctx context.Context, userID string, m Metadata) (*clerk.User, error) {
 	const op = "users.ReplaceMetadata"
-	if err := bapi.ID(op, "userID", userID); err != nil {
-		return nil, err
-	}
-	q, err := m.sdk(op)
+	q, err := m.sdk(op, userID)
 	if err != nil {
 		return nil, err
 	}

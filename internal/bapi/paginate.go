@@ -3,6 +3,8 @@ package bapi
 import (
 	"context"
 	"iter"
+
+	"github.com/clerk/clerk-sdk-go/v2"
 )
 
 // PageFunc fetches one page at limit/offset and returns its items and,
@@ -40,6 +42,17 @@ func All[T any](ctx context.Context, pageSize, offset int, fetch PageFunc[T]) it
 				return
 			}
 		}
+	}
+}
+
+// SetPage sets the limit and offset of a list request; 0 leaves each
+// unset (the API's default).
+func SetPage(q *clerk.ListParams, limit, offset int) {
+	if limit > 0 {
+		q.Limit = clerk.Int64(int64(limit))
+	}
+	if offset > 0 {
+		q.Offset = clerk.Int64(int64(offset))
 	}
 }
 
