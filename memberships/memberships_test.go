@@ -254,33 +254,21 @@ func TestConcurrentColdLookupsMakeOneCall(t *testing.T) {
 	}
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestCacheTTLAndInvalidation(t *testing.T) {
 	srv := fakeMembers(t, map[string][]map[string]any{
 		"org_1": {membership("org_1", "user_1", "org:member")},
 	}, false)
 	srv.JSON("PATCH /v1/organizations/{org}/memberships/{user}", membership("org_1", "user_1", "org:admin"))
-	clk := &clock{t: time.Unix(1_700_000_000, 0)}
-	c := memberships.New(srv.Backend(), &memberships.Options{CacheTTL: 5 * time.Second, Now: clk.now})
+	clk := bapitest.NewClock(time.Unix(1_700_000_000, 0))
+	c := memberships.New(srv.Backend(), &memberships.Options{CacheTTL: 5 * time.Second, Now: clk.Now})
 	ctx := context.Background()
 	c.Role(ctx, "org_1", "user_1")
-	clk.add(4 * time.Second)
+	clk.Add(4 * time.Second)
 	c.Role(ctx, "org_1", "user_1")
 	if srv.Calls() != 1 {
 		t.Fatalf("%d calls within the TTL", srv.Calls())
 	}
-	clk.add(time.Second)
+	clk.Add(time.Second)
 	c.Role(ctx, "org_1", "user_1")
 	if srv.Calls() != 2 {
 		t.Fatalf("%d calls after the TTL", srv.Calls())

@@ -315,18 +315,6 @@ func TestCreateAndUpdateRequests(t *testing.T) {
 	}
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestCurrent(t *testing.T) {
 	var gets atomic.Int64
 	release := make(chan struct{})
@@ -337,8 +325,8 @@ func TestCurrent(t *testing.T) {
 		bapitest.JSON(w, 200, userJSON(r.PathValue("id"), `{"role":"admin"}`))
 	})
 	srv.JSON("PATCH /v1/users/{id}/metadata", userJSON("user_1", `{}`))
-	clk := &clock{t: time.Unix(1_700_000_000, 0)}
-	c := users.New(srv.Backend(), &users.Options{CurrentCacheTTL: 5 * time.Second, Now: clk.now})
+	clk := bapitest.NewClock(time.Unix(1_700_000_000, 0))
+	c := users.New(srv.Backend(), &users.Options{CurrentCacheTTL: 5 * time.Second, Now: clk.Now})
 
 	if _, err := c.Current(context.Background()); !errors.Is(err, users.ErrUnauthenticated) {
 		t.Fatalf("no session: %v", err)
@@ -360,12 +348,12 @@ func TestCurrent(t *testing.T) {
 	if gets.Load() != 1 {
 		t.Fatalf("%d calls for 200 concurrent misses", gets.Load())
 	}
-	clk.add(4 * time.Second)
+	clk.Add(4 * time.Second)
 	c.Current(ctx)
 	if gets.Load() != 1 {
 		t.Fatal("not cached within the TTL")
 	}
-	clk.add(time.Second)
+	clk.Add(time.Second)
 	c.Current(ctx)
 	if gets.Load() != 2 {
 		t.Fatal("cached beyond the TTL")

@@ -116,3 +116,27 @@ func Error(w http.ResponseWriter, status int, code string) {
 		"clerk_trace_id": "trace-" + code,
 	})
 }
+
+// Clock is a settable clock for the Now options of caches: it stands
+// still until Add moves it.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a Clock at t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the Clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the Clock forward by d.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
