@@ -273,16 +273,11 @@ func (s *Store) ListUserOrganizations(ctx context.Context, userID string) ([]Use
 	var out []UserOrganization
 	for rows.Next() {
 		var uo UserOrganization
-		var slug sql.NullString
-		var md string
-		var created, updated int64
-		err := rows.Scan(&uo.ID, &uo.Name, &slug, &uo.ImageURL, &md, &uo.CreatedBy, &created, &updated,
-			&uo.MembershipID, &uo.Role)
+		o, err := scanOrg(rows, &uo.MembershipID, &uo.Role)
 		if err != nil {
 			return nil, fmt.Errorf("store: list organizations of %s: %w", userID, err)
 		}
-		uo.Slug, uo.PublicMetadata = slug.String, json.RawMessage(md)
-		uo.CreatedAt, uo.UpdatedAt = fromMS(created), fromMS(updated)
+		uo.Organization = o
 		out = append(out, uo)
 	}
 	if err := rows.Err(); err != nil {
@@ -380,12 +375,14 @@ func scanUser(row *sql.Row) (User, error) {
 	return u, nil
 }
 
-func scanOrg(row *sql.Row) (Organization, error) {
+// scanOrg scans the columns of orgColumns, then into extra the row's
+// further columns; row is a *sql.Row or *sql.Rows.
+func scanOrg(row interface{ Scan(dest ...any) error }, extra ...any) (Organization, error) {
 	var o Organization
 	var slug sql.NullString
 	var md string
 	var created, updated int64
-	if err := row.Scan(&o.ID, &o.Name, &slug, &o.ImageURL, &md, &o.CreatedBy, &created, &updated); err != nil {
+	if err := row.Scan(append([]any{&o.ID, &o.Name, &slug, &o.ImageURL, &md, &o.CreatedBy, &created, &updated}, extra...)...); err != nil {
 		return Organization{}, err
 	}
 	o.Slug, o.PublicMetadata, o.CreatedAt, o.UpdatedAt = slug.String, json.RawMessage(md), fromMS(created), fromMS(updated)
