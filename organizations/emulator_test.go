@@ -11,6 +11,7 @@ import (
 
 	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/internal/bapi/bapitest"
 	"github.com/clerkkit/clerkkit/metadata"
 	"github.com/clerkkit/clerkkit/organizations"
 )
@@ -23,15 +24,6 @@ func emulated(t *testing.T) (*clerktest.Server, *clerkkit.Client) {
 		t.Fatal(err)
 	}
 	return srv, c
-}
-
-func normalized(t *testing.T, raw json.RawMessage) string {
-	t.Helper()
-	n, err := metadata.Normalize(raw)
-	if err != nil {
-		t.Fatalf("metadata %s: %v", raw, err)
-	}
-	return string(n)
 }
 
 func TestEmulatorCreateGetUpdateDelete(t *testing.T) {
@@ -47,7 +39,7 @@ func TestEmulatorCreateGetUpdateDelete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if org.Name != "Acme" || org.Slug != "acme" || normalized(t, org.PublicMetadata) != `{"plan":"pro"}` {
+	if org.Name != "Acme" || org.Slug != "acme" || bapitest.Normalized(t, org.PublicMetadata) != `{"plan":"pro"}` {
 		t.Fatalf("%+v", org)
 	}
 	// The creator is its first admin.
@@ -95,14 +87,14 @@ func TestEmulatorMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := normalized(t, org.PublicMetadata); got != `{"limits":{"projects":{"max":10,"used":1}},"tier":"pro"}` {
+	if got := bapitest.Normalized(t, org.PublicMetadata); got != `{"limits":{"projects":{"max":10,"used":1}},"tier":"pro"}` {
 		t.Fatalf("merged %s", got)
 	}
-	if normalized(t, org.PrivateMetadata) != `{"crm":"x"}` {
+	if bapitest.Normalized(t, org.PrivateMetadata) != `{"crm":"x"}` {
 		t.Fatalf("private changed: %s", org.PrivateMetadata)
 	}
 	org, err = c.Organizations.ReplaceMetadata(ctx, "org_md", organizations.Metadata{Private: map[string]any{}})
-	if err != nil || normalized(t, org.PrivateMetadata) != `{}` || normalized(t, org.PublicMetadata) == `{}` {
+	if err != nil || bapitest.Normalized(t, org.PrivateMetadata) != `{}` || bapitest.Normalized(t, org.PublicMetadata) == `{}` {
 		t.Fatalf("replace: %+v %v", org, err)
 	}
 }
@@ -173,7 +165,7 @@ func TestEmulatorInvitationAcceptedBecomesMembership(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, err := c.Memberships.Get(ctx, "org_acme", "user_ann")
-	if err != nil || m.Role != "org:admin" || normalized(t, m.PublicMetadata) != `{"team":"red"}` {
+	if err != nil || m.Role != "org:admin" || bapitest.Normalized(t, m.PublicMetadata) != `{"team":"red"}` {
 		t.Fatalf("membership %+v, %v", m, err)
 	}
 	got, err := c.Organizations.GetInvitation(ctx, "org_acme", inv.ID)

@@ -14,6 +14,7 @@ import (
 	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/clerktest"
 	"github.com/clerkkit/clerkkit/internal/bapi"
+	"github.com/clerkkit/clerkkit/internal/bapi/bapitest"
 	"github.com/clerkkit/clerkkit/metadata"
 	"github.com/clerkkit/clerkkit/users"
 )
@@ -59,15 +60,6 @@ func (s *sleeps) all() []time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]time.Duration(nil), s.d...)
-}
-
-func normalized(t *testing.T, raw json.RawMessage) string {
-	t.Helper()
-	n, err := metadata.Normalize(raw)
-	if err != nil {
-		t.Fatalf("metadata %s: %v", raw, err)
-	}
-	return string(n)
 }
 
 func TestEmulatorAllAcrossPages(t *testing.T) {
@@ -153,15 +145,15 @@ func TestEmulatorMetadataDeepMergeAndNullRemoval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := normalized(t, u.PublicMetadata), `{"a":{"c":{"d":9,"e":3}},"keep":true,"list":[1,2],"role":"member"}`; got != want {
+	if got, want := bapitest.Normalized(t, u.PublicMetadata), `{"a":{"c":{"d":9,"e":3}},"keep":true,"list":[1,2],"role":"member"}`; got != want {
 		t.Fatalf("public %s\nwant   %s", got, want)
 	}
-	if got, want := normalized(t, u.PrivateMetadata), `{"secret":{"y":2}}`; got != want {
+	if got, want := bapitest.Normalized(t, u.PrivateMetadata), `{"secret":{"y":2}}`; got != want {
 		t.Fatalf("private %s, want %s", got, want)
 	}
 	// Stored, not just echoed.
 	u, _ = c.Get(ctx, "user_md")
-	if got := normalized(t, u.PublicMetadata); got != `{"a":{"c":{"d":9,"e":3}},"keep":true,"list":[1,2],"role":"member"}` {
+	if got := bapitest.Normalized(t, u.PublicMetadata); got != `{"a":{"c":{"d":9,"e":3}},"keep":true,"list":[1,2],"role":"member"}` {
 		t.Fatalf("stored %s", got)
 	}
 	// Replace: the whole object, other objects untouched.
@@ -169,7 +161,7 @@ func TestEmulatorMetadataDeepMergeAndNullRemoval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if normalized(t, u.PublicMetadata) != `{"only":1}` || normalized(t, u.PrivateMetadata) != `{"secret":{"y":2}}` {
+	if bapitest.Normalized(t, u.PublicMetadata) != `{"only":1}` || bapitest.Normalized(t, u.PrivateMetadata) != `{"secret":{"y":2}}` {
 		t.Fatalf("after replace: %s / %s", u.PublicMetadata, u.PrivateMetadata)
 	}
 }
@@ -199,10 +191,10 @@ func TestEmulatorSetRolePreservesOtherKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := normalized(t, u.PublicMetadata); got != `{"nested":{"x":1},"plan":"pro","role":"admin"}` {
+	if got := bapitest.Normalized(t, u.PublicMetadata); got != `{"nested":{"x":1},"plan":"pro","role":"admin"}` {
 		t.Fatalf("public %s", got)
 	}
-	if normalized(t, u.PrivateMetadata) != `{"stripe":"cus_1"}` || normalized(t, u.UnsafeMetadata) != `{"theme":"dark"}` {
+	if bapitest.Normalized(t, u.PrivateMetadata) != `{"stripe":"cus_1"}` || bapitest.Normalized(t, u.UnsafeMetadata) != `{"theme":"dark"}` {
 		t.Fatalf("other metadata changed: %s %s", u.PrivateMetadata, u.UnsafeMetadata)
 	}
 	if r, _ := c.Role(ctx, "user_r"); r != "admin" {
@@ -212,7 +204,7 @@ func TestEmulatorSetRolePreservesOtherKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	u, _ = c.Get(ctx, "user_r")
-	if got := normalized(t, u.PublicMetadata); got != `{"nested":{"x":1},"plan":"pro"}` {
+	if got := bapitest.Normalized(t, u.PublicMetadata); got != `{"nested":{"x":1},"plan":"pro"}` {
 		t.Fatalf("after clearing: %s", got)
 	}
 	// A custom role key.

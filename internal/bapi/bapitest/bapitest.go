@@ -18,6 +18,7 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2"
 
 	"github.com/clerkkit/clerkkit/internal/bapi"
+	"github.com/clerkkit/clerkkit/metadata"
 )
 
 // Key is the secret key the fake expects.
@@ -139,4 +140,16 @@ func (c *Clock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// Normalized returns the metadata raw in metadata.Normalize's form, for
+// comparing what a call returned with a literal; it fails t when raw is
+// not a JSON object.
+func Normalized(t testing.TB, raw json.RawMessage) string {
+	t.Helper()
+	n, err := metadata.Normalize(raw)
+	if err != nil {
+		t.Fatalf("metadata %s: %v", raw, err)
+	}
+	return string(n)
 }
