@@ -330,10 +330,8 @@ func (u *userRec) locked(now time.Time) (bool, *int64) {
 // identifier is what Clerk shows as a user's identifier: the primary
 // email address, else the username.
 func (u *userRec) identifier() string {
-	for _, e := range u.emails {
-		if e.id == u.primaryEmailID {
-			return e.address
-		}
+	if e := u.primaryEmail(); e != "" {
+		return e
 	}
 	if u.username != nil {
 		return *u.username
