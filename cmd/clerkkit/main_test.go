@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/internal/testutil"
 	"github.com/clerkkit/clerkkit/webhooks"
 )
 
@@ -151,27 +152,9 @@ func TestWebhookSend(t *testing.T) {
 	}
 }
 
-// syncBuffer is safe for a command writing while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestDevTokenVerify(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"dev", "--addr", "127.0.0.1:0"}, out, out, os.Getenv) }()
 	var env map[string]string
@@ -228,10 +211,10 @@ func TestDevSeedFile(t *testing.T) {
 
 // devRun runs dev with args and the environment env until the test ends,
 // and returns its stdout and stderr.
-func devRun(t *testing.T, env map[string]string, args ...string) (stdout, stderr *syncBuffer) {
+func devRun(t *testing.T, env map[string]string, args ...string) (stdout, stderr *testutil.SyncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	stdout, stderr = &testutil.SyncBuffer{}, &testutil.SyncBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, append([]string{"dev", "--addr", "127.0.0.1:0"}, args...), stdout, stderr, func(k string) string { return env[k] })

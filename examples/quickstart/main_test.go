@@ -1,41 +1,23 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/clerkkit/clerkkit/internal/testutil"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestQuickstartEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, "127.0.0.1:0", func(string) string { return "" }, out, ready) }()
 	var base string
@@ -95,7 +77,7 @@ func TestQuickstartEndToEnd(t *testing.T) {
 
 func TestQuickstartWithClerkEnvFailsClearly(t *testing.T) {
 	env := map[string]string{"CLERK_PUBLISHABLE_KEY": "pk_test_not-a-key"}
-	err := run(context.Background(), "127.0.0.1:0", func(k string) string { return env[k] }, &syncBuffer{}, nil)
+	err := run(context.Background(), "127.0.0.1:0", func(k string) string { return env[k] }, &testutil.SyncBuffer{}, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "clerk configuration")
 }
