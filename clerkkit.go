@@ -56,8 +56,8 @@ const (
 // required.
 type Config struct {
 	// SecretKey is the instance's Backend API key, sk_test_… or sk_live_…
-	// (CLERK_SECRET_KEY). It is sent only as the Authorization header and
-	// never appears in errors.
+	// (CLERK_SECRET_KEY). It is sent only as the Authorization header, only
+	// to APIURL's scheme, host and port, and never appears in errors.
 	SecretKey string
 	// APIURL is the Backend API's base URL, without /v1. Default
 	// https://api.clerk.com. Plain http is accepted for loopback hosts
@@ -69,7 +69,10 @@ type Config struct {
 	// HTTPClient sends the requests; its Transport (default
 	// http.DefaultTransport) is used under clerkkit's retrying transport,
 	// and the client itself is not modified. Its Timeout, if any, bounds a
-	// whole call, retries and waits included. Default: a plain client.
+	// whole call, retries and waits included. Its CheckRedirect is not
+	// used: Clerk's API never redirects, so no redirect is followed, even
+	// within the API (the call fails with an error wrapping ErrRedirect),
+	// and no request leaves APIURL's origin. Default: a plain client.
 	HTTPClient *http.Client
 	// RequestTimeout bounds each attempt, reading the response included;
 	// an attempt that times out counts as a connection error. Default 15s.

@@ -237,3 +237,50 @@ func TestEmulatorRateLimitHonoured(t *testing.T) {
 		t.Fatalf("%d requests, want 12 + 2 rejected", n)
 	}
 }
+
+// A redirect from the API, to another port or to the API itself, is not
+// followed through any package's calls, even with a caller's client that
+// follows everything; the other server never sees the key.
+func TestRedirectsNotFollowed(t *testing.T) {
+	var other atomic.Int64
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		other.Add(1)
+		if strings.Contains(r.Header.Get("Authorization"), key) {
+			t.Error("the secret key reached another origin")
+		}
+		io.WriteString(w, `{"object":"user","id":"user_1"}`)
+	}))
+	defer elsewhere.Close()
+	var api atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		api.Add(1)
+		target := elsewhere.URL
+		if strings.Contains(r.URL.Path, "/memberships") {
+			target = "" // same origin
+		}
+		http.Redirect(w, r, target+r.URL.Path+"x", http.StatusPermanentRedirect)
+	}))
+	defer srv.Close()
+	follow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
+	c, err := clerkkit.New(clerkkit.Config{SecretKey: key, APIURL: srv.URL, HTTPClient: follow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	_, e1 := c.Users.Get(ctx, "user_1")
+	e2 := c.Users.SetRole(ctx, "user_1", "admin")
+	_, e3 := c.Memberships.Get(ctx, "org_1", "user_1")
+	_, e4 := (&user.Client{Backend: c.Backend()}).Get(ctx, "user_1")
+	for i, err := range []error{e1, e2, e3, e4} {
+		if !errors.Is(err, clerkkit.ErrRedirect) {
+			t.Fatalf("%d: err = %v, want ErrRedirect", i, err)
+		}
+		var apiErr *clerkkit.APIError
+		if errors.As(err, &apiErr) {
+			t.Fatalf("%d: a redirect is not an APIError", i)
+		}
+	}
+	if other.Load() != 0 || api.Load() != 4 {
+		t.Fatalf("%d requests elsewhere, %d to the API (want 0 and 4: no redirect followed, none retried)", other.Load(), api.Load())
+	}
+}

@@ -58,4 +58,13 @@ var (
 	ErrUnauthenticated = bapi.ErrUnauthenticated
 	// ErrInvalidConfig: New or NewBackend was given an unusable Config.
 	ErrInvalidConfig = bapi.ErrInvalidConfig
+	// ErrRedirect: the Backend API (or a proxy in front of it) answered
+	// with a redirect. Clerk's API never redirects, so none is followed:
+	// the secret key is sent to APIURL's scheme, host and port only. Check
+	// APIURL (a missing /v1 is fine; an http URL redirected to https is
+	// not).
+	ErrRedirect = bapi.ErrRedirect
+	// ErrOffOrigin: a request for another scheme, host or port than
+	// APIURL's reached clerkkit's transport; it was refused unsent.
+	ErrOffOrigin = bapi.ErrOffOrigin
 )

@@ -78,8 +78,13 @@ func NewBackend(cfg Config) (*Backend, error) {
 	if cfg.UserAgent != "" {
 		ua = strings.TrimSpace(cfg.UserAgent) + " " + ua
 	}
+	parsed, err := url.Parse(apiURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: APIURL: %v", ErrInvalidConfig, err)
+	}
 	t := &Transport{
 		base:           http.DefaultTransport,
+		origin:         originOf(parsed),
 		key:            cfg.SecretKey,
 		apiVersion:     version,
 		userAgent:      ua,
@@ -110,6 +115,10 @@ func NewBackend(cfg Config) (*Backend, error) {
 		}
 	}
 	hc.Transport = t
+	// Clerk's API never redirects: follow none, whatever the caller's
+	// client would do, so the key cannot be handed on (the Transport also
+	// refuses any request off the API's origin).
+	hc.CheckRedirect = refuseRedirects
 	key := cfg.SecretKey
 	u := apiURL + "/v1"
 	return &Backend{

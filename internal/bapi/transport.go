@@ -3,9 +3,12 @@ package bapi
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,12 +67,63 @@ func (p RetryPolicy) resolve() RetryPolicy {
 	return p
 }
 
+// Errors of requests that would leave the configured API origin.
+var (
+	// ErrRedirect: the Backend API answered with a redirect. Clerk's API
+	// never redirects, so one is not followed (wherever it points: the
+	// secret key must not reach another origin, and a redirect within the
+	// API is a misconfigured URL or proxy, not something to paper over).
+	ErrRedirect = errors.New("clerkkit: the Backend API answered with a redirect, which is not followed")
+	// ErrOffOrigin: a request reached the transport for another scheme,
+	// host or port than APIURL's; it is refused without being sent.
+	ErrOffOrigin = errors.New("clerkkit: refusing to send a Backend API request to another origin than APIURL")
+)
+
+// origin is a URL's scheme, host and port, compared exactly (the host
+// case-insensitively); the port is explicit (80 or 443 by default).
+type origin struct{ scheme, host, port string }
+
+func originOf(u *url.URL) origin {
+	o := origin{scheme: strings.ToLower(u.Scheme), host: strings.ToLower(u.Hostname()), port: u.Port()}
+	if o.port == "" {
+		switch o.scheme {
+		case "http":
+			o.port = "80"
+		case "https":
+			o.port = "443"
+		}
+	}
+	return o
+}
+
+// String is the origin as scheme://host:port, with no path or query (a
+// redirect target's could carry anything).
+func (o origin) String() string {
+	host := o.host
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	return o.scheme + "://" + host + ":" + o.port
+}
+
+// refuseRedirects is the CheckRedirect of the Backend's http.Client: it
+// follows no redirect, and says where it pointed (origin only).
+func refuseRedirects(req *http.Request, _ []*http.Request) error {
+	code := 0
+	if req.Response != nil {
+		code = req.Response.StatusCode
+	}
+	return fmt.Errorf("%w (%d to %s)", ErrRedirect, code, originOf(req.URL))
+}
+
 // Transport is the http.RoundTripper installed under clerk-sdk-go's
 // backend. It sets the authentication and version headers, bounds each
 // attempt, retries what is safe to retry, and records the final error
-// response for the APIError.
+// response for the APIError. It sends requests to the API's origin only:
+// any other is refused, so the secret key goes nowhere else.
 type Transport struct {
 	base           http.RoundTripper
+	origin         origin
 	key            string
 	apiVersion     string
 	userAgent      string
@@ -118,6 +172,14 @@ func idempotent(method string) bool {
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	capt, _ := ctx.Value(captureKey{}).(*capture)
+	if got := originOf(req.URL); got != t.origin {
+		// Fail closed: whatever built this request (a redirect followed
+		// by a client that should not, a bug), the key stays home.
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("%w (%s)", ErrOffOrigin, got)
+	}
 	r := req.Clone(ctx)
 	r.Header.Set("Authorization", "Bearer "+t.key)
 	r.Header.Set("Clerk-API-Version", t.apiVersion)
