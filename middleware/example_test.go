@@ -68,5 +68,5 @@ func ExampleMiddleware_Protect() {
 	// Output:
 	// /pricing 200
 	// /blog/hello 200
-	// /dashboard 303 /sign-in?redirect_url=http%3A%2F%2Fexample.com%2Fdashboard
+	// /dashboard 303 /sign-in?redirect_url=%2Fdashboard
 }

@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 
@@ -41,18 +42,28 @@ type Failure struct {
 	// Err is the verification error for 401 and 503, nil for 403.
 	Err error
 	// Reverification is the unmet requirement when Reason is
-	// ReasonReverification.
+	// ReasonReverificationError.
 	Reverification auth.Reverification
 }
 
-// Reasons of 403 failures.
+// Reasons of 403 failures. Each constant's name spells its value.
 const (
-	ReasonOrgRequired        = "org-required"
-	ReasonRoleRequired       = "org-role-required"
-	ReasonPermissionRequired = "org-permission-required"
-	ReasonFeatureRequired    = "feature-required"
-	ReasonPlanRequired       = "plan-required"
-	ReasonReverification     = "reverification-error"
+	// ReasonOrgRequired: the session has no active organization.
+	ReasonOrgRequired = "org-required"
+	// ReasonOrgRoleRequired: the session's role in its active organization
+	// is not the one required (e.g. a member where org:admin is required).
+	ReasonOrgRoleRequired = "org-role-required"
+	// ReasonOrgPermissionRequired: the session's active organization does
+	// not grant the permission required.
+	ReasonOrgPermissionRequired = "org-permission-required"
+	// ReasonFeatureRequired: the session is not entitled to the billing
+	// feature required.
+	ReasonFeatureRequired = "feature-required"
+	// ReasonPlanRequired: the session is not on the billing plan required.
+	ReasonPlanRequired = "plan-required"
+	// ReasonReverificationError: the session's factors were not verified
+	// recently enough; Failure.Reverification says what is required.
+	ReasonReverificationError = "reverification-error"
 )
 
 // FailureHandler writes the response for a refused request.
@@ -67,10 +78,38 @@ func WithFailureHandler(h FailureHandler) Option {
 }
 
 // WithSignInURL makes unauthenticated browser page requests (GET or HEAD
-// asking for text/html, or a document navigation) redirect to signInURL
-// with a redirect_url query parameter instead of getting a 401.
+// asking for text/html, or a document navigation) redirect (303, with
+// Cache-Control: no-store) to signInURL with a redirect_url query parameter
+// instead of getting a 401. signInURL is a path ("/sign-in") or an
+// absolute http(s) URL.
+//
+// redirect_url is the request's path and query, made absolute with the
+// origin given to WithPublicURL, or else with the X-Forwarded-Host and
+// X-Forwarded-Proto of a proxy trusted with WithTrustedProxies; it is never
+// built from the Host header. A sign-in page on another origin (such as
+// Clerk's Account Portal) needs an absolute redirect_url, so configure
+// WithPublicURL with it.
 func WithSignInURL(signInURL string) Option {
 	return func(m *Middleware) { m.signInURL = signInURL }
+}
+
+// WithPublicURL sets the origin at which browsers reach the application
+// ("https://app.example.com": a scheme, http or https, and a host, with no
+// path, query or credentials), from which WithSignInURL's redirect_url is
+// built. New panics when origin is not one.
+func WithPublicURL(origin string) Option {
+	return func(m *Middleware) { m.publicURL = origin }
+}
+
+// WithTrustedProxies makes WithSignInURL's redirect_url honour the
+// X-Forwarded-Host and X-Forwarded-Proto headers of requests whose peer
+// address (r.RemoteAddr) is in one of prefixes, such as
+// netip.MustParsePrefix("10.0.0.0/8"); the last value of each header is
+// used, the one the trusted proxy added. From other peers these headers
+// are ignored. WithPublicURL, when given, takes precedence. New panics on
+// an invalid prefix.
+func WithTrustedProxies(prefixes ...netip.Prefix) Option {
+	return func(m *Middleware) { m.proxies = append(m.proxies, prefixes...) }
 }
 
 // WithTokenExtractor replaces how the token is read from a request. The
@@ -85,6 +124,10 @@ type Middleware struct {
 	v         *auth.Verifier
 	onFailure FailureHandler
 	signInURL string
+	signIn    *url.URL // parsed signInURL
+	publicURL string
+	origin    string // validated publicURL without a trailing slash
+	proxies   []netip.Prefix
 	extract   func(*http.Request) string
 
 	roles       RoleSource
@@ -105,8 +148,23 @@ func New(v *auth.Verifier, opts ...Option) *Middleware {
 		o(m)
 	}
 	if m.signInURL != "" {
-		if u, err := url.Parse(m.signInURL); err != nil || (u.Path == "" && u.Host == "") {
+		u, err := url.Parse(m.signInURL)
+		if err != nil || (u.Path == "" && u.Host == "") || (u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https") {
 			panic("clerkkit/middleware: invalid sign-in URL")
+		}
+		m.signIn = u
+	}
+	if m.publicURL != "" {
+		u, err := url.Parse(m.publicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || !validHost(u.Host) || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+			panic("clerkkit/middleware: invalid public URL: want an origin such as https://app.example.com")
+		}
+		m.origin = u.Scheme + "://" + strings.ToLower(u.Host)
+	}
+	for _, p := range m.proxies {
+		if !p.IsValid() {
+			panic("clerkkit/middleware: invalid trusted proxy prefix")
 		}
 	}
 	if m.onFailure == nil || m.extract == nil || m.roleClaim == nil {
@@ -186,7 +244,8 @@ func (m *Middleware) unauthenticated(w http.ResponseWriter, r *http.Request, err
 		m.onFailure(w, r, &Failure{Status: http.StatusServiceUnavailable, Reason: auth.Reason(err), Err: err})
 		return
 	}
-	if m.signInURL != "" && isPageRequest(r) {
+	if m.signIn != nil && isPageRequest(r) {
+		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, m.signInRedirect(r), http.StatusSeeOther)
 		return
 	}
@@ -204,17 +263,129 @@ func isPageRequest(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 
+// signInRedirect returns the sign-in URL with redirect_url set to the
+// request's URL: the configured origin, or the trusted proxy's forwarded
+// one, or none, followed by the path and query.
 func (m *Middleware) signInRedirect(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
+	back := m.origin
+	if back == "" {
+		back = m.forwardedOrigin(r)
 	}
-	back := (&url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery}).String()
-	u, _ := url.Parse(m.signInURL) // validated in New
+	back += backPath(r)
+	u := *m.signIn
 	q := u.Query()
 	q.Set("redirect_url", back)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// backPath returns r's escaped path and query, with one leading slash so
+// that, on its own, it cannot be read as a URL on another host
+// ("//evil.example").
+func backPath(r *http.Request) string {
+	p := "/" + strings.TrimLeft(r.URL.EscapedPath(), "/\\")
+	if r.URL.RawQuery != "" {
+		p += "?" + r.URL.RawQuery
+	}
+	return p
+}
+
+// forwardedOrigin returns the origin that a trusted proxy forwarded r for
+// (scheme from X-Forwarded-Proto, else from r.TLS; host from
+// X-Forwarded-Host), or "" when r's peer is not a trusted proxy or the
+// host is missing or invalid.
+func (m *Middleware) forwardedOrigin(r *http.Request) string {
+	if len(m.proxies) == 0 {
+		return ""
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return ""
+	}
+	addr := ap.Addr().Unmap()
+	trusted := false
+	for _, p := range m.proxies {
+		if p.Contains(addr) {
+			trusted = true
+			break
+		}
+	}
+	if !trusted {
+		return ""
+	}
+	host := lastValue(r.Header.Values("X-Forwarded-Host"))
+	if !validHost(host) {
+		return ""
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := strings.ToLower(lastValue(r.Header.Values("X-Forwarded-Proto"))); p == "http" || p == "https" {
+		scheme = p
+	}
+	return scheme + "://" + strings.ToLower(host)
+}
+
+// lastValue returns the last comma-separated element of a header's values.
+func lastValue(values []string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	v := values[len(values)-1]
+	if i := strings.LastIndexByte(v, ','); i >= 0 {
+		v = v[i+1:]
+	}
+	return strings.TrimSpace(v)
+}
+
+// validHost reports whether h is a host name or IP address, with an
+// optional port, and nothing else.
+func validHost(h string) bool {
+	if h == "" || len(h) > 261 {
+		return false
+	}
+	name, port := h, ""
+	if strings.HasPrefix(h, "[") {
+		end := strings.IndexByte(h, ']')
+		if end < 0 {
+			return false
+		}
+		a, err := netip.ParseAddr(h[1:end])
+		if err != nil || !a.Is6() || a.Zone() != "" {
+			return false
+		}
+		name, port = "", h[end+1:]
+		if port != "" && port[0] != ':' {
+			return false
+		}
+	} else if i := strings.IndexByte(h, ':'); i >= 0 {
+		name, port = h[:i], h[i:]
+	}
+	if port != "" {
+		port = port[1:]
+		if port == "" || len(port) > 5 {
+			return false
+		}
+		for i := 0; i < len(port); i++ {
+			if port[i] < '0' || port[i] > '9' {
+				return false
+			}
+		}
+	}
+	if strings.HasPrefix(h, "[") {
+		return true
+	}
+	if name == "" || name[0] == '.' || name[0] == '-' || strings.Contains(name, "..") {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // RequireOrg lets through sessions with an active organization.
@@ -236,13 +407,13 @@ func (m *Middleware) RequireOrgAdmin(next http.Handler) http.Handler {
 // RequireOrgRole returns a middleware that lets through sessions whose
 // active organization role is role ("admin" and "org:admin" are the same).
 func (m *Middleware) RequireOrgRole(role string) func(http.Handler) http.Handler {
-	return m.requireCheck(auth.Check{Role: role}, ReasonRoleRequired)
+	return m.requireCheck(auth.Check{Role: role}, ReasonOrgRoleRequired)
 }
 
 // RequirePermission returns a middleware that lets through sessions whose
 // active organization grants permission ("org:<feature>:<permission>").
 func (m *Middleware) RequirePermission(permission string) func(http.Handler) http.Handler {
-	return m.requireCheck(auth.Check{Permission: permission}, ReasonPermissionRequired)
+	return m.requireCheck(auth.Check{Permission: permission}, ReasonOrgPermissionRequired)
 }
 
 // RequireFeature returns a middleware that lets through sessions entitled
@@ -271,7 +442,7 @@ func (m *Middleware) RequireReverification(r auth.Reverification) func(http.Hand
 			if s.Has(auth.Check{Reverification: r}) {
 				return nil
 			}
-			f := forbidden(ReasonReverification)
+			f := forbidden(ReasonReverificationError)
 			f.Reverification = r
 			return f
 		})
@@ -319,13 +490,13 @@ func WriteFailure(w http.ResponseWriter, _ *http.Request, f *Failure) {
 	case f.Status == http.StatusServiceUnavailable:
 		h.Set("Retry-After", "5")
 		body = errorBody{"unavailable", f.Reason}
-	case f.Reason == ReasonReverification:
+	case f.Reason == ReasonReverificationError:
 		var meta any = f.Reverification
 		if f.Reverification.Preset != "" {
 			meta = f.Reverification.Preset
 		}
 		body = map[string]any{"clerk_error": map[string]any{
-			"type": "forbidden", "reason": ReasonReverification,
+			"type": "forbidden", "reason": ReasonReverificationError,
 			"metadata": map[string]any{"reverification": meta},
 		}}
 	default:

@@ -130,13 +130,13 @@ func TestOrgGuards(t *testing.T) {
 		{"org: none", m.RequireOrg(echo), noOrg, 403, middleware.ReasonOrgRequired},
 		{"org: anonymous", m.RequireOrg(echo), "", 401, "token-missing"},
 		{"admin: admin", m.RequireOrgAdmin(echo), admin, 200, ""},
-		{"admin: member", m.RequireOrgAdmin(echo), member, 403, middleware.ReasonRoleRequired},
+		{"admin: member", m.RequireOrgAdmin(echo), member, 403, middleware.ReasonOrgRoleRequired},
 		{"admin: no org", m.RequireOrgAdmin(echo), noOrg, 403, middleware.ReasonOrgRequired},
 		{"admin: anonymous", m.RequireOrgAdmin(echo), "", 401, "token-missing"},
 		{"role member: member", m.RequireOrgRole("member")(echo), member, 200, ""},
-		{"role member: admin", m.RequireOrgRole("org:member")(echo), admin, 403, middleware.ReasonRoleRequired},
+		{"role member: admin", m.RequireOrgRole("org:member")(echo), admin, 403, middleware.ReasonOrgRoleRequired},
 		{"permission: granted", m.RequirePermission("org:invoices:create")(echo), admin, 200, ""},
-		{"permission: missing", m.RequirePermission("org:invoices:create")(echo), member, 403, middleware.ReasonPermissionRequired},
+		{"permission: missing", m.RequirePermission("org:invoices:create")(echo), member, 403, middleware.ReasonOrgPermissionRequired},
 		{"permission: no org", m.RequirePermission("org:invoices:create")(echo), noOrg, 403, middleware.ReasonOrgRequired},
 		{"feature: granted", m.RequireFeature("user:export")(echo), admin, 200, ""},
 		{"feature: missing", m.RequireFeature("export")(echo), member, 403, middleware.ReasonFeatureRequired},
@@ -191,10 +191,12 @@ func TestSignInRedirect(t *testing.T) {
 	h := m.RequireAuth(echo)
 	w := do(h, "GET", "http://app.example.com/dashboard?tab=1", "", map[string]string{"Accept": "text/html,application/xhtml+xml"})
 	assert.Equal(t, http.StatusSeeOther, w.Code)
+	assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
 	loc, err := url.Parse(w.Header().Get("Location"))
 	require.NoError(t, err)
 	assert.Equal(t, "/sign-in", loc.Path)
-	assert.Equal(t, "http://app.example.com/dashboard?tab=1", loc.Query().Get("redirect_url"))
+	// No public URL configured: the path and query only, not the Host.
+	assert.Equal(t, "/dashboard?tab=1", loc.Query().Get("redirect_url"))
 
 	w = do(h, "GET", "/dashboard", "", map[string]string{"Sec-Fetch-Dest": "document"})
 	assert.Equal(t, http.StatusSeeOther, w.Code)
