@@ -1,6 +1,7 @@
 package clerktest
 
 import (
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"math"
@@ -495,7 +496,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// checkSecret requires "Authorization: Bearer <secret key>".
+// checkSecret requires "Authorization: Bearer <secret key>". The key is
+// compared in constant time, so response timing does not reveal how much
+// of a guess was right.
 func (s *Server) checkSecret(r *http.Request) *apiError {
 	h := r.Header.Get("Authorization")
 	scheme, key, _ := strings.Cut(h, " ")
@@ -503,7 +506,7 @@ func (s *Server) checkSecret(r *http.Request) *apiError {
 	case h == "":
 		return &apiError{status: http.StatusUnauthorized, code: "authentication_invalid", msg: "Invalid authentication",
 			long: "The Authorization header is missing. Send your secret key as \"Authorization: Bearer sk_…\"."}
-	case !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) != s.SecretKey():
+	case !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(key)), []byte(s.SecretKey())) != 1:
 		return &apiError{status: http.StatusUnauthorized, code: "authentication_invalid", msg: "Invalid authentication",
 			long: "The secret key in the Authorization header is not valid for this instance."}
 	}

@@ -339,11 +339,6 @@ func (s *Server) deleteOrg(r *http.Request) (any, *apiError) {
 			se.activeOrg, se.updatedAt = "", now
 		}
 	}
-	for _, u := range st.users {
-		if u.lastActiveOrg == o.id {
-			u.lastActiveOrg = ""
-		}
-	}
 	st.emit("organization.deleted", deletedEventJSON{Object: "organization", ID: o.id, Slug: o.slug, Deleted: true}, now)
 	return deletedJSON{Object: "organization", ID: o.id, Slug: o.slug, Deleted: true}, nil
 }
@@ -396,15 +391,13 @@ func (s *Server) orgMetadata(r *http.Request, apply func(name string, cur, raw j
 
 // ---- memberships ----
 
-// addMember stores a membership; the organization becomes the one the
-// user's next session starts in, as Clerk documents.
+// addMember stores a membership.
 func (st *state) addMember(o *orgRec, u *userRec, role string, pub, priv json.RawMessage, now time.Time) *memberRec {
 	m := &memberRec{
 		seq: st.next(), id: randomID("orgmem_"), orgID: o.id, userID: u.id, role: role,
 		public: orEmpty(pub), private: orEmpty(priv), createdAt: now, updatedAt: now,
 	}
 	st.members[o.id][u.id] = m
-	u.lastActiveOrg = o.id
 	st.emitMembership("organizationMembership.created", m, now)
 	return m
 }

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -16,10 +18,15 @@ import (
 //	{
 //	  "roles": [{"key": "org:editor", "name": "Editor", "permissions": ["org:posts:edit"]}],
 //	  "users": [{"id": "user_alice", "email_addresses": ["alice@example.com"], "first_name": "Alice",
-//	             "public_metadata": {"plan": "pro"}}],
+//	             "public_metadata": {"plan": "pro"}},
+//	            {"id": "user_bob", "email_addresses": ["bob@example.com"], "first_name": "Bob"}],
 //	  "organizations": [{"id": "org_acme", "name": "Acme", "slug": "acme", "created_by": "user_alice"}],
 //	  "memberships": [{"organization_id": "acme", "user_id": "user_bob", "role": "org:editor"}]
 //	}
+//
+// Decoding is strict: a key that is not one of the fields' (a typo such as
+// "email" for "email_addresses", or a different case) is a *SeedKeyError
+// rather than silently ignored. Metadata values are free-form JSON objects.
 type SeedData struct {
 	// Roles are custom organization roles, or extra custom permissions
 	// for the default roles org:admin and org:member.
@@ -30,6 +37,97 @@ type SeedData struct {
 	Organizations []SeedOrganization `json:"organizations,omitempty"`
 	// Memberships are created last.
 	Memberships []SeedMembership `json:"memberships,omitempty"`
+}
+
+// UnmarshalJSON decodes seed data strictly: every object key must be one
+// of the corresponding struct's JSON keys, exactly; otherwise it returns a
+// *SeedKeyError naming the key and where it is.
+func (d *SeedData) UnmarshalJSON(b []byte) error {
+	if err := checkSeedKeys(b, reflect.TypeFor[SeedData](), ""); err != nil {
+		return err
+	}
+	type plain SeedData // without this method
+	return json.Unmarshal(b, (*plain)(d))
+}
+
+// SeedKeyError reports a key in seed data that SeedData does not have.
+type SeedKeyError struct {
+	// Key is the unknown key, e.g. "email".
+	Key string
+	// Path is where the object with the key is, e.g. "users[1]"; "" is
+	// the top level.
+	Path string
+	// Known are the keys allowed there.
+	Known []string
+}
+
+// Error returns e.g. `clerktest: seed data: unknown key "email" in
+// users[1] (known keys: id, email_addresses, …)`.
+func (e *SeedKeyError) Error() string {
+	return "clerktest: seed data: " + e.Detail()
+}
+
+// Detail is Error without the package prefix, for tools that name the
+// file themselves.
+func (e *SeedKeyError) Detail() string {
+	where := "at the top level"
+	if e.Path != "" {
+		where = "in " + e.Path
+	}
+	return fmt.Sprintf("unknown key %q %s (known keys: %s)", e.Key, where, strings.Join(e.Known, ", "))
+}
+
+// checkSeedKeys returns a *SeedKeyError for the first key of raw (arrays
+// in order, an object's keys sorted) that t, a seed type, does not have. Malformed JSON and mismatched types are left
+// to json.Unmarshal to report.
+func checkSeedKeys(raw json.RawMessage, t reflect.Type, path string) error {
+	switch t.Kind() {
+	case reflect.Struct:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			return nil
+		}
+		fields := map[string]reflect.Type{}
+		var known []string
+		for f := range t.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			fields[name] = f.Type
+			known = append(known, name)
+		}
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			ft, ok := fields[k]
+			if !ok {
+				return &SeedKeyError{Key: k, Path: path, Known: known}
+			}
+			sub := k
+			if path != "" {
+				sub = path + "." + k
+			}
+			if err := checkSeedKeys(obj[k], ft, sub); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 { // json.RawMessage: free-form
+			return nil
+		}
+		var arr []json.RawMessage
+		if json.Unmarshal(raw, &arr) != nil {
+			return nil
+		}
+		for i, el := range arr {
+			if err := checkSeedKeys(el, t.Elem(), path+"["+strconv.Itoa(i)+"]"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // SeedRole is an organization role. Tokens of members with the role carry

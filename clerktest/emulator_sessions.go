@@ -15,9 +15,10 @@ type createSessionBody struct {
 }
 
 // createSession is POST /v1/sessions, which Clerk offers for testing
-// (development instances only). Without active_organization_id, the
-// session starts in the organization the user last joined or was last
-// active in, as Clerk documents for memberships.
+// (development instances only). The session's active organization is
+// active_organization_id; without it (or with ""), the session has none:
+// a new session never inherits an organization the user was active in
+// before.
 func (s *Server) createSession(r *http.Request) (any, *apiError) {
 	var b createSessionBody
 	if e := decodeBody(r, &b); e != nil {
@@ -33,11 +34,8 @@ func (s *Server) createSession(r *http.Request) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	org := u.lastActiveOrg
-	if s.st.members[org][u.id] == nil {
-		org = ""
-	}
-	if b.ActiveOrganizationID != nil && *b.ActiveOrganizationID != "" {
+	var org string
+	if b.ActiveOrganizationID != nil {
 		org = *b.ActiveOrganizationID
 	}
 	se, e := s.st.addSession(u, org, now)
@@ -71,7 +69,6 @@ func (st *state) addSession(u *userRec, org string, now time.Time) (*sessRec, *a
 		if st.members[org][u.id] == nil {
 			return nil, errNotAMember(u.id, org)
 		}
-		u.lastActiveOrg = org
 	}
 	se := &sessRec{
 		seq: st.next(), id: randomID("sess_"), clientID: randomID("client_"), userID: u.id, status: "active",
@@ -225,9 +222,8 @@ func (s *Server) mintToken(se *sessRec, lifetime time.Duration) (string, *apiErr
 // ---- test-only operations, for what has no Backend API endpoint ----
 
 // SessionToken creates an active session for the user, with orgID as its
-// active organization ("" for none; unlike POST /v1/sessions, the
-// organization the user last joined is not used), and returns a session
-// token for it, as POST /v1/sessions and POST /v1/sessions/{id}/tokens do.
+// active organization ("" for none), and returns a session token for it,
+// as POST /v1/sessions and POST /v1/sessions/{id}/tokens do.
 // It does not count as a call (see Calls) and ignores faults and the rate
 // limit.
 func (s *Server) SessionToken(userID, orgID string) (string, error) {
@@ -252,8 +248,8 @@ func (s *Server) SessionToken(userID, orgID string) (string, error) {
 // SetActiveOrganization makes orgID the active organization of the
 // session ("" for none), as Clerk's frontend does when the user switches
 // organization; the user must be a member. Tokens minted afterwards carry
-// it, and the user's next session starts in it. The Backend API has no
-// endpoint for this.
+// it; other sessions, and the user's next one, are unaffected. The
+// Backend API has no endpoint for this.
 func (s *Server) SetActiveOrganization(sessionID, orgID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -269,9 +265,6 @@ func (s *Server) SetActiveOrganization(sessionID, orgID string) error {
 		if st.members[orgID][se.userID] == nil {
 			return errNotAMember(se.userID, orgID).err()
 		}
-	}
-	if u := st.users[se.userID]; u != nil {
-		u.lastActiveOrg = orgID
 	}
 	se.activeOrg, se.updatedAt = orgID, now
 	return nil

@@ -108,7 +108,6 @@ type userRec struct {
 	legalAcceptedAt time.Time
 	lastSignInAt    time.Time
 	lastActiveAt    time.Time
-	lastActiveOrg   string // the org a new session starts in
 	createdAt       time.Time
 	updatedAt       time.Time
 }

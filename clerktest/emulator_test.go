@@ -517,10 +517,15 @@ func TestInvitations(t *testing.T) {
 	if g := a.ok("GET", path+"/"+inv["id"].(string), nil); g["status"] != "accepted" {
 		t.Fatalf("status after accept: %v", g["status"])
 	}
-	// The new member's next session starts in the organization.
+	// Joining does not make the organization active in a new session:
+	// it is active only when asked for.
 	s := a.ok("POST", "/v1/sessions", map[string]any{"user_id": nid})
-	if s["last_active_organization_id"] != oid {
+	if s["last_active_organization_id"] != nil {
 		t.Fatalf("session after accept: %v", s)
+	}
+	s = a.ok("POST", "/v1/sessions", map[string]any{"user_id": nid, "active_organization_id": oid})
+	if s["last_active_organization_id"] != oid {
+		t.Fatalf("session in the new organization: %v", s)
 	}
 }
 
@@ -624,9 +629,20 @@ func TestSessionsAndTokens(t *testing.T) {
 		t.Fatalf("revoked: %v", r)
 	}
 	a.fail("POST", "/v1/sessions/"+sid+"/tokens", nil, 404, "resource_not_found")
+	// A new session has no active organization unless one is asked for
+	// ("" is none too), whatever the user's earlier sessions had.
+	if err := srv.SetActiveOrganization(s["id"].(string), org1["id"].(string)); err != nil {
+		t.Fatal(err)
+	}
 	s3 := a.ok("POST", "/v1/sessions", map[string]any{"user_id": uid})
 	if s3["last_active_organization_id"] != nil {
-		t.Fatalf("after switching to no org, the next session starts in %v", s3["last_active_organization_id"])
+		t.Fatalf("a new session starts in %v", s3["last_active_organization_id"])
+	}
+	if p := payloadOf(t, a.ok("POST", "/v1/sessions/"+s3["id"].(string)+"/tokens", nil)["jwt"].(string)); p["o"] != nil {
+		t.Fatalf("token of a new session without an org has o: %v", p["o"])
+	}
+	if s0 := a.ok("POST", "/v1/sessions", map[string]any{"user_id": uid, "active_organization_id": ""}); s0["last_active_organization_id"] != nil {
+		t.Fatalf(`active_organization_id "" starts in %v`, s0["last_active_organization_id"])
 	}
 	a.ok("POST", "/v1/users/"+uid+"/ban", nil)
 	if g := a.ok("GET", "/v1/sessions/"+s3["id"].(string), nil); g["status"] != "revoked" {
@@ -656,7 +672,10 @@ func TestSessionsAndTokens(t *testing.T) {
 
 func TestAuthentication(t *testing.T) {
 	a := newAPI(t, clerktest.WithSecretKey("sk_test_right"))
-	for _, authz := range []string{"", "Bearer sk_test_wrong", "Basic sk_test_right", "sk_test_right", "Bearer"} {
+	// Wrong keys of the same length, a prefix and an extension of the key
+	// are refused like any other.
+	for _, authz := range []string{"", "Bearer sk_test_wrong", "Basic sk_test_right", "sk_test_right", "Bearer",
+		"Bearer sk_test_rigHt", "Bearer tk_test_right", "Bearer sk_test_righ", "Bearer sk_test_rightt"} {
 		status, out := a.doAuth("GET", "/v1/users", nil, authz)
 		e := checkAPIError(t, fmt.Sprintf("Authorization %q", authz), status, out, 401, "authentication_invalid")
 		if e["message"] != "Invalid authentication" {

@@ -128,7 +128,8 @@ func TestSecretKeyRequired(t *testing.T) {
 	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
 	ctx := context.Background()
 	for _, path := range []string{"/v1/jwks", "/v1/domains"} {
-		for _, authz := range []string{"", "Bearer sk_test_wrong", "Basic " + iss.SecretKey(), iss.SecretKey(), "Bearer " + iss.SecretKey() + "x"} {
+		for _, authz := range []string{"", "Bearer sk_test_wrong", "Basic " + iss.SecretKey(), iss.SecretKey(), "Bearer " + iss.SecretKey() + "x",
+			"Bearer " + sameLengthWrong(iss.SecretKey()), "Bearer " + iss.SecretKey()[:len(iss.SecretKey())-1]} {
 			status, body, err := get(t, ctx, iss, path, authz)
 			if err != nil || status != http.StatusUnauthorized {
 				t.Errorf("%s with %q: %d %v, want 401", path, authz, status, err)
@@ -312,4 +313,15 @@ func TestFailureIsPerIssuer(t *testing.T) {
 	if kids := jwksKids(t, b); !slices.Equal(kids, []string{b.KeyID()}) {
 		t.Errorf("kids %v", kids)
 	}
+}
+
+// sameLengthWrong returns key with its last character changed.
+func sameLengthWrong(key string) string {
+	last := key[len(key)-1]
+	if last == 'A' {
+		last = 'B'
+	} else {
+		last = 'A'
+	}
+	return key[:len(key)-1] + string(last)
 }
