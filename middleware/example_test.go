@@ -70,3 +70,26 @@ func ExampleMiddleware_Protect() {
 	// /blog/hello 200
 	// /dashboard 303 /sign-in?redirect_url=%2Fdashboard
 }
+
+func ExampleWithPublicURL() {
+	iss, _ := clerktest.NewIssuer(clerktest.IssuerOptions{})
+	defer iss.Close()
+	v, _ := auth.NewVerifier(iss.Config())
+	// Clerk's Account Portal is on another origin, so redirect_url must be
+	// absolute: it is built on the configured origin, not on the Host header.
+	m := middleware.New(v,
+		middleware.WithSignInURL("https://accounts.example.com/sign-in"),
+		middleware.WithPublicURL("https://app.example.com"))
+	h := m.RequireAuth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+
+	req := httptest.NewRequest("GET", "/dashboard?tab=2", nil)
+	req.Host = "evil.example"
+	req.Header.Set("Accept", "text/html")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	fmt.Println(w.Code, w.Header().Get("Cache-Control"))
+	fmt.Println(w.Header().Get("Location"))
+	// Output:
+	// 303 no-store
+	// https://accounts.example.com/sign-in?redirect_url=https%3A%2F%2Fapp.example.com%2Fdashboard%3Ftab%3D2
+}

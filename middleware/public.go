@@ -58,8 +58,8 @@ func Public(patterns ...string) Matcher {
 		if r.URL == nil || r.URL.Opaque != "" || !canonicalURLPath(r.URL) {
 			return false
 		}
-		if r.RequestURI != "" {
-			// The path as received, before any middleware rewrote r.URL.
+		if r.RequestURI != "" && !sameRawPath(r) {
+			// The path as received, before a middleware rewrote r.URL.
 			u, err := url.ParseRequestURI(r.RequestURI)
 			if err != nil || u.Opaque != "" || !canonicalURLPath(u) {
 				return false
@@ -72,6 +72,16 @@ func Public(patterns ...string) Matcher {
 		}
 		return false
 	}
+}
+
+// sameRawPath reports whether r.RequestURI is r.URL's raw path and an
+// optional query, which r.URL has been checked for already.
+func sameRawPath(r *http.Request) bool {
+	p, _, _ := strings.Cut(r.RequestURI, "?")
+	if r.URL.RawPath != "" {
+		return p == r.URL.RawPath
+	}
+	return p == r.URL.Path
 }
 
 // canonicalURLPath reports whether u's path is canonical (see
