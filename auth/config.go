@@ -18,7 +18,7 @@ const (
 	DefaultAPIVersion         = "2025-04-10"
 	DefaultClockSkew          = 5 * time.Second
 	DefaultMaxTokenSize       = 8 << 10
-	DefaultKeysTTL            = time.Hour
+	DefaultKeysTTL            = 5 * time.Minute
 	DefaultMinRefreshInterval = 5 * time.Second
 	DefaultFetchTimeout       = 10 * time.Second
 	DefaultMaxRefreshBackoff  = 5 * time.Minute
@@ -72,7 +72,13 @@ type Config struct {
 	// parsing. Default 8 KiB.
 	MaxTokenSize int
 	// KeysTTL is how long a fetched key set is used before it is refreshed
-	// in the background. Default 1h.
+	// in the background. Default 5 min, as Clerk's JS SDK. It bounds how
+	// long a key removed from the instance's JWKS stays trusted: the first
+	// request after KeysTTL starts a refresh, and once it succeeds the
+	// removed key, and every cached token verified with it, is rejected. So
+	// the bound is KeysTTL plus one fetch, while the endpoint answers; when
+	// it does not, the last key set keeps serving so that an outage does not
+	// sign everyone out.
 	KeysTTL time.Duration
 	// MinRefreshInterval is the least time between two fetches caused by
 	// unknown key ids. Default 5s.

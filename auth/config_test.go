@@ -85,7 +85,13 @@ func TestTokenFromRequest(t *testing.T) {
 	r.Header.Set("Authorization", "bare.token.x")
 	assert.Equal(t, "bare.token.x", TokenFromRequest(r))
 	r.Header.Set("Authorization", "Basic dXNlcjpwYXNz")
-	assert.Equal(t, "", TokenFromRequest(r), "another scheme is not a session token")
+	assert.Equal(t, "cookie", TokenFromRequest(r), "another scheme is ignored and the cookie used, as in Clerk's SDKs")
+	r.Header.Set("Authorization", "Digest  a=b, c=d")
+	assert.Equal(t, "cookie", TokenFromRequest(r))
+	r.Header.Set("Authorization", "Basic dXNlcjpwYXNz")
+	r2 := httptest.NewRequest("GET", "/", nil)
+	r2.Header.Set("Authorization", "Basic dXNlcjpwYXNz")
+	assert.Equal(t, "", TokenFromRequest(r2), "another scheme and no cookie: no token")
 
 	pk := PublishableKeyFor("clerk.example.com", false)
 	v, err := NewVerifier(Config{PublishableKey: pk})
@@ -97,5 +103,7 @@ func TestTokenFromRequest(t *testing.T) {
 	assert.Equal(t, "plain", v.TokenFromRequest(r))
 	r.AddCookie(mkCookie("__session_"+CookieSuffix(pk), "mine"))
 	assert.Equal(t, "mine", v.TokenFromRequest(r))
+	r.Header.Set("Authorization", "Basic dXNlcjpwYXNz")
+	assert.Equal(t, "mine", v.TokenFromRequest(r), "another scheme is ignored with a publishable key too")
 	assert.Len(t, CookieSuffix(pk), 8)
 }

@@ -14,23 +14,30 @@ type Error struct {
 // Error implements error.
 func (e *Error) Error() string { return "clerkkit/auth: " + e.msg }
 
-// Reason is a short machine-readable reason, Clerk's name where one exists
-// (for example "token-expired").
+// Reason is a short machine-readable reason. Where Clerk's own SDK names
+// the condition (TokenVerificationErrorReason or AuthErrorReason in
+// @clerk/backend) it is Clerk's exact string, for example "token-expired"
+// or "session-token-missing". Two conditions have no Clerk name and use
+// clerkkit's own: "token-too-large" (ErrTokenTooLarge) and
+// "session-token-pending" (ErrSessionPending).
 func (e *Error) Reason() string { return e.reason }
 
 // Sentinel verification errors.
 var (
-	// ErrNoToken: the request carried no session token.
-	ErrNoToken = &Error{"token-missing", "no session token"}
-	// ErrTokenTooLarge: the token exceeds Config.MaxTokenSize.
+	// ErrNoToken: the request carried no session token (Clerk's
+	// "session-token-missing").
+	ErrNoToken = &Error{"session-token-missing", "no session token"}
+	// ErrTokenTooLarge: the token exceeds Config.MaxTokenSize. Its reason,
+	// "token-too-large", is clerkkit's own.
 	ErrTokenTooLarge = &Error{"token-too-large", "token too large"}
 	// ErrMalformed: the token is not a well-formed compact JWS with the
 	// claims a Clerk session token must carry.
 	ErrMalformed = &Error{"token-invalid", "malformed token"}
 	// ErrAlgorithm: the alg header is not RS256, RS384 or RS512.
 	ErrAlgorithm = &Error{"token-invalid-algorithm", "unsupported signing algorithm"}
-	// ErrTokenType: not a session token (typ, cat, or machine subject).
-	ErrTokenType = &Error{"token-invalid-type", "not a session token"}
+	// ErrTokenType: not a session token (typ, cat, machine subject or an
+	// opaque machine token), Clerk's "token-type-mismatch".
+	ErrTokenType = &Error{"token-type-mismatch", "not a session token"}
 	// ErrUnknownKey: no key in the current key set has the token's kid.
 	ErrUnknownKey = &Error{"jwk-kid-mismatch", "unknown signing key"}
 	// ErrSignature: the signature does not verify.
@@ -46,7 +53,8 @@ var (
 	// ErrInvalidIssuer: iss is not exactly the expected issuer.
 	ErrInvalidIssuer = &Error{"token-invalid-issuer", "invalid issuer"}
 	// ErrSessionPending: the session is pending and pending sessions are
-	// not accepted.
+	// not accepted. Clerk signs such a session out without a reason;
+	// "session-token-pending" is clerkkit's own.
 	ErrSessionPending = &Error{"session-token-pending", "session is pending"}
 	// ErrKeysUnavailable: no key set could be obtained.
 	ErrKeysUnavailable = &Error{"jwk-remote-failed-to-load", "signing keys unavailable"}

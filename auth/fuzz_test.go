@@ -9,10 +9,8 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"io"
 	"os"
 	"testing"
 	"time"
@@ -91,80 +89,6 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("accepted a session without user or expiry: %+v", s)
 		}
 	})
-}
-
-// FuzzCheckNoDuplicates compares the duplicate-key scanner with a slow
-// reference built on encoding/json's tokenizer, for valid JSON objects.
-func FuzzCheckNoDuplicates(f *testing.F) {
-	for _, s := range []string{`{}`, `{"a":1,"a":2}`, `{"a":{"b":[1,{"c":1,"c":2}]}}`, `{"\u0061":1,"a":2}`, `{"a":"\"","b":[]}`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		err := checkNoDuplicates(b)
-		if !json.Valid(b) || len(bytes.TrimSpace(b)) == 0 || bytes.TrimSpace(b)[0] != '{' {
-			return
-		}
-		want, deep := refHasDuplicates(b)
-		if deep {
-			return
-		}
-		if want != (err != nil) {
-			t.Fatalf("checkNoDuplicates(%q) = %v, reference duplicate = %v", b, err, want)
-		}
-	})
-}
-
-// refHasDuplicates reports whether any object in b repeats a member name,
-// and whether b nests deeper than maxJSONDepth.
-func refHasDuplicates(b []byte) (dup, deep bool) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	type frame struct {
-		obj    bool
-		keys   map[string]bool
-		expect bool // next string token is a key
-	}
-	var stack []*frame
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return false, false
-		}
-		if err != nil {
-			return false, false
-		}
-		var top *frame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		switch v := tok.(type) {
-		case json.Delim:
-			switch v {
-			case '{', '[':
-				if top != nil && top.obj {
-					top.expect = true
-				}
-				stack = append(stack, &frame{obj: v == '{', keys: map[string]bool{}, expect: v == '{'})
-				if len(stack) > maxJSONDepth+1 {
-					return false, true
-				}
-			default:
-				stack = stack[:len(stack)-1]
-			}
-			continue
-		case string:
-			if top != nil && top.obj && top.expect {
-				if top.keys[v] {
-					return true, false
-				}
-				top.keys[v] = true
-				top.expect = false
-				continue
-			}
-		}
-		if top != nil && top.obj {
-			top.expect = true
-		}
-	}
 }
 
 // FuzzParseJWKS feeds arbitrary key-set and domain-list bodies to the

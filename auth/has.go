@@ -133,12 +133,19 @@ func contains(list []string, v string) bool {
 }
 
 // hasScoped reports whether a claim list (entries "scope:name", scope o, u,
-// ou or uo) grants want ("org:x", "o:x", "organization:x", "user:x", "u:x"
-// or unscoped "x"). Malformed entries or an unknown scope fail closed.
+// ou or uo) grants want, as Clerk's has() decides: want is "org:x", "o:x",
+// "organization:x", "user:x", "u:x" or unscoped "x" (either scope); of a
+// want with more colons only the part between the first two counts, and
+// "o:" asks for "o". An entry without a scope, or an unknown scope in
+// want, fails the check.
 func hasScoped(entries []string, want string) bool {
+	scope, rest, explicit := strings.Cut(want, ":")
+	id, _, _ := strings.Cut(rest, ":")
+	if id == "" {
+		id = scope
+	}
 	wantOrg, wantUser := true, true
-	id := want
-	if scope, name, ok := strings.Cut(want, ":"); ok {
+	if explicit {
 		switch scope {
 		case "o", "org", "organization":
 			wantUser = false
@@ -147,41 +154,40 @@ func hasScoped(entries []string, want string) bool {
 		default:
 			return false
 		}
-		id = name
-	}
-	if id == "" {
-		return false
 	}
 	found := false
 	for _, e := range entries {
-		scope, name, ok := strings.Cut(e, ":")
+		es, name, ok := strings.Cut(e, ":")
 		if !ok {
 			return false // malformed claim: fail closed
 		}
 		if name != id {
 			continue
 		}
-		isOrg := scope == "o" || scope == "ou" || scope == "uo"
-		isUser := scope == "u" || scope == "ou" || scope == "uo"
+		isOrg := es == "o" || es == "ou" || es == "uo"
+		isUser := es == "u" || es == "ou" || es == "uo"
 		found = found || (wantOrg && isOrg) || (wantUser && isUser)
 	}
 	return found
 }
 
-// reverified applies Clerk's fva rules: -1 means the factor group is not
-// enabled; a missing or negative first factor fails; second_factor falls
-// back to the first factor when no second factor is enrolled;
-// multi_factor needs both fresh.
+// reverified applies Clerk's fva rules (checkReverificationAuthorization in
+// @clerk/shared). An age of -1 means that factor is not enrolled; with both
+// -1 nothing passes. first_factor needs a fresh first factor.
+// second_factor needs a fresh second factor, or a fresh first factor when
+// no second factor is enrolled. multi_factor needs both fresh, or a fresh
+// first factor when no second factor is enrolled.
 func (s *Session) reverified(r Reverification) bool {
 	level, after, ok := r.resolve()
 	if !ok || s.FactorVerificationAge == nil {
 		return false
 	}
 	fa, sa := s.FactorVerificationAge[0], s.FactorVerificationAge[1]
-	if fa < 0 || sa < -1 {
+	if fa < -1 || sa < -1 || fa == -1 && sa == -1 {
 		return false
 	}
-	faFresh := after > fa
+	faFresh := fa != -1 && after > fa
+	saFresh := sa != -1 && after > sa
 	switch level {
 	case FirstFactor:
 		return faFresh
@@ -189,9 +195,12 @@ func (s *Session) reverified(r Reverification) bool {
 		if sa == -1 {
 			return faFresh
 		}
-		return after > sa
+		return saFresh
 	case MultiFactor:
-		return sa != -1 && faFresh && after > sa
+		if sa == -1 {
+			return faFresh
+		}
+		return faFresh && saFresh
 	}
 	return false
 }

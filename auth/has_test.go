@@ -26,11 +26,11 @@ func TestOrgPermissionsV2(t *testing.T) {
 		}
 		perStr += p
 	}
-	// 2^69 + 1 = 590295810358705651713
+	// 2^69 + 1 = 590295810358705651713. The masks belong to the org-scoped
+	// entries only (big, both), as in Clerk's parser; the third is extra.
 	got, err := orgPermissionsV2("o:big,u:export,ou:both", perStr, "590295810358705651713,1,2")
 	assert.NoError(t, err)
-	assert.Equal(t, []string{"org:big:p0", "org:big:p69", "org:both:p1"}, got, "one mask per fea entry: positional")
-	// Clerk's decoder: one mask per org-scoped entry, user entries anywhere.
+	assert.Equal(t, []string{"org:big:p0", "org:big:p69", "org:both:p0"}, got)
 	got, err = orgPermissionsV2("u:x,o:a,uo:b", "read,write", "3,2")
 	assert.NoError(t, err)
 	assert.Equal(t, []string{"org:a:read", "org:a:write", "org:b:write"}, got)
@@ -41,30 +41,42 @@ func TestOrgPermissionsV2(t *testing.T) {
 	got, err = orgPermissionsV2("foo:x,o:a", "read", "1")
 	assert.NoError(t, err)
 	assert.Equal(t, []string{"org:a:read"}, got)
+	// Entries are trimmed; the name after the first colon is kept whole.
+	got, err = orgPermissionsV2(" o:a:b , o:", " read , write ", " 3 , 2 ")
+	assert.NoError(t, err)
+	assert.Equal(t, []string{"org:a:b:read", "org:a:b:write", "org::write"}, got)
 
-	for name, tc := range map[string][3]string{
-		"mask beyond per":    {"o:a", "read", "2"},
-		"fewer masks":        {"o:a,o:b", "read", "1"},
-		"masks for neither":  {"o:a,u:b,u:c", "read", "1,1"},
-		"more masks":         {"o:a", "read", "1,1"},
-		"negative mask":      {"o:a", "read", "-1"},
-		"hex mask":           {"o:a", "read", "0x1"},
-		"empty mask":         {"o:a,o:b", "read", "1,"},
-		"fea without colon":  {"dashboard", "read", "1"},
-		"fea empty name":     {"o:", "read", "1"},
-		"masks but no fea":   {"", "read", "1"},
-		"float mask":         {"o:a", "read", "1.0"},
-		"mask with exponent": {"o:a", "read", "1e2"},
+	// What Clerk's parser ignores grants nothing and is not an error.
+	for name, tc := range map[string]struct {
+		fea, per, fpm string
+		want          []string
+	}{
+		"mask beyond per":    {"o:a", "read", "2", nil},
+		"bits beyond per":    {"o:a", "read", "7", []string{"org:a:read"}},
+		"fewer masks":        {"o:a,o:b", "read", "1", []string{"org:a:read"}},
+		"masks for neither":  {"o:a,u:b,u:c", "read", "1,1", []string{"org:a:read"}},
+		"more masks":         {"o:a", "read", "1,1", []string{"org:a:read"}},
+		"negative mask":      {"o:a,o:b", "read", "-1,1", []string{"org:b:read"}},
+		"hex mask":           {"o:a", "read", "0x1", nil},
+		"empty mask":         {"o:a,o:b", "read", "1,", []string{"org:a:read"}},
+		"masks but no fea":   {"", "read", "1", nil},
+		"float mask":         {"o:a", "read", "1.0", nil},
+		"mask with exponent": {"o:a", "read", "1e2", nil},
+		"no per":             {"o:a", "", "1", nil},
+		"no fpm":             {"o:a", "read", "", nil},
+		"zero masks":         {"o:a,o:b", "read,write", "0,0", nil},
 	} {
-		_, err := orgPermissionsV2(tc[0], tc[1], tc[2])
-		assert.Error(t, err, name)
+		got, err := orgPermissionsV2(tc.fea, tc.per, tc.fpm)
+		assert.NoError(t, err, name)
+		assert.Equal(t, tc.want, got, name)
 	}
-	got, err = orgPermissionsV2("o:a", "read", "")
-	assert.NoError(t, err)
-	assert.Nil(t, got)
-	got, err = orgPermissionsV2("o:a,o:b", "read,write", "0,0")
-	assert.NoError(t, err)
-	assert.Empty(t, got)
+	// A fea entry without a scope makes Clerk's parser throw.
+	for _, fea := range []string{"dashboard", "o:a,", "o:a,,o:b", ","} {
+		_, err := orgPermissionsV2(fea, "read", "1")
+		assert.Error(t, err, fea)
+		_, err = orgPermissionsV2(fea, "", "")
+		assert.Error(t, err, fea+" without permissions")
+	}
 }
 
 func TestHas(t *testing.T) {
@@ -129,13 +141,19 @@ func TestHasReverification(t *testing.T) {
 		{"strict stale 2fa", fva(0, 10), Reverify(Strict), false},
 		{"strict no 2fa falls back to 1fa", fva(3, -1), Reverify(Strict), true},
 		{"strict no 2fa stale 1fa", fva(30, -1), Reverify(Strict), false},
-		{"strict_mfa needs 2fa", fva(1, -1), Reverify(StrictMFA), false},
+		{"strict_mfa without 2fa enrolled falls back to 1fa", fva(1, -1), Reverify(StrictMFA), true},
+		{"strict_mfa without 2fa enrolled stale 1fa", fva(10, -1), Reverify(StrictMFA), false},
+		{"strict_mfa no 1fa", fva(-1, 1), Reverify(StrictMFA), false},
 		{"strict_mfa both fresh", fva(1, 2), Reverify(StrictMFA), true},
 		{"strict_mfa stale 1fa", fva(11, 2), Reverify(StrictMFA), false},
 		{"moderate", fva(100, 59), Reverify(Moderate), true},
 		{"moderate stale", fva(0, 60), Reverify(Moderate), false},
 		{"lax", fva(5000, 1439), Reverify(Lax), true},
-		{"1fa never", fva(-1, 0), Reverify(Lax), false},
+		{"no 1fa, fresh 2fa passes second_factor", fva(-1, 0), Reverify(Lax), true},
+		{"no 1fa, fresh 2fa passes strict", fva(-1, 9), Reverify(Strict), true},
+		{"no 1fa, stale 2fa", fva(-1, 10), Reverify(Strict), false},
+		{"no 1fa fails first_factor", fva(-1, 0), Reverification{Level: FirstFactor, AfterMinutes: 5}, false},
+		{"no factor enrolled", fva(-1, -1), Reverify(Lax), false},
 		{"invalid age", fva(0, -2), Reverify(Lax), false},
 		{"no fva", &Session{UserID: "u"}, Reverify(Lax), false},
 		{"unknown preset", fva(0, 0), Reverify("extreme"), false},

@@ -1,32 +1,35 @@
 package auth
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
+	"fmt"
 	"strings"
+
+	"github.com/clerkkit/clerkkit/internal/strictjson"
 )
 
 // Clerk's token categories (the cat header).
 const (
-	catSession  = "cl_B7d4PD111AAA"
-	catTemplate = "cl_B7d4PD222AAA"
-	catMachine  = "cl_B7d4PD333AAA"
+	catSession = "cl_B7d4PD111AAA"
+	// catSessionAlt is stamped on every token by some instances; Clerk's
+	// SDKs treat it as a session token.
+	catSessionAlt = "cl_I7d4PD111III"
+	catTemplate   = "cl_B7d4PD222AAA"
+	catMachine    = "cl_B7d4PD333AAA"
 )
 
 // header is the protected header of a session token.
 type header struct {
-	Alg  string          `json:"alg"`
-	Kid  string          `json:"kid"`
-	Typ  *string         `json:"typ"`
-	Cat  *string         `json:"cat"`
-	Crit json.RawMessage `json:"crit"`
-	B64  json.RawMessage `json:"b64"`
+	Alg  string
+	Kid  string
+	Typ  *string
+	Cat  *string
+	Crit []byte // present (even null) means a critical extension
+	B64  []byte
 }
 
 // parsed is a compact JWS split and checked up to (not including) the
@@ -66,7 +69,7 @@ func parseCompact(token string) (*parsed, error) {
 	}
 	buf = buf[len(hb):]
 	p := &parsed{signingInput: token[:len(h)+1+len(pl)]}
-	if err := decodeStrictJSON(hb, &p.hdr); err != nil {
+	if err := p.hdr.decode(hb); err != nil {
 		return nil, failCause(ErrMalformed, "header", err)
 	}
 	switch p.hdr.Alg {
@@ -85,7 +88,7 @@ func parseCompact(token string) (*parsed, error) {
 	if p.hdr.Crit != nil || p.hdr.B64 != nil {
 		return nil, fail(ErrMalformed, "critical header extensions are not supported")
 	}
-	if p.hdr.Cat != nil && *p.hdr.Cat != catSession {
+	if p.hdr.Cat != nil && *p.hdr.Cat != catSession && *p.hdr.Cat != catSessionAlt {
 		switch *p.hdr.Cat {
 		case catTemplate:
 			return nil, fail(ErrTokenType, "JWT-template token, not a session token")
@@ -138,196 +141,40 @@ func (p *parsed) verifySignature(k *publicKey) error {
 	return nil
 }
 
-// decodeStrictJSON unmarshals a JSON object into v after checking that it
-// is one object with no duplicate member names at any depth.
-func decodeStrictJSON(b []byte, v any) error {
-	if err := checkNoDuplicates(b); err != nil {
-		return err
-	}
-	return json.Unmarshal(b, v)
-}
-
 // maxJSONDepth bounds nesting in token JSON.
 const maxJSONDepth = 32
 
-var errDuplicateKey = errors.New("duplicate JSON member name")
-
-// checkNoDuplicates walks a JSON document and fails on a duplicate member
-// name in any object, on nesting deeper than maxJSONDepth, and when the
-// top-level value is not an object. It only checks structure; full syntax
-// is left to encoding/json.
-func checkNoDuplicates(b []byte) error {
-	d := dupScanner{b: b}
-	d.ws()
-	if d.i >= len(d.b) || d.b[d.i] != '{' {
-		return errors.New("not a JSON object")
-	}
-	if err := d.value(0); err != nil {
-		return err
-	}
-	d.ws()
-	if d.i != len(d.b) {
-		return errors.New("trailing data after JSON object")
-	}
-	return nil
-}
-
-type dupScanner struct {
-	b []byte
-	i int
-}
-
-var errSyntax = errors.New("invalid JSON")
-
-func (d *dupScanner) ws() {
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
-		case ' ', '\t', '\n', '\r':
-			d.i++
-		default:
-			return
+// decode fills h from the JSON header b, matching member names exactly
+// (see claims.decode).
+func (h *header) decode(b []byte) error {
+	return strictjson.Walk(b, maxJSONDepth, func(name, v []byte) error {
+		var err error
+		switch string(name) {
+		case "alg":
+			h.Alg, err = jsonString(v)
+		case "kid":
+			h.Kid, err = jsonString(v)
+		case "typ":
+			h.Typ, err = optString(v)
+		case "cat":
+			h.Cat, err = optString(v)
+		case "crit":
+			h.Crit = v
+		case "b64":
+			h.B64 = v
 		}
-	}
-}
-
-func (d *dupScanner) value(depth int) error {
-	if depth > maxJSONDepth {
-		return errors.New("JSON nested too deeply")
-	}
-	d.ws()
-	if d.i >= len(d.b) {
-		return errSyntax
-	}
-	switch d.b[d.i] {
-	case '{':
-		return d.object(depth)
-	case '[':
-		d.i++
-		d.ws()
-		if d.i < len(d.b) && d.b[d.i] == ']' {
-			d.i++
-			return nil
-		}
-		for {
-			if err := d.value(depth + 1); err != nil {
-				return err
-			}
-			if end, err := d.next(']'); end || err != nil {
-				return err
-			}
-		}
-	case '"':
-		_, err := d.str()
-		return err
-	default:
-		// number, true, false, null: skip to the next delimiter.
-		start := d.i
-		for d.i < len(d.b) && !strings.ContainsRune(",]} \t\r\n", rune(d.b[d.i])) {
-			d.i++
-		}
-		if d.i == start {
-			return errSyntax
-		}
-		return nil
-	}
-}
-
-func (d *dupScanner) object(depth int) error {
-	d.i++ // '{'
-	var small [16][]byte
-	keys := small[:0]
-	var many map[string]struct{}
-	d.ws()
-	if d.i < len(d.b) && d.b[d.i] == '}' {
-		d.i++
-		return nil
-	}
-	for {
-		d.ws()
-		if d.i >= len(d.b) || d.b[d.i] != '"' {
-			return errSyntax
-		}
-		k, err := d.str()
 		if err != nil {
-			return err
+			return fmt.Errorf("header %s: %w", name, err)
 		}
-		if many != nil {
-			if _, dup := many[string(k)]; dup {
-				return errDuplicateKey
-			}
-			many[string(k)] = struct{}{}
-		} else {
-			for _, x := range keys {
-				if bytes.Equal(x, k) {
-					return errDuplicateKey
-				}
-			}
-			keys = append(keys, k)
-			if len(keys) == len(small) {
-				many = make(map[string]struct{}, 2*len(keys))
-				for _, x := range keys {
-					many[string(x)] = struct{}{}
-				}
-			}
-		}
-		d.ws()
-		if d.i >= len(d.b) || d.b[d.i] != ':' {
-			return errSyntax
-		}
-		d.i++
-		if err := d.value(depth + 1); err != nil {
-			return err
-		}
-		if end, err := d.next('}'); end || err != nil {
-			return err
-		}
-	}
+		return nil
+	})
 }
 
-// next consumes what follows a member or element: a ',' (end is false) or
-// the container's closing byte (end is true).
-func (d *dupScanner) next(closing byte) (end bool, err error) {
-	d.ws()
-	if d.i >= len(d.b) {
-		return false, errSyntax
+// optString decodes a JSON string that may be null (nil) or absent.
+func optString(v []byte) (*string, error) {
+	if isNull(v) {
+		return nil, nil
 	}
-	c := d.b[d.i]
-	d.i++
-	switch c {
-	case closing:
-		return true, nil
-	case ',':
-		return false, nil
-	}
-	return false, errSyntax
-}
-
-// str scans a JSON string starting at '"' and returns its decoded value
-// (escapes resolved, so "a" and "\u0061" compare equal). Without escapes
-// the value is a slice of the input.
-func (d *dupScanner) str() ([]byte, error) {
-	start := d.i
-	d.i++
-	escaped := false
-	for d.i < len(d.b) {
-		switch d.b[d.i] {
-		case '\\':
-			escaped = true
-			d.i += 2
-			continue
-		case '"':
-			d.i++
-			raw := d.b[start:d.i]
-			if !escaped {
-				return raw[1 : len(raw)-1], nil
-			}
-			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
-				return nil, errSyntax
-			}
-			return []byte(s), nil
-		}
-		d.i++
-	}
-	return nil, errSyntax
+	s, err := jsonString(v)
+	return &s, err
 }

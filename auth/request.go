@@ -22,7 +22,9 @@ func CookieSuffix(publishableKey string) string {
 // TokenFromRequest returns the session token a request carries: the
 // Authorization header first (the "Bearer" scheme in any case, or a bare
 // token with no space), else the __session cookie, else the first
-// __session_<suffix> cookie. It returns "" when there is none.
+// __session_<suffix> cookie. An Authorization header with another scheme
+// ("Basic …") carries no Clerk token and is ignored, as Clerk's SDKs
+// ignore it, so the cookie is used. It returns "" when there is none.
 func TokenFromRequest(r *http.Request) string {
 	if t, ok := headerToken(r); ok {
 		return t
@@ -57,7 +59,9 @@ func (v *Verifier) TokenFromRequest(r *http.Request) string {
 }
 
 // headerToken reads the Authorization header; ok is false when the header
-// is absent, so that cookies are consulted.
+// is absent or uses a scheme other than Bearer, so that cookies are
+// consulted. Unlike Clerk's SDKs, which take only "Bearer" spelt so, the
+// scheme is matched case-insensitively, as RFC 9110 has it.
 func headerToken(r *http.Request) (string, bool) {
 	h := strings.TrimSpace(r.Header.Get("Authorization"))
 	if h == "" {
@@ -69,5 +73,5 @@ func headerToken(r *http.Request) (string, bool) {
 	if !strings.ContainsAny(h, " \t") {
 		return h, true
 	}
-	return "", true // another scheme: no session token, and no cookie fallback
+	return "", false // another scheme: not a Clerk token, fall back to cookies
 }

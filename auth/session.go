@@ -1,15 +1,19 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
-	"math/bits"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/clerkkit/clerkkit/internal/strictjson"
 )
 
 // Session is a verified Clerk session: the claims of a session token, in one
@@ -29,7 +33,8 @@ type Session struct {
 	// IssuedAt, NotBefore and ExpiresAt are the iat, nbf and exp claims.
 	// IssuedAt and NotBefore are zero when absent.
 	IssuedAt, NotBefore, ExpiresAt time.Time
-	// Version is the claim version: 1 (no v claim) or 2.
+	// Version is the claim version: 2 when the v claim is 2, else 1 (as
+	// Clerk's parser reads an absent or unknown v).
 	Version int
 	// OrgID, OrgSlug and OrgRole describe the active organization; all are
 	// "" without one. OrgRole always carries the "org:" prefix.
@@ -37,8 +42,8 @@ type Session struct {
 	// OrgPermissions lists the active organization permissions, as
 	// "org:<feature>:<permission>".
 	OrgPermissions []string
-	// Features lists the fea claim entries as they appear, scoped
-	// ("o:dashboard", "u:export", "ou:…").
+	// Features lists the fea claim entries, trimmed, scoped
+	// ("o:dashboard", "u:export", "ou:…"). An empty entry is kept as "".
 	Features []string
 	// Plans lists the pla claim entries ("u:free", "o:pro").
 	Plans []string
@@ -48,7 +53,8 @@ type Session struct {
 	// when the token does not say.
 	Status string
 	// FactorVerificationAge holds the fva claim: minutes since the first
-	// and second factor were last verified (-1 = never). Nil when absent.
+	// and second factor were last verified (-1 = not enrolled). Nil when
+	// absent or not two such numbers.
 	FactorVerificationAge *[2]int
 
 	raw []byte
@@ -114,34 +120,192 @@ func FromContext(ctx context.Context) (*Session, bool) {
 	return s, ok && s != nil
 }
 
-// claims is the JSON shape of a session token's payload.
+// claims is the payload of a session token. It is decoded by name, exactly
+// (see decode), never through encoding/json's case-insensitive matching.
 type claims struct {
-	Sub            *string      `json:"sub"`
-	Sid            string       `json:"sid"`
-	Iss            string       `json:"iss"`
-	Azp            string       `json:"azp"`
-	Exp            numericDate  `json:"exp"`
-	Nbf            numericDate  `json:"nbf"`
-	Iat            numericDate  `json:"iat"`
-	V              int          `json:"v"`
-	Act            *Actor       `json:"act"`
-	Sts            string       `json:"sts"`
-	Fva            *[2]int      `json:"fva"`
-	Fea            string       `json:"fea"`
-	Pla            string       `json:"pla"`
-	OrgID          string       `json:"org_id"`
-	OrgSlug        string       `json:"org_slug"`
-	OrgRole        string       `json:"org_role"`
-	OrgPermissions []string     `json:"org_permissions"`
-	O              *orgClaimsV2 `json:"o"`
+	Sub            *string
+	Sid            string
+	Iss            string
+	Azp            string
+	Exp            numericDate
+	Nbf            numericDate
+	Iat            numericDate
+	V              int // 2 for v2 claims, else 1
+	Act            *Actor
+	Sts            string
+	Fva            *[2]int // nil when absent or not Clerk's shape
+	Fea            string
+	Pla            string
+	OrgID          string
+	OrgSlug        string
+	OrgRole        string
+	OrgPermissions []string
+	O              *orgClaimsV2
 }
 
 type orgClaimsV2 struct {
-	ID  string `json:"id"`
-	Slg string `json:"slg"`
-	Rol string `json:"rol"`
-	Per string `json:"per"`
-	Fpm string `json:"fpm"`
+	ID, Slg, Rol, Per, Fpm string
+}
+
+// decode fills c from the JSON payload b. Member names are matched
+// exactly: "ſub" or "SUB" is not sub (encoding/json would fold them), and
+// no object may hold two names that fold together (strictjson.Check), so
+// DecodeClaims and Claim cannot see another value than the one decoded
+// here.
+func (c *claims) decode(b []byte) error {
+	return strictjson.Walk(b, maxJSONDepth, func(name, v []byte) error {
+		var err error
+		switch string(name) {
+		case "sub":
+			if !isNull(v) {
+				var s string
+				s, err = jsonString(v)
+				c.Sub = &s
+			}
+		case "sid":
+			c.Sid, err = jsonString(v)
+		case "iss":
+			c.Iss, err = jsonString(v)
+		case "azp":
+			c.Azp, err = jsonString(v)
+		case "exp":
+			err = c.Exp.UnmarshalJSON(v)
+		case "nbf":
+			err = c.Nbf.UnmarshalJSON(v)
+		case "iat":
+			err = c.Iat.UnmarshalJSON(v)
+		case "v":
+			c.V = claimsVersion(v)
+		case "act":
+			c.Act, err = decodeActor(v)
+		case "sts":
+			c.Sts, err = jsonString(v)
+		case "fva":
+			c.Fva = factorAges(v)
+		case "fea":
+			c.Fea, err = jsonString(v)
+		case "pla":
+			c.Pla, err = jsonString(v)
+		case "org_id":
+			c.OrgID, err = jsonString(v)
+		case "org_slug":
+			c.OrgSlug, err = jsonString(v)
+		case "org_role":
+			c.OrgRole, err = jsonString(v)
+		case "org_permissions":
+			err = json.Unmarshal(v, &c.OrgPermissions)
+		case "o":
+			c.O, err = decodeOrgV2(v)
+		}
+		if err != nil {
+			return fmt.Errorf("claim %s: %w", name, err)
+		}
+		return nil
+	})
+}
+
+var errNotString = errors.New("not a string")
+
+func isNull(v []byte) bool { return string(v) == "null" }
+
+// jsonString decodes a JSON string value (null gives ""), as encoding/json
+// decodes into a string.
+func jsonString(v []byte) (string, error) {
+	if isNull(v) {
+		return "", nil
+	}
+	if len(v) < 2 || v[0] != '"' {
+		return "", errNotString
+	}
+	if inner := v[1 : len(v)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner), nil
+	}
+	var s string
+	err := json.Unmarshal(v, &s)
+	return s, err
+}
+
+// claimsVersion reads v as Clerk's parser does: the number 2 selects the v2
+// claims; anything else (absent, 1, an unknown number, a string) is v1.
+func claimsVersion(v []byte) int {
+	if len(v) > 0 && (v[0] == '-' || v[0] >= '0' && v[0] <= '9') {
+		if f, err := strconv.ParseFloat(string(v), 64); err == nil && f == 2 {
+			return 2
+		}
+	}
+	return 1
+}
+
+// factorAges reads fva as Clerk's has() accepts it: an array of exactly two
+// numbers, each -1 or at least 0. Anything else gives nil, which fails every
+// reverification check (the token itself stays valid, as in Clerk). A
+// fractional age is rounded down: for the whole-minute limits of
+// Reverification, after > age and after > floor(age) always agree.
+func factorAges(v []byte) *[2]int {
+	var ages []float64
+	if json.Unmarshal(v, &ages) != nil || len(ages) != 2 {
+		return nil
+	}
+	var out [2]int
+	for i, a := range ages {
+		switch {
+		case a == -1:
+			out[i] = -1
+		case a >= 0:
+			out[i] = int(min(math.Floor(a), math.MaxInt32))
+		default:
+			return nil
+		}
+	}
+	return &out
+}
+
+func decodeActor(v []byte) (*Actor, error) {
+	if isNull(v) {
+		return nil, nil
+	}
+	if !strictjson.Object(v) {
+		return nil, errors.New("not an object")
+	}
+	a := new(Actor)
+	return a, strictjson.Walk(v, maxJSONDepth, func(name, v []byte) error {
+		var err error
+		switch string(name) {
+		case "iss":
+			a.Issuer, err = jsonString(v)
+		case "sid":
+			a.SessionID, err = jsonString(v)
+		case "sub":
+			a.Subject, err = jsonString(v)
+		}
+		return err
+	})
+}
+
+func decodeOrgV2(v []byte) (*orgClaimsV2, error) {
+	if isNull(v) {
+		return nil, nil
+	}
+	if !strictjson.Object(v) {
+		return nil, errors.New("not an object")
+	}
+	o := new(orgClaimsV2)
+	return o, strictjson.Walk(v, maxJSONDepth, func(name, v []byte) error {
+		var err error
+		switch string(name) {
+		case "id":
+			o.ID, err = jsonString(v)
+		case "slg":
+			o.Slg, err = jsonString(v)
+		case "rol":
+			o.Rol, err = jsonString(v)
+		case "per":
+			o.Per, err = jsonString(v)
+		case "fpm":
+			o.Fpm, err = jsonString(v)
+		}
+		return err
+	})
 }
 
 // maxNumericDate is 9999-12-31T23:59:59Z: later dates are treated as
@@ -193,7 +357,9 @@ func (n numericDate) time() time.Time {
 	return time.Unix(n.sec, 0)
 }
 
-// newSession builds a Session from decoded claims. raw is kept, not copied.
+// newSession builds a Session from decoded claims, reading them as Clerk's
+// claim parser (@clerk/shared's JWT payload parser) does. raw is kept, not
+// copied.
 func newSession(c *claims, raw []byte) (*Session, error) {
 	s := &Session{
 		UserID:                *c.Sub,
@@ -211,42 +377,42 @@ func newSession(c *claims, raw []byte) (*Session, error) {
 		Plans:                 splitList(c.Pla),
 		raw:                   raw,
 	}
-	switch c.V {
-	case 0, 1:
+	if c.V != 2 {
 		s.OrgID, s.OrgSlug, s.OrgPermissions = c.OrgID, c.OrgSlug, c.OrgPermissions
 		if c.OrgRole != "" {
 			s.OrgRole = prefixOrg(c.OrgRole)
 		}
-	case 2:
-		s.Version = 2
-		if c.O != nil && c.O.ID != "" {
-			perms, err := orgPermissionsV2(c.Fea, c.O.Per, c.O.Fpm)
-			if err != nil {
-				return nil, err
-			}
-			s.OrgID, s.OrgSlug, s.OrgPermissions = c.O.ID, c.O.Slg, perms
-			if c.O.Rol != "" {
-				s.OrgRole = prefixOrg(c.O.Rol)
-			}
+		return s, nil
+	}
+	s.Version = 2
+	if c.O == nil {
+		return s, nil
+	}
+	perms, err := orgPermissionsV2(c.Fea, c.O.Per, c.O.Fpm)
+	if err != nil {
+		return nil, err
+	}
+	if c.O.ID != "" {
+		s.OrgID, s.OrgSlug, s.OrgPermissions = c.O.ID, c.O.Slg, perms
+		if c.O.Rol != "" {
+			s.OrgRole = prefixOrg(c.O.Rol)
 		}
-	default:
-		return nil, fmt.Errorf("unsupported claims version %d", c.V)
 	}
 	return s, nil
 }
 
+// splitList splits a comma-separated claim into trimmed entries. An empty
+// entry ("a:b,,c:d") is kept as "", which, having no scope, makes every
+// feature or plan check on the list fail, as in Clerk.
 func splitList(s string) []string {
 	if s == "" {
 		return nil
 	}
 	parts := strings.Split(s, ",")
-	out := parts[:0]
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
+	for i, p := range parts {
+		parts[i] = strings.TrimSpace(p)
 	}
-	return out
+	return parts
 }
 
 // prefixOrg returns role with exactly one leading "org:".
@@ -257,69 +423,48 @@ func prefixOrg(role string) string {
 	return "org:" + role
 }
 
-// orgPermissionsV2 rebuilds org:<feature>:<permission> from the v2 claims,
-// as Clerk's own decoder (@clerk/shared's JWT payload parser) does: the
-// i-th mask of fpm belongs to the i-th org-scoped entry of fea (scope o,
-// ou or uo), and bit j of a mask (bit 0 = least significant) grants per[j].
-// A token that carries one mask per entry of fea, org-scoped or not, is
-// read positionally instead; the two readings agree whenever fea is all
-// org-scoped. The masks are arbitrary-precision decimals. Any other count
-// of masks, a mask that is not a decimal, or one that names a permission
-// beyond per makes the token malformed.
+// orgPermissionsV2 rebuilds org:<feature>:<permission> from the v2 claims
+// as Clerk's parser does: the i-th mask of fpm belongs to the i-th
+// org-scoped entry of fea (scope o, ou or uo), and bit j of a mask (bit 0 =
+// least significant) grants the j-th entry of per. Masks are
+// arbitrary-precision decimals. What Clerk ignores is ignored: bits beyond
+// per, masks beyond the org features, and a mask that is not a decimal
+// (it grants nothing). A fea entry without a scope is an error, as it makes
+// Clerk's parser throw.
 func orgPermissionsV2(fea, per, fpm string) ([]string, error) {
-	if fpm == "" {
-		return nil, nil
-	}
-	var features, orgFeatures []string
-	for _, f := range strings.Split(fea, ",") {
-		scope, name, ok := strings.Cut(strings.TrimSpace(f), ":")
-		if !ok || name == "" {
-			return nil, errors.New("malformed fea entry")
+	var orgFeatures []string
+	for _, f := range splitList(fea) {
+		scope, name, ok := strings.Cut(f, ":")
+		if !ok {
+			return nil, errors.New("fea entry without a scope")
 		}
 		if scope == "o" || scope == "ou" || scope == "uo" {
 			orgFeatures = append(orgFeatures, name)
-		} else {
-			name = "" // not org-scoped: its mask, if any, is skipped
 		}
-		features = append(features, name)
 	}
+	if per == "" || fpm == "" {
+		return nil, nil
+	}
+	perms := splitList(per)
 	masks := strings.Split(fpm, ",")
-	switch len(masks) {
-	case len(orgFeatures):
-		features = orgFeatures
-	case len(features):
-	default:
-		return nil, errors.New("o.fpm does not match the org features of fea")
-	}
-	var perms []string
-	if per != "" {
-		perms = strings.Split(per, ",")
-	}
 	var out []string
 	var m big.Int
-	for i, name := range features {
+	for i, name := range orgFeatures {
+		if i >= len(masks) {
+			break
+		}
 		mask := strings.TrimSpace(masks[i])
 		if mask == "" || strings.TrimLeft(mask, "0123456789") != "" {
-			return nil, errors.New("malformed o.fpm entry")
-		}
-		// Masks are arbitrary-precision: up to 64 bits take the fast path.
-		small, err := strconv.ParseUint(mask, 10, 64)
-		width := bits.Len64(small)
-		if err != nil {
-			if _, ok := m.SetString(mask, 10); !ok {
-				return nil, errors.New("malformed o.fpm entry")
-			}
-			width = m.BitLen()
-		}
-		if width > len(perms) {
-			return nil, errors.New("o.fpm names a permission beyond o.per")
-		}
-		if name == "" {
 			continue
 		}
-		for j := range width {
-			if err == nil && small&(1<<j) != 0 || err != nil && m.Bit(j) == 1 {
-				out = append(out, "org:"+name+":"+perms[j])
+		// Up to 64 bits take the fast path.
+		small, err := strconv.ParseUint(mask, 10, 64)
+		if err != nil {
+			m.SetString(mask, 10)
+		}
+		for j, p := range perms {
+			if err == nil && j < 64 && small&(1<<j) != 0 || err != nil && m.Bit(j) == 1 {
+				out = append(out, "org:"+name+":"+p)
 			}
 		}
 	}

@@ -108,7 +108,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Session, error) {
 		return nil, err
 	}
 	var c claims
-	if err := decodeStrictJSON(p.payload, &c); err != nil {
+	if err := c.decode(p.payload); err != nil {
 		return nil, failCause(ErrMalformed, "claims", err)
 	}
 	if c.Sub == nil || *c.Sub == "" {

@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"errors"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -126,8 +127,15 @@ func TestVerifyHostileTokens(t *testing.T) {
 		{"numeric sub", signed(map[string]any{"sub": 42}), auth.ErrMalformed},
 		{"pending session", signed(map[string]any{"sts": "pending"}), auth.ErrSessionPending},
 		{"unknown session status", signed(map[string]any{"sts": "revoked"}), auth.ErrMalformed},
-		{"unknown claims version", signed(map[string]any{"v": 3}), auth.ErrMalformed},
-		{"fpm beyond per", signed(map[string]any{"v": 2, "fea": "o:a", "o": map[string]any{"id": "org_1", "rol": "admin", "per": "read", "fpm": "4"}}), auth.ErrMalformed},
+		{"sub and case-folded ſub", signed(map[string]any{"ſub": "user_2"}), auth.ErrMalformed},
+		{"sub and SUB", signed(map[string]any{"SUB": "user_2"}), auth.ErrMalformed},
+		{"only SUB", signed(map[string]any{"sub": clerktest.Omit, "SUB": "user_1"}), auth.ErrMalformed},
+		{"org role and case-folded duplicate", signed(map[string]any{"v": 2, "o": map[string]any{"id": "org_1", "rol": "member", "ROL": "admin"}}), auth.ErrMalformed},
+		{"header alg only in upper case", iss.SignRaw([]byte(`{"ALG":"RS256","kid":"`+iss.KeyID()+`"}`), p), auth.ErrAlgorithm},
+		{"header kid and Kelvin-sign Kid", iss.SignRaw([]byte(`{"alg":"RS256","kid":"`+iss.KeyID()+`","\u212aid":"x"}`), p), auth.ErrMalformed},
+		{"v2 fea entry without a scope", signed(map[string]any{"v": 2, "fea": "o:a,dashboard", "o": map[string]any{"id": "org_1", "rol": "admin"}}), auth.ErrMalformed},
+		{"v2 empty fea entry", signed(map[string]any{"v": 2, "fea": "o:a,,o:b", "o": map[string]any{"id": "org_1", "rol": "admin", "per": "read", "fpm": "1"}}), auth.ErrMalformed},
+		{"invalid JSON in an unknown claim", iss.SignRaw(h, []byte(strings.Replace(string(p), "{", `{"x":tru,`, 1))), auth.ErrMalformed},
 	}
 	require.GreaterOrEqual(t, len(cases), 30)
 	for _, tc := range cases {
@@ -519,4 +527,97 @@ func TestTokenCache(t *testing.T) {
 	iss2.Clock().Set(t0.Add(-time.Minute))
 	_, err = v.Verify(context.Background(), tok)
 	assert.ErrorIs(t, err, auth.ErrNotYetValid)
+}
+
+// TestClaimsReadAsClerkReads pins the readings that follow Clerk's own
+// claim parser (@clerk/shared jwtPayloadParser) and has(), where an older
+// clerkkit rejected the token or read it differently.
+func TestClaimsReadAsClerkReads(t *testing.T) {
+	iss := newIssuer(t)
+	v := newVerifier(t, iss.Config())
+	verify := func(t *testing.T, edit map[string]any, hdr map[string]any) *auth.Session {
+		t.Helper()
+		s, err := v.Verify(context.Background(), iss.Token(clerktest.Claims{UserID: "user_1", Extra: edit, Header: hdr}))
+		require.NoError(t, err)
+		return s
+	}
+	org := func(o map[string]any) map[string]any { return map[string]any{"v": 2, "o": o} }
+
+	t.Run("unknown version parses as v1", func(t *testing.T) {
+		for _, ver := range []any{3, "2", 1.5, true, nil} {
+			s := verify(t, map[string]any{"v": ver, "org_id": "org_1", "org_role": "org:admin", "o": map[string]any{"id": "org_2", "rol": "admin"}}, nil)
+			assert.Equal(t, 1, s.Version, "v=%v", ver)
+			assert.Equal(t, "org_1", s.OrgID, "v=%v: the v1 claims, not o", ver)
+		}
+		s := verify(t, map[string]any{"v": 2.0, "o": map[string]any{"id": "org_2", "rol": "admin"}}, nil)
+		assert.Equal(t, 2, s.Version, "2.0 is the number 2")
+		assert.Equal(t, "org_2", s.OrgID)
+	})
+	t.Run("permission bits beyond o.per and extra masks are ignored", func(t *testing.T) {
+		e := org(map[string]any{"id": "org_1", "rol": "admin", "per": "read", "fpm": "5,1"})
+		e["fea"] = "o:a"
+		s := verify(t, e, nil)
+		assert.Equal(t, []string{"org:a:read"}, s.OrgPermissions)
+	})
+	t.Run("session category stamped on every token", func(t *testing.T) {
+		s := verify(t, nil, map[string]any{"cat": "cl_I7d4PD111III"})
+		assert.Equal(t, "user_1", s.UserID)
+	})
+	t.Run("case variants of claim names are not the claims", func(t *testing.T) {
+		s := verify(t, map[string]any{"ORG_ID": "org_evil", "Org_Role": "org:admin", "Sts": "pending", "ACT": map[string]any{"sub": "user_x"}}, nil)
+		assert.Empty(t, s.OrgID)
+		assert.Empty(t, s.OrgRole)
+		assert.Empty(t, s.Status)
+		assert.Nil(t, s.Actor)
+		s = verify(t, org(map[string]any{"ID": "org_evil", "Rol": "admin"}), nil)
+		assert.Empty(t, s.OrgID)
+		assert.False(t, s.Has(auth.Check{Role: "admin"}))
+		s = verify(t, map[string]any{"act": map[string]any{"SUB": "user_x"}}, nil)
+		require.NotNil(t, s.Actor)
+		assert.Empty(t, s.Actor.Subject)
+	})
+	t.Run("fva not of Clerk's shape fails reverification only", func(t *testing.T) {
+		for _, fva := range []any{[]int{0, 0, 0}, []int{0}, []any{"0", 0}, []int{-2, 0}, "0,0", map[string]int{"a": 1}} {
+			s := verify(t, map[string]any{"fva": fva}, nil)
+			assert.Nil(t, s.FactorVerificationAge, "fva=%v", fva)
+			assert.False(t, s.Has(auth.Check{Reverification: auth.Reverify(auth.Lax)}), "fva=%v", fva)
+		}
+		s := verify(t, map[string]any{"fva": []float64{9.5, -1}}, nil)
+		require.NotNil(t, s.FactorVerificationAge)
+		assert.Equal(t, [2]int{9, -1}, *s.FactorVerificationAge)
+		assert.True(t, s.Has(auth.Check{Reverification: auth.Reverify(auth.Strict)}), "10 > 9.5")
+	})
+	t.Run("an empty fea entry fails feature checks", func(t *testing.T) {
+		s := verify(t, map[string]any{"fea": "u:a,,u:b"}, nil)
+		assert.False(t, s.Has(auth.Check{Feature: "a"}))
+		s = verify(t, map[string]any{"fea": "u:a,u:b"}, nil)
+		assert.True(t, s.Has(auth.Check{Feature: "a"}))
+	})
+}
+
+// TestRemovedKeyDistrustedWithinFiveMinutes: with the default KeysTTL a key
+// dropped from the JWKS stops verifying once 5 minutes have passed and the
+// refresh they trigger has completed (it was 1 h before).
+func TestRemovedKeyDistrustedWithinFiveMinutes(t *testing.T) {
+	iss := newIssuer(t)
+	v := newVerifier(t, iss.Config())
+	oldKid := iss.KeyID()
+	oldTok := iss.Token(clerktest.Claims{UserID: "user_1", ExpiresAt: t0.Add(time.Hour)})
+	_, err := v.Verify(context.Background(), oldTok)
+	require.NoError(t, err)
+	iss.Rotate()
+	require.True(t, iss.DropKey(oldKid))
+
+	iss.Clock().Advance(5*time.Minute - time.Second)
+	_, err = v.Verify(context.Background(), oldTok)
+	require.NoError(t, err, "within the TTL the cached key set serves")
+	assert.EqualValues(t, 1, iss.JWKSFetches())
+
+	iss.Clock().Advance(time.Second)
+	_, _ = v.Verify(context.Background(), oldTok) // starts the refresh
+	require.Eventually(t, func() bool { return iss.JWKSFetches() == 2 }, 2*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool {
+		_, err := v.Verify(context.Background(), oldTok)
+		return errors.Is(err, auth.ErrUnknownKey)
+	}, 2*time.Second, 5*time.Millisecond, "the removed key is no longer trusted")
 }

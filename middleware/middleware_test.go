@@ -72,7 +72,7 @@ func TestRequireAuth(t *testing.T) {
 	w = do(h, "GET", "/api/me", "", nil)
 	assert.Equal(t, 401, w.Code)
 	assert.Equal(t, "Bearer", w.Header().Get("WWW-Authenticate"))
-	assert.Equal(t, map[string]any{"error": "unauthorized", "reason": "token-missing"}, decode(t, w))
+	assert.Equal(t, map[string]any{"error": "unauthorized", "reason": "session-token-missing"}, decode(t, w))
 	assert.Equal(t, "application/json", w.Header().Get("Content-Type"))
 
 	expired := f.iss.Token(clerktest.Claims{UserID: "user_1", ExpiresAt: f.iss.Clock().Now().Add(-time.Minute), IssuedAt: f.iss.Clock().Now().Add(-2 * time.Minute), NotBefore: f.iss.Clock().Now().Add(-2 * time.Minute)})
@@ -128,11 +128,11 @@ func TestOrgGuards(t *testing.T) {
 	}{
 		{"org: admin", m.RequireOrg(echo), admin, 200, ""},
 		{"org: none", m.RequireOrg(echo), noOrg, 403, middleware.ReasonOrgRequired},
-		{"org: anonymous", m.RequireOrg(echo), "", 401, "token-missing"},
+		{"org: anonymous", m.RequireOrg(echo), "", 401, "session-token-missing"},
 		{"admin: admin", m.RequireOrgAdmin(echo), admin, 200, ""},
 		{"admin: member", m.RequireOrgAdmin(echo), member, 403, middleware.ReasonOrgRoleRequired},
 		{"admin: no org", m.RequireOrgAdmin(echo), noOrg, 403, middleware.ReasonOrgRequired},
-		{"admin: anonymous", m.RequireOrgAdmin(echo), "", 401, "token-missing"},
+		{"admin: anonymous", m.RequireOrgAdmin(echo), "", 401, "session-token-missing"},
 		{"role member: member", m.RequireOrgRole("member")(echo), member, 200, ""},
 		{"role member: admin", m.RequireOrgRole("org:member")(echo), admin, 403, middleware.ReasonOrgRoleRequired},
 		{"permission: granted", m.RequirePermission("org:invoices:create")(echo), admin, 200, ""},

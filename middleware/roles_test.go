@@ -131,7 +131,7 @@ func TestOrgInTheURL(t *testing.T) {
 		{"/active/org_acme", memberActive, 200, ""},
 		{"/active/org_beta", memberActive, 403, middleware.ReasonOrgNotActive},
 		{"/active/org_acme", memberNoOrg, 403, middleware.ReasonOrgNotActive},
-		{"/orgs/org_acme", "", 401, "token-missing"},
+		{"/orgs/org_acme", "", 401, "session-token-missing"},
 	}
 	for _, tc := range cases {
 		w := do(mux, "GET", tc.path, tc.token, nil)

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/clerk/clerk-sdk-go/v2"
+
+	"github.com/clerkkit/clerkkit/internal/strictjson"
 )
 
 // envelope is the wire form of an event. Data points at the value the
@@ -20,6 +22,11 @@ type envelope struct {
 	Attributes EventAttributes `json:"event_attributes"`
 	Data       any             `json:"data"`
 }
+
+// maxPayloadDepth bounds the nesting of a webhook body, generously: Clerk's
+// own objects nest a few levels, metadata as deep as an application makes
+// it.
+const maxPayloadDepth = 512
 
 // newPayload returns a pointer to a new value of the type the payload kind
 // decodes into, or nil for kindUnknown. It is the one place mapping kinds to
@@ -65,7 +72,15 @@ func newPayload(k payloadKind) any {
 // decoded in a single json.Unmarshal pass and the typed value is cached for
 // the accessors. Otherwise, or when that pass fails, the envelope is decoded
 // with raw data and typed decoding waits for the first accessor call.
+//
+// Before any decoding the body must be one valid JSON object in which no
+// object repeats a member name, exactly or ignoring case: encoding/json
+// would keep the last of two "id" members, and match "ID" or "Id" to the
+// id field, so one signed payload could be read two ways.
 func decodeEnvelope(ev *Event, body []byte) error {
+	if err := strictjson.Check(body, maxPayloadDepth); err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformedPayload, err)
+	}
 	if typ, data, ok := scanEnvelope(body); ok {
 		if typed := newPayload(kindOf(typ)); typed != nil {
 			env := envelope{Data: typed}

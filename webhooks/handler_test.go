@@ -182,6 +182,11 @@ func TestHandlerRejections(t *testing.T) {
 		// Verify accepts this envelope; the Handler's typed decode rejects it.
 		{"valid signature, data of the wrong shape", withBody([]byte(`{"type":"user.created","data":{"id":5}}`)), 400, ErrMalformedPayload},
 		{"valid signature, empty body", withBody(nil), 400, ErrMalformedPayload},
+		{"valid signature, duplicate id in data", withBody([]byte(`{"type":"user.created","data":{"id":"user_1","id":"user_2"}}`)), 400, ErrMalformedPayload},
+		{"valid signature, case-folded duplicate id in data", withBody([]byte(`{"type":"user.created","data":{"id":"user_1","ID":"user_2"}}`)), 400, ErrMalformedPayload},
+		{"valid signature, case-folded duplicate type", withBody([]byte(`{"type":"user.created","TYPE":"user.deleted","data":{"id":"user_1"}}`)), 400, ErrMalformedPayload},
+		{"valid signature, duplicate deep in metadata", withBody([]byte(`{"type":"user.created","data":{"id":"user_1","public_metadata":{"role":"member","Role":"admin"}}}`)), 400, ErrMalformedPayload},
+		{"valid signature, trailing garbage", withBody(append(append([]byte(nil), body...), "x"...)), 400, ErrMalformedPayload},
 		{"GET", func() *http.Request { r := valid(); r.Method = http.MethodGet; return r }, 405, nil},
 		{"PUT", func() *http.Request { r := valid(); r.Method = http.MethodPut; return r }, 405, nil},
 	} {

@@ -52,7 +52,7 @@ func TestQuickstartEndToEnd(t *testing.T) {
 	assert.Equal(t, 200, code)
 	code, body := get("/api/me", "")
 	assert.Equal(t, 401, code)
-	assert.Equal(t, "token-missing", body["reason"])
+	assert.Equal(t, "session-token-missing", body["reason"])
 	code, body = get("/api/me", member[1])
 	assert.Equal(t, 200, code)
 	assert.Equal(t, "user_member", body["user_id"])

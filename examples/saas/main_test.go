@@ -143,7 +143,7 @@ func TestEndToEnd(t *testing.T) {
 		// Signed out.
 		code, body, _ = call(t, r, "GET", "/api/projects", "", nil)
 		assert.Equal(t, 401, code)
-		assert.Equal(t, "token-missing", body["reason"])
+		assert.Equal(t, "session-token-missing", body["reason"])
 
 		// A member on admin routes.
 		code, _, _ = call(t, r, "POST", "/api/orgs/org_demo_acme/invitations", member, map[string]any{"email_address": "x@example.com"})
