@@ -83,7 +83,9 @@ type Config struct {
 	// UserAgent is prepended to the User-Agent header, e.g. "myapp/1.4".
 	UserAgent string
 
-	// Users tunes Client.Users (role key, Current cache).
+	// Users tunes Client.Users (role key, Role and Current caches). Its
+	// OnDelete, if set, is called after the Client's own: New makes
+	// Users.Delete drop the user's memberships from Memberships' cache.
 	Users users.Options
 	// Memberships tunes Client.Memberships (authorization cache).
 	Memberships memberships.Options
@@ -198,12 +200,32 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	mem := memberships.New(b, &cfg.Memberships)
+	uo := cfg.Users
+	if next := uo.OnDelete; next != nil {
+		uo.OnDelete = func(userID string) { mem.ForgetUser(userID); next(userID) }
+	} else {
+		uo.OnDelete = mem.ForgetUser
+	}
 	return &Client{
-		Users:         users.New(b, &cfg.Users),
-		Organizations: organizations.New(b),
-		Memberships:   memberships.New(b, &cfg.Memberships),
+		Users:         users.New(b, &uo),
+		Organizations: organizations.NewWithOptions(b, &organizations.Options{OnDelete: mem.ForgetOrganization}),
+		Memberships:   mem,
 		backend:       b,
 	}, nil
+}
+
+// ForgetUser drops everything the Client has cached about the user: the
+// role and Current entries of Users and the memberships of Memberships, so
+// the next check asks the Backend API. Changes made through the Client do
+// this themselves; call ForgetUser (or Users.Forget, which leaves the
+// memberships) from the handler of the user.updated and user.deleted
+// webhooks for changes made elsewhere. Without it, such changes are seen
+// once the entries expire: users.Options.RoleCacheTTL (default 30s) and
+// memberships.Options.CacheTTL (default 10s).
+func (c *Client) ForgetUser(userID string) {
+	c.Users.Forget(userID)
+	c.Memberships.ForgetUser(userID)
 }
 
 // Backend returns the clerk.Backend the Client uses, for clerk-sdk-go

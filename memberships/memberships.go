@@ -19,8 +19,16 @@
 // organization other than the active one, always use the Backend API (the
 // membership's role and permissions as Clerk reports them). Claims are as
 // fresh as the token (Clerk's last up to 60 s); API answers as fresh as
-// the cache TTL, except that changes made through this Client are seen at
-// once.
+// the cache TTL (Options.CacheTTL, default 10s), except that changes made
+// through this Client (Add, UpdateRole, Remove, UpdateMetadata, and a
+// users.Client's Delete when both come from clerkkit.New) are seen at once,
+// and so are changes made elsewhere once Forget, ForgetUser or
+// ForgetOrganization is called, typically from a webhook handler:
+//
+//	h.OnOrganizationMembershipUpdated(func(ctx context.Context, m *clerk.OrganizationMembership, _ *webhooks.Event) error {
+//		c.Memberships.ForgetMembership(m)
+//		return nil
+//	})
 package memberships
 
 import (
@@ -323,7 +331,43 @@ func (c *Client) cached(ctx context.Context, orgID, userID string) (*clerk.Organ
 	})
 }
 
-func (c *Client) forget(orgID, userID string) { c.cache.Invalidate(cacheKey{orgID, userID}) }
+// Forget drops the cached membership of the user in the organization, so
+// the next authorization check that needs the Backend API asks it. A
+// lookup already in flight still answers its callers but does not refill
+// the cache.
+//
+// Add, UpdateRole, Remove and UpdateMetadata do this themselves, after the
+// call. Call Forget for changes made elsewhere (the Dashboard, the
+// organization's own admins through Clerk's components, another service,
+// clerk-sdk-go clients including SDK()), typically from the handler of the
+// organizationMembership.created, .updated and .deleted webhooks (see
+// ForgetMembership); without it they are seen once the entry expires
+// (Options.CacheTTL).
+func (c *Client) Forget(orgID, userID string) { c.cache.Invalidate(cacheKey{orgID, userID}) }
+
+// ForgetMembership is Forget for the organization and user of m, as an
+// organizationMembership webhook delivers it. It does nothing for a
+// membership without them.
+func (c *Client) ForgetMembership(m *clerk.OrganizationMembership) {
+	if m == nil || m.Organization == nil || m.PublicUserData == nil {
+		return
+	}
+	c.Forget(m.Organization.ID, m.PublicUserData.UserID)
+}
+
+// ForgetUser drops every cached membership of the user, in every
+// organization. Call it when the user is deleted elsewhere (user.deleted
+// webhook); a users.Client built by clerkkit.New calls it on Delete.
+func (c *Client) ForgetUser(userID string) {
+	c.cache.InvalidateFunc(func(k cacheKey) bool { return k.user == userID })
+}
+
+// ForgetOrganization drops every cached membership in the organization.
+// Call it when the organization is deleted (organization.deleted webhook,
+// or after organizations.Client.Delete).
+func (c *Client) ForgetOrganization(orgID string) {
+	c.cache.InvalidateFunc(func(k cacheKey) bool { return k.org == orgID })
+}
 
 // Add makes the user a member of the organization with role ("org:member",
 // "org:admin" or a custom "org:<key>"; the prefix may be left out).
@@ -333,7 +377,7 @@ func (c *Client) Add(ctx context.Context, orgID, userID, role string) (*clerk.Or
 	if err != nil {
 		return nil, err
 	}
-	defer c.forget(orgID, userID)
+	defer c.Forget(orgID, userID)
 	return c.sdk.Create(ctx, &organizationmembership.CreateParams{OrganizationID: orgID, UserID: clerk.String(userID), Role: clerk.String(r)})
 }
 
@@ -344,7 +388,7 @@ func (c *Client) UpdateRole(ctx context.Context, orgID, userID, role string) (*c
 	if err != nil {
 		return nil, err
 	}
-	defer c.forget(orgID, userID)
+	defer c.Forget(orgID, userID)
 	return c.sdk.Update(ctx, &organizationmembership.UpdateParams{OrganizationID: orgID, UserID: userID, Role: clerk.String(r)})
 }
 
@@ -353,7 +397,7 @@ func (c *Client) Remove(ctx context.Context, orgID, userID string) error {
 	if err := checkPair("memberships.Remove", orgID, userID); err != nil {
 		return err
 	}
-	defer c.forget(orgID, userID)
+	defer c.Forget(orgID, userID)
 	_, err := c.sdk.Delete(ctx, &organizationmembership.DeleteParams{OrganizationID: orgID, UserID: userID})
 	return err
 }
@@ -405,7 +449,7 @@ func (c *Client) UpdateMetadata(ctx context.Context, orgID, userID string, m Met
 	req := clerk.NewAPIRequest(http.MethodPatch, "/organizations/"+orgID+"/memberships/"+userID+"/metadata")
 	req.SetParams(p)
 	out := &clerk.OrganizationMembership{}
-	defer c.forget(orgID, userID)
+	defer c.Forget(orgID, userID)
 	if err := c.backend.Call(ctx, req, out); err != nil {
 		return nil, err
 	}

@@ -33,6 +33,15 @@ type RoleSource interface {
 	Role(ctx context.Context, userID string) (string, error)
 }
 
+// CachingRoleSource is a RoleSource that caches its answers itself and
+// drops a user's with Forget; *users.Client is one. RequireRole keeps no
+// cache of its own over such a source, so the source's Forget (called by
+// its own writes, or by a webhook handler) is the one invalidation needed.
+type CachingRoleSource interface {
+	RoleSource
+	Forget(userID string)
+}
+
 // MembershipSource decides organization membership for the session in ctx;
 // *memberships.Client is one. The claims decide when the organization is
 // the session's active one, the Backend API otherwise. Errors wrap
@@ -43,21 +52,60 @@ type MembershipSource interface {
 	RequireOrgAdmin(ctx context.Context, orgID string) error
 }
 
-// DefaultRoleTTL is how long RequireRole remembers a role looked up in the
-// Backend API.
+// DefaultRoleTTL is how long RequireRole remembers a role looked up in a
+// RoleSource that does not cache itself.
 const DefaultRoleTTL = 30 * time.Second
 
 // WithUsers lets RequireRole look up roles that the session token does not
-// carry, through src (e.g. clerkkit's Client.Users). Lookups are cached for
-// ttl (0: DefaultRoleTTL) per user, and concurrent misses for one user make
-// one call.
+// carry, through src (e.g. clerkkit's Client.Users). Concurrent misses for
+// one user make one call.
+//
+// When src is a CachingRoleSource, as *users.Client is, the cache is the
+// source's and ttl is not used: a role changed through that Client (SetRole,
+// UpdateMetadata, …) is seen by the next request, and one changed
+// elsewhere once the source's entry expires (users.Options.RoleCacheTTL,
+// default 30s) or at once when a user.updated webhook handler calls
+// Client.Users.Forget. Any other source's answers are cached here for ttl
+// (0: DefaultRoleTTL) per user; ForgetRole drops one.
 func WithUsers(src RoleSource, ttl time.Duration) Option {
 	return func(m *Middleware) {
+		if _, ok := src.(CachingRoleSource); ok {
+			// The source caches, de-duplicates and forgets; a second
+			// layer here would serve a lookup started before a Forget to
+			// requests arriving after it.
+			m.roles, m.roleCache = src, nil
+			return
+		}
 		if ttl <= 0 {
 			ttl = DefaultRoleTTL
 		}
 		m.roles, m.roleCache = src, bapi.NewCache[string, string](ttl, 0, nil)
 	}
+}
+
+// ForgetRole drops the user's role from RequireRole's cache and, when the
+// RoleSource is a CachingRoleSource, from the source's (calling its
+// Forget), so the next request looks it up again. With *users.Client as
+// the source, Client.Users.Forget does the same; ForgetRole is for other
+// sources. It does nothing without WithUsers.
+func (m *Middleware) ForgetRole(userID string) {
+	if m.roleCache != nil {
+		m.roleCache.Invalidate(userID)
+	}
+	if f, ok := m.roles.(CachingRoleSource); ok {
+		f.Forget(userID)
+	}
+}
+
+// lookupRole asks the RoleSource, through RequireRole's cache when the
+// source does not cache itself.
+func (m *Middleware) lookupRole(ctx context.Context, userID string) (string, error) {
+	if m.roleCache == nil {
+		return m.roles.Role(ctx, userID)
+	}
+	return m.roleCache.Get(ctx, userID, func(ctx context.Context) (string, error) {
+		return m.roles.Role(ctx, userID)
+	})
 }
 
 // WithMemberships lets the …Of guards decide membership in organizations
@@ -102,9 +150,7 @@ func (m *Middleware) RequireRole(role string) func(http.Handler) http.Handler {
 			got, ok := m.roleClaim(s)
 			if !ok && m.roles != nil {
 				var err error
-				got, err = m.roleCache.Get(r.Context(), s.UserID, func(ctx context.Context) (string, error) {
-					return m.roles.Role(ctx, s.UserID)
-				})
+				got, err = m.lookupRole(r.Context(), s.UserID)
 				if err != nil {
 					return &Failure{Status: http.StatusServiceUnavailable, Reason: ReasonLookupFailed, Err: err}
 				}

@@ -32,17 +32,35 @@ type Client struct {
 	backend     clerk.Backend
 	sdk         *organization.Client
 	invitations *organizationinvitation.Client
+	onDelete    func(orgID string)
+}
+
+// Options tunes a Client built with NewWithOptions. The zero value is
+// what New uses.
+type Options struct {
+	// OnDelete, when set, is called with the organization's id after
+	// Delete (whether it succeeded or not: a failed call may still have
+	// deleted it). clerkkit.New uses it to drop the organization's
+	// memberships from Client.Memberships' cache.
+	OnDelete func(orgID string)
 }
 
 // New returns a Client calling the Backend API through b. It panics if b
 // is nil.
-func New(b clerk.Backend) *Client {
+func New(b clerk.Backend) *Client { return NewWithOptions(b, nil) }
+
+// NewWithOptions is New with options; opts may be nil.
+func NewWithOptions(b clerk.Backend, opts *Options) *Client {
 	b = bapi.Wrap(b)
-	return &Client{
+	c := &Client{
 		backend:     b,
 		sdk:         &organization.Client{Backend: b},
 		invitations: &organizationinvitation.Client{Backend: b},
 	}
+	if opts != nil {
+		c.onDelete = opts.OnDelete
+	}
+	return c
 }
 
 // SDK returns clerk-sdk-go's organization client over the same backend,
@@ -281,10 +299,13 @@ func (m Metadata) sdk(op, orgID string) (*organization.UpdateMetadataParams, err
 	return &q, nil
 }
 
-// Delete deletes the organization.
+// Delete deletes the organization, then calls Options.OnDelete.
 func (c *Client) Delete(ctx context.Context, orgID string) error {
 	if err := bapi.ID("organizations.Delete", "orgID", orgID); err != nil {
 		return err
+	}
+	if c.onDelete != nil {
+		defer c.onDelete(orgID)
 	}
 	_, err := c.sdk.Delete(ctx, orgID)
 	return err

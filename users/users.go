@@ -13,6 +13,17 @@
 // Errors from the Backend API are *clerkkit.APIError values (match them
 // with errors.Is against clerkkit.ErrNotFound and friends); invalid input
 // fails locally with an error wrapping clerkkit.ErrInvalidInput.
+//
+// Role answers are cached (Options.RoleCacheTTL, default 30s), and so are
+// Current's users when Options.CurrentCacheTTL is set. Every change made
+// through the Client drops the user's entries once the call returns, so
+// the next answer is fresh; changes made elsewhere are seen when the entry
+// expires, or at once when a webhook handler calls Forget:
+//
+//	h.OnUserUpdated(func(ctx context.Context, u *clerk.User, _ *webhooks.Event) error {
+//		c.Users.Forget(u.ID)
+//		return nil
+//	})
 package users
 
 import (
@@ -44,6 +55,14 @@ const DefaultRoleKey = "role"
 // Options.CurrentCacheSize is 0.
 const DefaultCurrentCacheSize = 10_000
 
+// DefaultRoleCacheTTL is how long Role reuses a role it looked up, when
+// Options.RoleCacheTTL is 0.
+const DefaultRoleCacheTTL = 30 * time.Second
+
+// DefaultRoleCacheSize bounds the Role cache when Options.RoleCacheSize is
+// 0.
+const DefaultRoleCacheSize = 10_000
+
 // Options tunes a Client. The zero value is ready to use.
 type Options struct {
 	// RoleKey is the public_metadata key holding the user's application
@@ -58,17 +77,37 @@ type Options struct {
 	CurrentCacheTTL time.Duration
 	// CurrentCacheSize bounds the number of cached users. Default 10 000.
 	CurrentCacheSize int
-	// Now is the cache's clock. Default time.Now.
+	// RoleCacheTTL is how long Role (and so middleware.RequireRole over
+	// this Client) reuses a role it looked up. Default 30s. Changes made
+	// through this Client, and Forget, drop the entry at once; a role
+	// changed elsewhere (the Dashboard, another service) is seen once the
+	// entry expires, or at once if a user.updated webhook handler calls
+	// Forget.
+	RoleCacheTTL time.Duration
+	// RoleCacheSize bounds the number of cached roles. Default 10 000.
+	RoleCacheSize int
+	// DisableRoleCache turns the Role cache off: every Role call asks the
+	// Backend API (concurrent calls for one user still share one request).
+	DisableRoleCache bool
+	// OnDelete, when set, is called with the user's id after Delete
+	// (whether it succeeded or not: a failed call may still have deleted
+	// the user), once the Client's own caches have dropped the user.
+	// clerkkit.New uses it to drop the user's memberships from
+	// Client.Memberships' cache.
+	OnDelete func(userID string)
+	// Now is the caches' clock. Default time.Now.
 	Now func() time.Time
 }
 
 // Client calls the Backend API's user endpoints. It is safe for concurrent
 // use.
 type Client struct {
-	sdk     *user.Client
-	backend clerk.Backend
-	roleKey string
-	current *bapi.Cache[string, *clerk.User]
+	sdk      *user.Client
+	backend  clerk.Backend
+	roleKey  string
+	current  *bapi.Cache[string, *clerk.User]
+	roles    *bapi.Cache[string, string]
+	onDelete func(userID string)
 }
 
 // New returns a Client calling the Backend API through b. opts may be nil.
@@ -86,11 +125,24 @@ func New(b clerk.Backend, opts *Options) *Client {
 	if size <= 0 {
 		size = DefaultCurrentCacheSize
 	}
+	roleTTL := o.RoleCacheTTL
+	if roleTTL <= 0 {
+		roleTTL = DefaultRoleCacheTTL
+	}
+	if o.DisableRoleCache {
+		roleTTL = 0
+	}
+	roleSize := o.RoleCacheSize
+	if roleSize <= 0 {
+		roleSize = DefaultRoleCacheSize
+	}
 	return &Client{
-		sdk:     &user.Client{Backend: b},
-		backend: b,
-		roleKey: o.RoleKey,
-		current: bapi.NewCache[string, *clerk.User](o.CurrentCacheTTL, size, o.Now),
+		sdk:      &user.Client{Backend: b},
+		backend:  b,
+		roleKey:  o.RoleKey,
+		current:  bapi.NewCache[string, *clerk.User](o.CurrentCacheTTL, size, o.Now),
+		roles:    bapi.NewCache[string, string](roleTTL, roleSize, o.Now),
+		onDelete: o.OnDelete,
 	}
 }
 
@@ -124,16 +176,35 @@ func (c *Client) Current(ctx context.Context) (*clerk.User, error) {
 	})
 }
 
-// forget drops a user from the Current cache after a change through this
-// Client.
-func (c *Client) forget(userID string) { c.current.Invalidate(userID) }
+// Forget drops what the Client has cached about the user (the role Role
+// returns and the user Current returns), so the next lookup asks the
+// Backend API. A lookup already in flight still answers its callers but
+// does not refill the cache.
+//
+// Changes made through this Client (SetRole, UpdateMetadata,
+// ReplaceMetadata, Update, Delete, Ban, Unban, Lock, Unlock) do this
+// themselves, after the call. Call Forget for changes made elsewhere (the
+// Dashboard, another service, clerk-sdk-go clients, including SDK()),
+// typically from the handler of the user.updated and user.deleted webhooks;
+// without it they are seen once the entry expires (Options.RoleCacheTTL,
+// Options.CurrentCacheTTL).
+func (c *Client) Forget(userID string) {
+	c.roles.Invalidate(userID)
+	c.current.Invalidate(userID)
+}
 
-// Delete deletes the user.
+// Delete deletes the user. It drops the user from the Client's caches,
+// and calls Options.OnDelete.
 func (c *Client) Delete(ctx context.Context, userID string) error {
 	if err := bapi.ID("users.Delete", "userID", userID); err != nil {
 		return err
 	}
-	defer c.forget(userID)
+	defer func() {
+		c.Forget(userID)
+		if c.onDelete != nil {
+			c.onDelete(userID)
+		}
+	}()
 	_, err := c.sdk.Delete(ctx, userID)
 	return err
 }
@@ -163,7 +234,7 @@ func (c *Client) action(ctx context.Context, op, userID string, f func(context.C
 	if err := bapi.ID(op, "userID", userID); err != nil {
 		return nil, err
 	}
-	defer c.forget(userID)
+	defer c.Forget(userID)
 	return f(ctx, userID)
 }
 
@@ -550,7 +621,7 @@ func (c *Client) Update(ctx context.Context, userID string, p UpdateParams) (*cl
 	if p.SignOutOfOtherSessions {
 		q.SignOutOfOtherSessions = clerk.Bool(true)
 	}
-	defer c.forget(userID)
+	defer c.Forget(userID)
 	return c.sdk.Update(ctx, userID, q)
 }
 
@@ -598,7 +669,7 @@ func (c *Client) UpdateMetadata(ctx context.Context, userID string, m Metadata) 
 	if err != nil {
 		return nil, err
 	}
-	defer c.forget(userID)
+	defer c.Forget(userID)
 	return c.sdk.UpdateMetadata(ctx, userID, q)
 }
 
@@ -612,7 +683,7 @@ func (c *Client) ReplaceMetadata(ctx context.Context, userID string, m Metadata)
 	if err != nil {
 		return nil, err
 	}
-	defer c.forget(userID)
+	defer c.Forget(userID)
 	req := clerk.NewAPIRequest(http.MethodPut, "/users/"+userID+"/metadata")
 	req.SetParams(q)
 	out := &clerk.User{}
@@ -625,15 +696,22 @@ func (c *Client) ReplaceMetadata(ctx context.Context, userID string, m Metadata)
 // Role returns the user's application role: the string at the role key
 // (Options.RoleKey, default "role") of their public metadata, "" when
 // unset. A value that is not a string is an error.
+//
+// The answer is cached for Options.RoleCacheTTL (default 30s) and
+// concurrent calls for one user share one request. Changes made through
+// this Client are seen at once; changes made elsewhere once the entry
+// expires, or at once after Forget.
 func (c *Client) Role(ctx context.Context, userID string) (string, error) {
 	if err := bapi.ID("users.Role", "userID", userID); err != nil {
 		return "", err
 	}
-	u, err := c.sdk.Get(ctx, userID)
-	if err != nil {
-		return "", err
-	}
-	return RoleOf(u, c.roleKey)
+	return c.roles.Get(ctx, userID, func(ctx context.Context) (string, error) {
+		u, err := c.sdk.Get(ctx, userID)
+		if err != nil {
+			return "", err
+		}
+		return RoleOf(u, c.roleKey)
+	})
 }
 
 // RoleOf returns the string at key in u's public metadata, "" when the key

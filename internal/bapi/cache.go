@@ -11,6 +11,11 @@ import (
 // Cache is a bounded TTL cache whose concurrent misses for one key make a
 // single fetch. Errors are not cached. A zero or negative TTL caches
 // nothing but still de-duplicates concurrent fetches.
+//
+// Invalidation is exact: after Invalidate(k) returns, no value fetched by
+// a fetch that started before it is ever stored for k, and the next Get
+// fetches anew. A fetch result is stored only while its flight is still
+// the key's registered one, and Invalidate unregisters it.
 type Cache[K comparable, V any] struct {
 	ttl time.Duration
 	max int
@@ -19,7 +24,6 @@ type Cache[K comparable, V any] struct {
 	mu      sync.Mutex
 	entries map[K]cacheEntry[V]
 	flights map[K]*flight[V]
-	gen     uint64
 
 	fetches atomic.Int64
 }
@@ -70,9 +74,8 @@ func (c *Cache[K, V]) Get(ctx context.Context, k K, fetch func(context.Context) 
 	if !ok {
 		f = &flight[V]{done: make(chan struct{})}
 		c.flights[k] = f
-		gen := c.gen
 		c.fetches.Add(1)
-		go c.run(context.WithoutCancel(ctx), k, f, gen, fetch)
+		go c.run(context.WithoutCancel(ctx), k, f, fetch)
 	}
 	c.mu.Unlock()
 
@@ -85,7 +88,7 @@ func (c *Cache[K, V]) Get(ctx context.Context, k K, fetch func(context.Context) 
 	}
 }
 
-func (c *Cache[K, V]) run(ctx context.Context, k K, f *flight[V], gen uint64, fetch func(context.Context) (V, error)) {
+func (c *Cache[K, V]) run(ctx context.Context, k K, f *flight[V], fetch func(context.Context) (V, error)) {
 	defer close(f.done)
 	defer func() {
 		if p := recover(); p != nil {
@@ -93,10 +96,14 @@ func (c *Cache[K, V]) run(ctx context.Context, k K, f *flight[V], gen uint64, fe
 		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		if c.flights[k] == f {
-			delete(c.flights, k)
+		// Not registered any more: an invalidation came while the fetch
+		// ran, so its result may predate the change. Its waiters get it
+		// (they asked before the change was known), the cache does not.
+		if c.flights[k] != f {
+			return
 		}
-		if f.err == nil && c.ttl > 0 && c.gen == gen {
+		delete(c.flights, k)
+		if f.err == nil && c.ttl > 0 {
 			c.evictLocked()
 			c.entries[k] = cacheEntry[V]{v: f.v, exp: c.now().Add(c.ttl)}
 		}
@@ -129,14 +136,32 @@ func (c *Cache[K, V]) evictLocked() {
 	}
 }
 
-// Invalidate drops k, and makes fetches already in flight not store their
-// result (it may predate the change that caused the invalidation).
+// Invalidate drops k, and makes a fetch for k already in flight not store
+// its result (it may predate the change that caused the invalidation);
+// the next Get for k fetches anew.
 func (c *Cache[K, V]) Invalidate(k K) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.entries, k)
 	delete(c.flights, k)
-	c.gen++
+}
+
+// InvalidateFunc is Invalidate for every key, cached or in flight, for
+// which match returns true. match is called with the cache locked: it
+// must not use the cache.
+func (c *Cache[K, V]) InvalidateFunc(match func(K) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.entries {
+		if match(k) {
+			delete(c.entries, k)
+		}
+	}
+	for k := range c.flights {
+		if match(k) {
+			delete(c.flights, k)
+		}
+	}
 }
 
 // Len returns the number of cached entries, expired ones included.

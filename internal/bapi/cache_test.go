@@ -3,6 +3,7 @@ package bapi
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -202,5 +203,99 @@ func TestCachePanicBecomesError(t *testing.T) {
 	}
 	if v, err := c.Get(context.Background(), "k", func(context.Context) (int, error) { return 3, nil }); err != nil || v != 3 {
 		t.Fatal(v, err)
+	}
+}
+
+// gate is a fetch that announces it started, then waits to be released
+// with a value.
+type gate struct {
+	started chan struct{}
+	release chan int
+}
+
+func newGate() *gate { return &gate{started: make(chan struct{}), release: make(chan int)} }
+
+func (g *gate) fetch(context.Context) (int, error) {
+	close(g.started)
+	return <-g.release, nil
+}
+
+// getAsync runs Get in a goroutine and returns where its value arrives.
+func getAsync(c *Cache[string, int], k string, fetch func(context.Context) (int, error)) <-chan int {
+	out := make(chan int, 1)
+	go func() {
+		v, _ := c.Get(context.Background(), k, fetch)
+		out <- v
+	}()
+	return out
+}
+
+func TestCacheInvalidateWhileFetchInFlightDeterministic(t *testing.T) {
+	c := NewCache[string, int](time.Minute, 10, nil)
+	g := newGate()
+	stale := getAsync(c, "k", g.fetch)
+	<-g.started // the fetch is running: the change and the invalidation come now
+	c.Invalidate("k")
+
+	// A lookup after the invalidation does not join the stale flight.
+	g2 := newGate()
+	fresh := getAsync(c, "k", g2.fetch)
+	<-g2.started
+
+	g.release <- 1 // the old fetch ends with the value from before the change
+	if v := <-stale; v != 1 {
+		t.Fatalf("the caller of the old fetch got %d", v)
+	}
+	if c.Len() != 0 {
+		t.Fatal("the stale value was stored")
+	}
+	g2.release <- 2
+	if v := <-fresh; v != 2 {
+		t.Fatalf("the lookup after the invalidation got %d, want the fresh 2", v)
+	}
+	// The fresh value is cached (the old flight did not unregister it).
+	if v, _ := c.Get(context.Background(), "k", func(context.Context) (int, error) { return -1, nil }); v != 2 {
+		t.Fatalf("cached %d, want 2", v)
+	}
+	if c.Fetches() != 2 {
+		t.Fatalf("%d fetches", c.Fetches())
+	}
+}
+
+func TestCacheInvalidateOtherKeyKeepsFlight(t *testing.T) {
+	c := NewCache[string, int](time.Minute, 10, nil)
+	g := newGate()
+	res := getAsync(c, "a", g.fetch)
+	<-g.started
+	c.Invalidate("b")
+	g.release <- 1
+	<-res
+	if v, _ := c.Get(context.Background(), "a", func(context.Context) (int, error) { return -1, nil }); v != 1 {
+		t.Fatalf("invalidating b dropped a's fetch: got %d", v)
+	}
+}
+
+func TestCacheInvalidateFunc(t *testing.T) {
+	c := NewCache[string, int](time.Minute, 10, nil)
+	ctx := context.Background()
+	for i, k := range []string{"org1/u1", "org2/u1", "org1/u2"} {
+		c.Get(ctx, k, func(context.Context) (int, error) { return i, nil })
+	}
+	g := newGate()
+	inflight := getAsync(c, "org3/u1", g.fetch)
+	<-g.started
+	c.InvalidateFunc(func(k string) bool { return strings.HasSuffix(k, "/u1") })
+	g.release <- 9
+	<-inflight
+	if c.Len() != 1 {
+		t.Fatalf("%d entries left, want org1/u2 only", c.Len())
+	}
+	for _, k := range []string{"org1/u1", "org2/u1", "org3/u1"} {
+		if v, _ := c.Get(ctx, k, func(context.Context) (int, error) { return 100, nil }); v != 100 {
+			t.Fatalf("%s: %d, want a fresh fetch", k, v)
+		}
+	}
+	if v, _ := c.Get(ctx, "org1/u2", func(context.Context) (int, error) { return 100, nil }); v != 2 {
+		t.Fatalf("org1/u2 was dropped: %d", v)
 	}
 }
