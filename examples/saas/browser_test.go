@@ -41,7 +41,7 @@ func TestBrowser(t *testing.T) {
 		}
 		t.Skip("no Chromium found (apt-get install chromium, or set $CHROMIUM): skipping the browser test")
 	}
-	r := start(t, filepath.Join(t.TempDir(), "saas.db"))
+	r := start(t, "", nil)
 
 	shots := t.TempDir()
 	if d := os.Getenv("SCREENSHOT_DIR"); d != "" {

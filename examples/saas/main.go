@@ -2,15 +2,25 @@
 // projects; admins invite, promote and remove members; Clerk's webhooks
 // keep the app's database in step.
 //
-//	go run ./examples/saas
+//	go run ./examples/saas                 # local demo (nothing configured)
+//	go run ./examples/saas -addr 127.0.0.1:9000
 //
-// With no CLERK_* variables it runs fully locally: a Clerk emulator
-// (clerktest.Server) starts in-process with demo users and organizations,
-// delivers its webhooks to this app (so the database fills through the
-// real webhook path), and /sign-in lets you choose a demo user. With
-// CLERK_SECRET_KEY, CLERK_PUBLISHABLE_KEY and CLERK_WEBHOOK_SIGNING_SECRET
-// set, it runs against your Clerk instance instead. DATABASE_URL selects
-// PostgreSQL (postgres://…); the default is SQLite.
+// Local mode runs a Clerk emulator (clerktest.Server) in-process with demo
+// users and organizations, delivers its webhooks to this app (so the
+// database fills through the real webhook path), and /sign-in lets you
+// choose a demo user. It starts with -local or CLERK_LOCAL=1, or when
+// nothing is configured at all (no CLERK_* variable, no DATABASE_URL), and
+// it is refused whenever a production setting is present: a live key,
+// DATABASE_URL, CLERK_SECRET_KEY… (see loadSetup). Its database is a
+// SQLite file in a temporary directory, removed on exit.
+//
+// Production mode needs CLERK_SECRET_KEY, CLERK_PUBLISHABLE_KEY,
+// CLERK_WEBHOOK_SIGNING_SECRET, DATABASE_URL (postgres://… or a SQLite
+// path) and PUBLIC_URL (the app's origin, e.g. https://app.example.com);
+// anything missing is a start-up error naming it.
+//
+// SIGINT (Ctrl-C) and SIGTERM (docker stop, Kubernetes) shut the server
+// down gracefully.
 package main
 
 import (
@@ -21,14 +31,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
+	"syscall"
 	"time"
 
 	"github.com/clerkkit/clerkkit"
@@ -40,25 +49,57 @@ import (
 	"github.com/clerkkit/clerkkit/webhooks"
 )
 
+// DefaultAddr is the example's listen address; the quickstart uses another
+// port so that both can run at once.
+const DefaultAddr = "127.0.0.1:8080"
+
+// DemoTokenTTL is the lifetime of the tokens local mode prints for curl.
+// Short on purpose, like Clerk's own 60 s session tokens: a printed token
+// is a credential. Access changes (a removal, a demotion) take effect at
+// once anyway, through the synced membership table.
+const DemoTokenTTL = 5 * time.Minute
+
+// shutdownTimeout bounds the graceful shutdown.
+const shutdownTimeout = 10 * time.Second
+
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	addr := flag.String("addr", DefaultAddr, "listen address (host:port)")
+	local := flag.Bool("local", false, "run the local demo: in-process Clerk emulator and demo sign-in (same as CLERK_LOCAL=1)")
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(ctx, options{Addr: *addr, Getenv: os.Getenv, Out: os.Stdout, Logger: logger}); err != nil {
-		log.Fatal(err)
+	err := run(ctx, options{Addr: *addr, Local: *local, Environ: os.Environ(), Out: os.Stdout, Logger: logger})
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "saas:", err)
+		os.Exit(1)
 	}
 }
 
 // options are run's inputs, so that tests can run the whole program.
 type options struct {
-	Addr   string
-	Getenv func(string) string
-	Out    io.Writer
-	Logger *slog.Logger
+	Addr string
+	// Local is the -local flag.
+	Local bool
+	// Environ is the environment, as os.Environ returns it.
+	Environ []string
+	Out     io.Writer
+	Logger  *slog.Logger
 	// Ready, when set, receives the running program once it serves.
 	Ready chan<- *running
+
+	// For tests only, never set from the environment:
+	// LocalDatabaseURL replaces local mode's temporary SQLite file (e.g. a
+	// PostgreSQL test schema);
+	LocalDatabaseURL string
+	// Clock drives local mode's emulator and verifier (default: real time);
+	Clock *clerktest.Clock
+	// HTTPClient reaches the Backend API and JWKS in production mode.
+	HTTPClient *http.Client
+	// RatePerSecond and Burst override the per-user rate limit.
+	RatePerSecond float64
+	Burst         int
 }
 
 // running is a started program, for tests.
@@ -70,10 +111,18 @@ type running struct {
 	WebhookSecret string
 }
 
-// run serves until ctx ends.
+// run serves until ctx ends, then shuts down gracefully and removes what
+// it created.
 func run(ctx context.Context, o options) error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Addr == "" {
+		o.Addr = DefaultAddr
+	}
+	su, err := loadSetup(o.Local, o.Environ)
+	if err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
@@ -81,20 +130,27 @@ func run(ctx context.Context, o options) error {
 	}
 	defer ln.Close()
 	base := "http://" + ln.Addr().String()
-	local := o.Getenv("CLERK_SECRET_KEY") == ""
 
 	var (
 		verifier *auth.Verifier
 		client   *clerkkit.Client
 		emulator *clerktest.Server
-		secret   = o.Getenv("CLERK_WEBHOOK_SIGNING_SECRET")
-		cfg      = app.Config{Logger: o.Logger}
-		dbURL    = o.Getenv("DATABASE_URL")
+		secret   = su.WebhookSecret
+		cfg      = app.Config{Logger: o.Logger, RatePerSecond: o.RatePerSecond, Burst: o.Burst}
+		dbURL    = su.DatabaseURL
 	)
-	if local {
-		secret = randomSecret()
+	if su.Local {
+		if secret == "" {
+			if secret, err = randomSecret(); err != nil {
+				return err
+			}
+		}
+		clock := o.Clock
+		if clock == nil {
+			clock = clerktest.RealClock()
+		}
 		emulator, err = clerktest.StartServer(
-			clerktest.WithClock(clerktest.RealClock()),
+			clerktest.WithClock(clock),
 			clerktest.WithWebhook(base+"/api/webhooks/clerk", secret),
 		)
 		if err != nil {
@@ -108,8 +164,10 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		cfg.LocalSignIn = &app.LocalSignIn{}
+		dbURL = o.LocalDatabaseURL
 		if dbURL == "" {
-			// The emulator forgets everything when it stops: so does the demo database.
+			// The emulator forgets everything when it stops: so does the
+			// demo database, removed with its directory on exit.
 			dir, err := os.MkdirTemp("", "clerkkit-saas-")
 			if err != nil {
 				return err
@@ -118,20 +176,18 @@ func run(ctx context.Context, o options) error {
 			dbURL = filepath.Join(dir, "saas.db")
 		}
 	} else {
-		if secret == "" {
-			return errors.New("CLERK_WEBHOOK_SIGNING_SECRET is required with CLERK_SECRET_KEY (the database is filled by Clerk's webhooks)")
-		}
-		if verifier, err = auth.NewVerifier(auth.ConfigFromEnv()); err != nil {
+		ac := su.Auth
+		ac.HTTPClient = o.HTTPClient
+		if verifier, err = auth.NewVerifier(ac); err != nil {
 			return fmt.Errorf("clerk configuration: %w", err)
 		}
-		if client, err = clerkkit.FromEnv(); err != nil {
+		if client, err = clerkkit.New(clerkkit.Config{SecretKey: su.SecretKey, APIURL: su.APIURL, APIVersion: su.APIVersion, HTTPClient: o.HTTPClient}); err != nil {
 			return fmt.Errorf("clerk configuration: %w", err)
 		}
-		cfg.SignInURL = signInURL(o.Getenv)
-		cfg.PublishableKey = o.Getenv("CLERK_PUBLISHABLE_KEY")
-		if dbURL == "" {
-			dbURL = "saas.db"
-		}
+		cfg.SignInURL = su.SignInURL
+		cfg.PublicURL = su.PublicURL
+		cfg.PublishableKey = su.PublishableKey
+		cfg.FrontendAPI = su.FrontendAPI
 	}
 
 	st, err := store.Open(ctx, dbURL)
@@ -155,17 +211,19 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	defer srv.Close() // on early returns; a no-op after Shutdown
 
-	if local {
+	if su.Local {
 		// Seeding through the emulator sends user.created, organization.created
 		// and organizationMembership.created webhooks to this app.
 		if err := emulator.Seed(clerktest.DemoSeed()); err != nil {
 			return err
 		}
-		if err := printLocal(ctx, o.Out, base, client); err != nil {
+		if err := printLocal(ctx, o.Out, base, client, secret); err != nil {
 			return err
 		}
 	} else {
@@ -180,56 +238,52 @@ func run(ctx context.Context, o options) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	o.Logger.Info("shutting down", "timeout", shutdownTimeout)
+	shutdown, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	return srv.Shutdown(shutdown)
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
 }
 
 // printLocal prints how to use the local demo.
-func printLocal(ctx context.Context, out io.Writer, base string, c *clerkkit.Client) error {
-	admin, err := c.SessionToken(ctx, "user_demo_admin", "org_demo_acme", time.Hour)
+func printLocal(ctx context.Context, out io.Writer, base string, c *clerkkit.Client, secret string) error {
+	admin, err := c.SessionToken(ctx, "user_demo_admin", "org_demo_acme", DemoTokenTTL)
 	if err != nil {
 		return err
 	}
-	member, err := c.SessionToken(ctx, "user_demo_member", "org_demo_acme", time.Hour)
+	member, err := c.SessionToken(ctx, "user_demo_member", "org_demo_acme", DemoTokenTTL)
 	if err != nil {
 		return err
 	}
-	// Local demo tokens, printed on purpose for the curl lines.
-	fmt.Fprintf(out, `saas example on %[1]s — local mode (in-process Clerk emulator, demo data)
+	// Local demo tokens and the emulator's webhook secret, printed on
+	// purpose: they exist only in this process.
+	fmt.Fprintf(out, `saas example on %[1]s — local mode (in-process Clerk emulator, demo data; nothing is kept)
 
   Open %[1]s/dashboard and choose a demo user.
 
+  The tokens below expire %[4]s after start (like Clerk's 60 s tokens, they are short-lived on purpose);
+  restart for fresh ones, or use the browser sign-in.
+
   ADMIN=%[2]s
   MEMBER=%[3]s
+  WEBHOOK_SECRET=%[5]s
 
   curl -s -H "Authorization: Bearer $ADMIN" %[1]s/api/projects
   curl -s -H "Authorization: Bearer $ADMIN" -d '{"title":"Launch"}' %[1]s/api/projects
   curl -s -H "Authorization: Bearer $ADMIN" %[1]s/api/orgs/org_demo_acme/members
   curl -s -H "Authorization: Bearer $MEMBER" -X DELETE %[1]s/api/orgs/org_demo_acme/members/user_demo_admin   # 403
-`, base, admin, member)
+  go run ./cmd/clerkkit webhook send --url %[1]s/api/webhooks/clerk --secret "$WEBHOOK_SECRET" --type user.created
+`, base, admin, member, DemoTokenTTL, secret)
 	return nil
 }
 
-// signInURL is CLERK_SIGN_IN_URL, else the instance's Account Portal.
-func signInURL(getenv func(string) string) string {
-	if u := getenv("CLERK_SIGN_IN_URL"); u != "" {
-		return u
-	}
-	host, err := auth.FrontendAPIFromPublishableKey(getenv("CLERK_PUBLISHABLE_KEY"))
-	if err != nil {
-		return "/sign-in"
-	}
-	// clerk.example.com → accounts.example.com; x.clerk.accounts.dev → x.accounts.dev
-	if rest, ok := strings.CutPrefix(host, "clerk."); ok {
-		return "https://accounts." + rest + "/sign-in"
-	}
-	return "https://" + strings.Replace(host, ".clerk.accounts.", ".accounts.", 1) + "/sign-in"
-}
-
 // randomSecret returns a fresh whsec_ signing secret.
-func randomSecret() string {
+func randomSecret() (string, error) {
 	b := make([]byte, 32)
-	rand.Read(b)
-	return "whsec_" + base64.StdEncoding.EncodeToString(b)
+	if _, err := rand.Read(b); err != nil {
+		return "", errors.New("no randomness for the webhook secret")
+	}
+	return "whsec_" + base64.StdEncoding.EncodeToString(b), nil
 }

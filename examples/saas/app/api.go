@@ -6,13 +6,15 @@ import (
 	"io"
 	"net/http"
 	"net/mail"
+	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/clerk/clerk-sdk-go/v2"
 
 	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/examples/saas/store"
-	"github.com/clerkkit/clerkkit/memberships"
 	"github.com/clerkkit/clerkkit/users"
 )
 
@@ -33,29 +35,58 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// writeError answers {"error": code, "message": msg}.
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]string{"error": code, "message": msg})
 }
 
-// fieldErrors answers 400 with one message per invalid field.
+// fieldErrors answers 400 {"error":"invalid_request","fields":{name: problem}},
+// one entry per wrong field.
 func fieldErrors(w http.ResponseWriter, fields map[string]string) {
-	writeJSON(w, http.StatusBadRequest, map[string]any{"error": "validation", "fields": fields})
+	writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request", "fields": fields})
 }
 
 // decodeBody decodes a JSON object body into v, answering 400 itself when
-// it cannot.
+// it cannot: with the field at fault when there is one (an unknown field,
+// a value of the wrong type).
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", "the body must be a JSON object with the documented fields")
-		return false
+	err := dec.Decode(v)
+	if err == nil {
+		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
+			writeError(w, http.StatusBadRequest, "invalid_request", "the body must hold exactly one JSON object")
+			return false
+		}
+		return true
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		writeError(w, http.StatusBadRequest, "bad_request", "the body must hold exactly one JSON object")
-		return false
+	var typeErr *json.UnmarshalTypeError
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		fieldErrors(w, map[string]string{typeErr.Field: "must be a " + jsonKind(typeErr.Type.Kind().String())})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		fieldErrors(w, map[string]string{name: "is not a field of this request"})
+	case errors.As(err, &maxErr):
+		writeError(w, http.StatusRequestEntityTooLarge, "invalid_request", "the body is too large")
+	default:
+		writeError(w, http.StatusBadRequest, "invalid_request", "the body must be a JSON object with the documented fields")
 	}
-	return true
+	return false
+}
+
+// jsonKind names a Go kind the way JSON does.
+func jsonKind(kind string) string {
+	switch kind {
+	case "string":
+		return "string"
+	case "int", "int64", "float64":
+		return "number"
+	case "bool":
+		return "boolean"
+	}
+	return "JSON " + kind
 }
 
 // clerkError maps a Backend API error to an HTTP answer.
@@ -90,7 +121,12 @@ func publicMessage(err error) string {
 
 func (a *App) listProjects(w http.ResponseWriter, r *http.Request) {
 	s := session(r)
-	ps, err := a.st.ListProjects(r.Context(), s.UserID, s.OrgID)
+	orgID, err := a.activeOrg(r)
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	ps, err := a.st.ListProjects(r.Context(), s.UserID, orgID)
 	if err != nil {
 		a.internal(w, r, err)
 		return
@@ -103,64 +139,78 @@ func (a *App) listProjects(w http.ResponseWriter, r *http.Request) {
 
 // projectInput is the body of POST /api/projects.
 type projectInput struct {
-	Title       *string `json:"title"`
-	Description *string `json:"description"`
-	OrgID       *string `json:"org_id"`
+	Title          *string `json:"title"`
+	Description    *string `json:"description"`
+	OrganizationID *string `json:"organization_id"`
 }
 
 func (a *App) createProject(w http.ResponseWriter, r *http.Request) {
-	s := session(r)
 	var in projectInput
 	if !decodeBody(w, r, &in) {
 		return
 	}
-	fields := map[string]string{}
-	title := ""
-	if in.Title != nil {
-		title = strings.TrimSpace(*in.Title)
+	orgID := session(r).OrgID // the active organization by default
+	if in.OrganizationID != nil {
+		orgID = strings.TrimSpace(*in.OrganizationID)
 	}
-	if n := utf8.RuneCountInString(title); n < 1 || n > 100 {
-		fields["title"] = "must be 1 to 100 characters"
-	}
-	desc := ""
-	if in.Description != nil {
-		desc = strings.TrimSpace(*in.Description)
-		if utf8.RuneCountInString(desc) > 2000 {
-			fields["description"] = "must be at most 2000 characters"
-		}
-	}
-	orgID := s.OrgID // the active organization by default
-	if in.OrgID != nil {
-		orgID = strings.TrimSpace(*in.OrgID)
-	}
-	if len(fields) > 0 {
-		fieldErrors(w, fields)
-		return
-	}
-	if orgID != "" && orgID != s.OrgID {
-		// Another organization than the active one: the user must belong to it.
-		if err := a.clerk.Memberships.RequireOrgMember(r.Context(), orgID); err != nil {
-			if errors.Is(err, memberships.ErrForbidden) {
-				fieldErrors(w, map[string]string{"org_id": "you are not a member of this organization"})
-				return
-			}
-			a.clerkError(w, r, err)
-			return
-		}
-	}
-	p, err := a.st.CreateProject(r.Context(), store.NewProject{Title: title, Description: desc, OwnerID: s.UserID, OrganizationID: orgID})
+	p, fields, err := a.newProject(r, in.Title, in.Description, orgID)
 	switch {
+	case fields != nil:
+		fieldErrors(w, fields)
 	case errors.Is(err, store.ErrMissingParent):
 		// The user's or organization's webhook has not arrived yet.
 		w.Header().Set("Retry-After", "2")
 		writeError(w, http.StatusConflict, "not_synced_yet", "your account is still being set up; retry in a moment")
-	case errors.Is(err, store.ErrInvalid):
-		fieldErrors(w, map[string]string{"title": "must be 1 to 100 characters"})
 	case err != nil:
 		a.internal(w, r, err)
 	default:
 		writeJSON(w, http.StatusCreated, p)
 	}
+}
+
+// Project field limits of the API, in characters.
+const (
+	maxTitle       = 100
+	maxDescription = 2000
+)
+
+// newProject validates and creates a project of the session's user in
+// orgID ("" for a personal one), which the synced membership table must
+// confirm. fields is not nil when the input is wrong.
+func (a *App) newProject(r *http.Request, title, desc *string, orgID string) (store.Project, map[string]string, error) {
+	fields := map[string]string{}
+	t := ""
+	if title != nil {
+		t = strings.TrimSpace(*title)
+	}
+	if n := utf8.RuneCountInString(t); n < 1 || n > maxTitle {
+		fields["title"] = "must be 1 to 100 characters"
+	}
+	d := ""
+	if desc != nil {
+		d = strings.TrimSpace(*desc)
+		if utf8.RuneCountInString(d) > maxDescription {
+			fields["description"] = "must be at most 2000 characters"
+		}
+	}
+	uid := session(r).UserID
+	if orgID != "" {
+		role, err := a.syncedRole(r.Context(), orgID, uid)
+		if err != nil {
+			return store.Project{}, nil, err
+		}
+		if role == "" {
+			fields["organization_id"] = "you are not a member of this organization"
+		}
+	}
+	if len(fields) > 0 {
+		return store.Project{}, fields, nil
+	}
+	p, err := a.st.CreateProject(r.Context(), store.NewProject{Title: t, Description: d, OwnerID: uid, OrganizationID: orgID})
+	if errors.Is(err, store.ErrInvalid) {
+		return store.Project{}, map[string]string{"title": "must be 1 to 100 characters"}, nil
+	}
+	return p, nil, err
 }
 
 func (a *App) getOrg(w http.ResponseWriter, r *http.Request) {
@@ -188,6 +238,46 @@ func (a *App) listMembers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"members": ms})
 }
 
+// invitation is an invitation as the API shows it.
+type invitation struct {
+	ID             string `json:"id"`
+	OrganizationID string `json:"organization_id"`
+	EmailAddress   string `json:"email_address"`
+	Role           string `json:"role"`
+	Status         string `json:"status"`
+	CreatedAt      int64  `json:"created_at"`
+}
+
+func toInvitation(inv *clerk.OrganizationInvitation) invitation {
+	return invitation{ID: inv.ID, OrganizationID: inv.OrganizationID, EmailAddress: inv.EmailAddress, Role: inv.Role, Status: inv.Status, CreatedAt: inv.CreatedAt}
+}
+
+// pendingInvitations lists the organization's pending invitations (one
+// Backend API call per 100).
+func (a *App) pendingInvitations(r *http.Request, orgID string) ([]*clerk.OrganizationInvitation, error) {
+	var out []*clerk.OrganizationInvitation
+	for inv, err := range a.clerk.Organizations.PendingInvitations(r.Context(), orgID) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, inv)
+	}
+	return out, nil
+}
+
+func (a *App) listInvitations(w http.ResponseWriter, r *http.Request) {
+	invs, err := a.pendingInvitations(r, r.PathValue("orgID"))
+	if err != nil {
+		a.clerkError(w, r, err)
+		return
+	}
+	out := []invitation{}
+	for _, inv := range invs {
+		out = append(out, toInvitation(inv))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"invitations": out})
+}
+
 // inviteInput is the body of POST /api/orgs/{orgID}/invitations.
 type inviteInput struct {
 	EmailAddress string `json:"email_address"`
@@ -201,17 +291,28 @@ func (a *App) invite(w http.ResponseWriter, r *http.Request) {
 	}
 	inv, fields, err := a.sendInvitation(r, in)
 	switch {
+	case fields["email_address"] == msgPendingInvitation:
+		writeJSON(w, http.StatusConflict, map[string]any{"error": "conflict", "fields": fields})
 	case fields != nil:
 		fieldErrors(w, fields)
 	case err != nil:
 		a.clerkError(w, r, err)
 	default:
-		writeJSON(w, http.StatusCreated, inv)
+		writeJSON(w, http.StatusCreated, toInvitation(inv))
 	}
 }
 
+func (a *App) revokeInvitation(w http.ResponseWriter, r *http.Request) {
+	inv, err := a.clerk.Organizations.RevokeInvitation(r.Context(), r.PathValue("orgID"), r.PathValue("invitationID"), session(r).UserID)
+	if err != nil {
+		a.clerkError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toInvitation(inv))
+}
+
 // roles an admin may give.
-var roles = map[string]bool{"org:admin": true, "org:member": true}
+var roles = map[string]bool{roleAdmin: true, roleMember: true}
 
 func normalizeRole(role string) string {
 	role = strings.TrimSpace(role)
@@ -221,15 +322,20 @@ func normalizeRole(role string) string {
 	return role
 }
 
-func (a *App) sendInvitation(r *http.Request, in inviteInput) (any, map[string]string, error) {
+// msgPendingInvitation is the field error of an address already invited.
+const msgPendingInvitation = "already has a pending invitation"
+
+// sendInvitation validates in and invites the address to the URL's
+// organization, refusing an address with a pending invitation.
+func (a *App) sendInvitation(r *http.Request, in inviteInput) (*clerk.OrganizationInvitation, map[string]string, error) {
 	fields := map[string]string{}
 	addr, err := mail.ParseAddress(strings.TrimSpace(in.EmailAddress))
-	if err != nil || addr.Name != "" {
-		fields["email_address"] = "must be an email address"
+	if err != nil || addr.Name != "" || len(addr.Address) > 254 {
+		fields["email_address"] = "must be one email address"
 	}
 	role := normalizeRole(in.Role)
 	if role == "" {
-		role = "org:member"
+		role = roleMember
 	}
 	if !roles[role] {
 		fields["role"] = "must be org:admin or org:member"
@@ -237,7 +343,17 @@ func (a *App) sendInvitation(r *http.Request, in inviteInput) (any, map[string]s
 	if len(fields) > 0 {
 		return nil, fields, nil
 	}
-	inv, err := a.clerk.Organizations.Invite(r.Context(), r.PathValue("orgID"), addr.Address, role, session(r).UserID)
+	orgID := r.PathValue("orgID")
+	pending, err := a.pendingInvitations(r, orgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, p := range pending {
+		if strings.EqualFold(p.EmailAddress, addr.Address) {
+			return nil, map[string]string{"email_address": msgPendingInvitation}, nil
+		}
+	}
+	inv, err := a.clerk.Organizations.Invite(r.Context(), orgID, addr.Address, role, session(r).UserID)
 	return inv, nil, err
 }
 
@@ -348,7 +464,18 @@ func (a *App) setUserRole(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"id": r.PathValue("userID"), "role": role})
 }
 
+// internal answers 500 for a failure of the app itself, logged without
+// details for the client.
 func (a *App) internal(w http.ResponseWriter, r *http.Request, err error) {
 	a.log.ErrorContext(r.Context(), "internal error", "error", err.Error())
+	if wantsHTML(r) {
+		a.renderError(w, r, http.StatusInternalServerError, "Something went wrong", "The request failed on our side; please try again.")
+		return
+	}
 	writeError(w, http.StatusInternalServerError, "internal", "internal error")
+}
+
+// logClerk logs a Backend API failure that a page answers with a notice.
+func (a *App) logClerk(r *http.Request, err error) {
+	a.log.WarnContext(r.Context(), "clerk backend api", "error", err.Error())
 }

@@ -1,20 +1,27 @@
 // Package app is the SaaS example's HTTP layer: a JSON API, server-rendered
 // pages, the Clerk webhook endpoint and, in local mode, a demo sign-in.
 //
-// Request path: every request gets a request id and a structured log line
-// (request id, user id, org id — never a token). The session, when the
-// request carries a valid token, is attached once (middleware.WithAuth);
-// routes then require what they need (RequireAuth, RequireOrgAdminOf,
-// RequireRole…), reusing that session. Reads come from the app's own
-// database, which Clerk's webhooks keep in step; writes that belong to
-// Clerk (invitations, roles, metadata, deletions) go to the Backend API,
-// and come back through the webhooks.
+// Request path: every request gets a request id, browser-hardening headers
+// and a structured log line (request id, user id, org id — never a token).
+// The session, when the request carries a valid token, is attached once
+// (middleware.WithAuth). Every authenticated route, page or API, then runs
+// RequireAuth, the per-user rate limit, and only after that the guards that
+// may cost a lookup. Organization guards answer from the app's own synced
+// membership table (kept by Clerk's webhooks), never from the Backend API:
+// an organization the app has never seen costs nothing, and a removal or a
+// demotion takes effect as soon as its webhook arrives, even while the
+// user's token still claims the old role. Reads come from the database;
+// writes that belong to Clerk (invitations, roles, metadata, deletions) go
+// to the Backend API, and come back through the webhooks.
 package app
 
 import (
+	"embed"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/clerkkit/clerkkit"
@@ -39,38 +46,67 @@ type Config struct {
 	// SignInURL is where page requests without a session are sent, with a
 	// redirect_url back. Default "/sign-in".
 	SignInURL string
+	// PublicURL is the origin browsers reach the app at; the sign-in
+	// redirect's redirect_url is built from it (required when SignInURL is on another
+	// origin, such as Clerk's Account Portal). Default: a relative
+	// redirect_url.
+	PublicURL string
 	// LocalSignIn, when set, serves /sign-in with the instance's users to
 	// choose from (local mode only; never with real Clerk).
 	LocalSignIn *LocalSignIn
-	// PublishableKey, with real Clerk, loads Clerk's browser SDK on pages so
-	// that it keeps the __session cookie fresh.
+	// PublishableKey and FrontendAPI (the host the publishable key names),
+	// with real Clerk, load Clerk's browser SDK on pages from
+	// https://<FrontendAPI>/npm/@clerk/clerk-js@5/dist/clerk.browser.js, as
+	// Clerk documents, so that it keeps the __session cookie fresh. The
+	// Content-Security-Policy allows exactly that host.
 	PublishableKey string
-	// RatePerSecond and Burst bound each user's API requests (token
-	// bucket). Defaults 5 per second, burst 20.
+	FrontendAPI    string
+	// RatePerSecond and Burst bound each user's requests, pages and API
+	// alike (token bucket). Defaults 5 per second, burst 20.
 	RatePerSecond float64
 	Burst         int
+	// RoleTTL is how long a user's public-metadata role, read from the
+	// synced users table for RequireRole, is remembered. Default
+	// middleware.DefaultRoleTTL (30 s).
+	RoleTTL time.Duration
 }
 
 // LocalSignIn mints session tokens for the demo sign-in page.
 type LocalSignIn struct {
-	// TokenTTL is the lifetime of the tokens set as cookies. Default 8 h.
+	// TokenTTL is the lifetime of the tokens set as cookies. Default 1 h.
+	// There is no browser SDK to refresh them in local mode; access changes
+	// take effect at once regardless, through the synced tables.
 	TokenTTL time.Duration
 }
 
 // App is the HTTP application.
 type App struct {
-	cfg   Config
-	st    *store.Store
-	clerk *clerkkit.Client
-	m     *middleware.Middleware
-	pages pageSet
-	log   *slog.Logger
+	cfg     Config
+	st      *store.Store
+	clerk   *clerkkit.Client
+	m       *middleware.Middleware
+	limiter *ratelimit.Limiter
+	pages   pageSet
+	log     *slog.Logger
+	csp     string
 }
+
+//go:embed static
+var staticFS embed.FS
+
+// ErrConfig is returned by New for an unusable Config.
+var ErrConfig = errors.New("app: invalid configuration")
 
 // New validates cfg and returns the application's handler.
 func New(cfg Config) (http.Handler, error) {
 	if cfg.Store == nil || cfg.Verifier == nil || cfg.Clerk == nil || cfg.Webhooks == nil {
-		return nil, errors.New("app: Store, Verifier, Clerk and Webhooks are required")
+		return nil, errors.Join(ErrConfig, errors.New("Store, Verifier, Clerk and Webhooks are required"))
+	}
+	if cfg.LocalSignIn != nil && cfg.PublishableKey != "" {
+		return nil, errors.Join(ErrConfig, errors.New("LocalSignIn is for local mode only, not with a publishable key"))
+	}
+	if (cfg.PublishableKey == "") != (cfg.FrontendAPI == "") || strings.ContainsAny(cfg.FrontendAPI, "/ ;'\"") {
+		return nil, errors.Join(ErrConfig, errors.New("PublishableKey and FrontendAPI (a host name) go together"))
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -85,40 +121,59 @@ func New(cfg Config) (http.Handler, error) {
 		cfg.Burst = 20
 	}
 	if cfg.LocalSignIn != nil && cfg.LocalSignIn.TokenTTL <= 0 {
-		cfg.LocalSignIn.TokenTTL = 8 * time.Hour
+		cfg.LocalSignIn.TokenTTL = time.Hour
 	}
 	pages, err := parseTemplates()
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, st: cfg.Store, clerk: cfg.Clerk, pages: pages, log: cfg.Logger}
-	a.m = middleware.New(cfg.Verifier,
+	a := &App{cfg: cfg, st: cfg.Store, clerk: cfg.Clerk, pages: pages, log: cfg.Logger,
+		limiter: ratelimit.New(cfg.RatePerSecond, cfg.Burst), csp: contentSecurityPolicy(cfg.FrontendAPI)}
+	opts := []middleware.Option{
 		middleware.WithSignInURL(cfg.SignInURL),
-		middleware.WithUsers(cfg.Clerk.Users, 0),
-		middleware.WithMemberships(cfg.Clerk.Memberships),
+		// RequireRole reads the role from the synced users table, not
+		// from the Backend API.
+		middleware.WithUsers(storeRoles{cfg.Store}, cfg.RoleTTL),
 		middleware.WithFailureHandler(a.failure),
-	)
+	}
+	if cfg.PublicURL != "" {
+		opts = append(opts, middleware.WithPublicURL(cfg.PublicURL))
+	}
+	a.m = middleware.New(cfg.Verifier, opts...)
 	return a.routes(), nil
 }
 
 func (a *App) routes() http.Handler {
 	m := a.m
-	org := middleware.PathValue("orgID")
-	limiter := ratelimit.New(a.cfg.RatePerSecond, a.cfg.Burst)
-	perUser := func(h http.Handler) http.Handler {
-		return m.RequireAuth(limiter.Middleware(userKey)(h))
+	// authed: signed in, then rate limited per user, then the guards.
+	authed := func(guards ...func(http.Handler) http.Handler) func(http.HandlerFunc) http.Handler {
+		return func(h http.HandlerFunc) http.Handler {
+			var out http.Handler = h
+			for i := len(guards) - 1; i >= 0; i-- {
+				out = guards[i](out)
+			}
+			return m.RequireAuth(a.rateLimit(out))
+		}
 	}
+	user := authed()
+	member := authed(a.requireOrg(false))
+	active := authed(a.requireActiveOrg)
+	orgAdmin := authed(a.requireOrg(true))
+	siteAdmin := authed(m.RequireRole("admin"))
+
 	api := http.NewServeMux()
-	api.Handle("GET /api/projects", perUser(http.HandlerFunc(a.listProjects)))
-	api.Handle("POST /api/projects", perUser(http.HandlerFunc(a.createProject)))
-	api.Handle("GET /api/orgs/{orgID}", perUser(m.RequireActiveOrg(org)(http.HandlerFunc(a.getOrg))))
-	api.Handle("GET /api/orgs/{orgID}/members", perUser(m.RequireOrgMemberOf(org)(http.HandlerFunc(a.listMembers))))
-	api.Handle("POST /api/orgs/{orgID}/invitations", perUser(m.RequireOrgAdminOf(org)(http.HandlerFunc(a.invite))))
-	api.Handle("PATCH /api/orgs/{orgID}/members/{userID}", perUser(m.RequireOrgAdminOf(org)(http.HandlerFunc(a.updateMemberRole))))
-	api.Handle("DELETE /api/orgs/{orgID}/members/{userID}", perUser(m.RequireOrgAdminOf(org)(http.HandlerFunc(a.removeMember))))
-	api.Handle("POST /api/onboarding", perUser(http.HandlerFunc(a.onboarding)))
-	api.Handle("DELETE /api/admin/users/{userID}", perUser(m.RequireRole("admin")(http.HandlerFunc(a.deleteUser))))
-	api.Handle("PATCH /api/admin/users/{userID}/role", perUser(m.RequireRole("admin")(http.HandlerFunc(a.setUserRole))))
+	api.Handle("GET /api/projects", user(a.listProjects))
+	api.Handle("POST /api/projects", user(a.createProject))
+	api.Handle("GET /api/orgs/{orgID}", active(a.getOrg))
+	api.Handle("GET /api/orgs/{orgID}/members", member(a.listMembers))
+	api.Handle("GET /api/orgs/{orgID}/invitations", orgAdmin(a.listInvitations))
+	api.Handle("POST /api/orgs/{orgID}/invitations", orgAdmin(a.invite))
+	api.Handle("POST /api/orgs/{orgID}/invitations/{invitationID}/revoke", orgAdmin(a.revokeInvitation))
+	api.Handle("PATCH /api/orgs/{orgID}/members/{userID}", orgAdmin(a.updateMemberRole))
+	api.Handle("DELETE /api/orgs/{orgID}/members/{userID}", orgAdmin(a.removeMember))
+	api.Handle("POST /api/onboarding", user(a.onboarding))
+	api.Handle("DELETE /api/admin/users/{userID}", siteAdmin(a.deleteUser))
+	api.Handle("PATCH /api/admin/users/{userID}/role", siteAdmin(a.setUserRole))
 	api.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such API route")
 	}))
@@ -126,14 +181,20 @@ func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api)
 	mux.Handle("POST /api/webhooks/clerk", a.cfg.Webhooks)
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /{$}", a.home)
-	mux.Handle("GET /dashboard", m.RequireAuth(http.HandlerFunc(a.dashboard)))
-	mux.Handle("GET /orgs/{orgID}", m.RequireOrgMemberOf(org)(http.HandlerFunc(a.orgPage)))
-	mux.Handle("GET /orgs/{orgID}/members", m.RequireOrgMemberOf(org)(http.HandlerFunc(a.membersPage)))
-	mux.Handle("POST /orgs/{orgID}/members/invite", m.RequireOrgAdminOf(org)(http.HandlerFunc(a.invitePage)))
-	mux.Handle("POST /orgs/{orgID}/members/{userID}/role", m.RequireOrgAdminOf(org)(http.HandlerFunc(a.rolePage)))
-	mux.Handle("POST /orgs/{orgID}/members/{userID}/remove", m.RequireOrgAdminOf(org)(http.HandlerFunc(a.removePage)))
-	mux.Handle("GET /admin", m.RequireRole("admin")(http.HandlerFunc(a.adminPage)))
+	mux.HandleFunc("/", a.notFound)
+	mux.Handle("GET /dashboard", user(a.dashboard))
+	mux.Handle("GET /orgs/{orgID}", member(a.orgPage))
+	mux.Handle("POST /orgs/{orgID}/projects", member(a.createProjectPage))
+	mux.Handle("GET /orgs/{orgID}/members", member(a.membersPage))
+	mux.Handle("POST /orgs/{orgID}/members/invite", orgAdmin(a.invitePage))
+	mux.Handle("POST /orgs/{orgID}/invitations/{invitationID}/revoke", orgAdmin(a.revokePage))
+	mux.Handle("POST /orgs/{orgID}/members/{userID}/role", orgAdmin(a.rolePage))
+	mux.Handle("GET /orgs/{orgID}/members/{userID}/remove", orgAdmin(a.confirmRemovePage))
+	mux.Handle("POST /orgs/{orgID}/members/{userID}/remove", orgAdmin(a.removePage))
+	mux.Handle("GET /admin", siteAdmin(a.adminPage))
 	mux.HandleFunc("POST /sign-out", a.signOut)
 	if a.cfg.LocalSignIn != nil {
 		mux.HandleFunc("GET /sign-in", a.signInPage)
@@ -144,13 +205,33 @@ func (a *App) routes() http.Handler {
 	// which send no Origin or Sec-Fetch-Site, are not affected.
 	csrf := http.NewCrossOriginProtection()
 	csrf.AddInsecureBypassPattern("POST /api/webhooks/clerk")
-	return a.logRequests(m.WithAuth(recordSession(csrf.Handler(mux))))
+	return a.logRequests(a.securityHeaders(m.WithAuth(recordSession(csrf.Handler(mux)))))
 }
 
-// userKey keys the rate limit by signed-in user.
+// rateLimit refuses a user's requests beyond the configured rate with 429:
+// a JSON body for the API, a page for browsers.
+func (a *App) rateLimit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ok, wait := a.limiter.Allow(userKey(r))
+		if ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		secs := max(1, int((wait+time.Second-1)/time.Second))
+		w.Header().Set("Retry-After", itoa(secs))
+		if wantsHTML(r) {
+			a.renderError(w, r, http.StatusTooManyRequests, "Slow down", "Too many requests: please wait a moment and try again.")
+			return
+		}
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": "rate_limited", "message": "too many requests", "retry_after": secs})
+	})
+}
+
+// userKey keys the rate limit by signed-in user; it runs behind
+// RequireAuth.
 func userKey(r *http.Request) string {
 	if s, ok := auth.FromContext(r.Context()); ok {
-		return s.UserID
+		return "user:" + s.UserID
 	}
 	return "anonymous"
 }

@@ -32,7 +32,7 @@ func parseTemplates() (pageSet, error) {
 		return nil, err
 	}
 	pages := pageSet{}
-	for _, name := range []string{"home", "dashboard", "org", "members", "admin", "signin", "error"} {
+	for _, name := range []string{"home", "dashboard", "org", "members", "remove", "admin", "signin", "error"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -40,6 +40,42 @@ func parseTemplates() (pageSet, error) {
 		pages[name] = t
 	}
 	return pages, nil
+}
+
+// notice is a message shown after a form post. Only the fixed set in
+// notices can be shown: ?notice= carries a code, never text, so a link
+// cannot make the app say something it did not.
+type notice struct {
+	Text  string
+	Error bool
+}
+
+var notices = map[string]notice{
+	"invitation-sent":      {Text: "Invitation sent."},
+	"invitation-invalid":   {Text: "Not sent: enter one email address and a role (member or admin).", Error: true},
+	"invitation-duplicate": {Text: "Not sent: that address already has a pending invitation.", Error: true},
+	"invitation-refused":   {Text: "Not sent: Clerk refused the invitation.", Error: true},
+	"invitation-revoked":   {Text: "Invitation revoked."},
+	"revoke-refused":       {Text: "Not revoked: Clerk refused (the invitation may have been accepted or revoked already).", Error: true},
+	"role-updated":         {Text: "Role updated."},
+	"role-invalid":         {Text: "Unknown role.", Error: true},
+	"role-refused":         {Text: "Not changed: Clerk refused the change.", Error: true},
+	"member-removed":       {Text: "Member removed."},
+	"remove-refused":       {Text: "Not removed: Clerk refused the removal.", Error: true},
+	"remove-unconfirmed":   {Text: "Not removed: tick the box to confirm.", Error: true},
+	"project-created":      {Text: "Project created."},
+	"project-invalid":      {Text: "Not created: the title must be 1 to 100 characters and the description at most 2000.", Error: true},
+	"project-not-synced":   {Text: "Not created: your account is still being set up; try again in a moment.", Error: true},
+	"clerk-unavailable":    {Text: "Clerk could not be reached; try again.", Error: true},
+}
+
+// noticeFor returns the notice ?notice= names, or nil for none or an
+// unknown code.
+func noticeFor(r *http.Request) *notice {
+	if n, ok := notices[r.URL.Query().Get("notice")]; ok {
+		return &n
+	}
+	return nil
 }
 
 // view is what every page gets.
@@ -50,20 +86,27 @@ type view struct {
 	ActiveOrgID    string
 	Local          bool
 	PublishableKey string
+	ClerkJSURL     string
+	Notice         *notice
 	Data           any
 }
 
 func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page string, title string, data any) {
-	v := view{Title: title, Local: a.cfg.LocalSignIn != nil, PublishableKey: a.cfg.PublishableKey, Data: data}
+	v := view{Title: title, Local: a.cfg.LocalSignIn != nil, PublishableKey: a.cfg.PublishableKey, Notice: noticeFor(r), Data: data}
+	if a.cfg.FrontendAPI != "" {
+		v.ClerkJSURL = "https://" + a.cfg.FrontendAPI + "/npm/@clerk/clerk-js@5/dist/clerk.browser.js"
+	}
 	if s := session(r); s != nil {
-		v.SessionUserID, v.ActiveOrgID = s.UserID, s.OrgID
+		v.SessionUserID = s.UserID
+		v.ActiveOrgID, _ = a.activeOrg(r)
 		if u, err := a.st.GetUser(r.Context(), s.UserID); err == nil {
 			v.User = &u
 		}
 	}
 	var buf bytes.Buffer
 	if err := a.pages[page].ExecuteTemplate(&buf, "layout.html", v); err != nil {
-		a.internal(w, r, err)
+		a.log.ErrorContext(r.Context(), "render", "page", page, "error", err.Error())
+		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -72,16 +115,40 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page st
 	w.Write(buf.Bytes())
 }
 
+// errorView is the error page's data.
+type errorView struct {
+	Status  int
+	Message string
+	Reason  string
+}
+
+func (a *App) renderError(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
+	a.render(w, r, status, "error", title, errorView{Status: status, Message: msg})
+}
+
 // failure answers refused requests: JSON for the API and for clients that
 // do not ask for HTML, an error page (with the signed-in user, if any) for
 // browsers.
 func (a *App) failure(w http.ResponseWriter, r *http.Request, f *middleware.Failure) {
-	if strings.HasPrefix(r.URL.Path, "/api/") || !strings.Contains(r.Header.Get("Accept"), "text/html") {
+	if !wantsHTML(r) {
 		middleware.WriteFailure(w, r, f)
 		return
 	}
-	title := map[int]string{401: "Please sign in", 403: "Forbidden", 503: "Clerk is unavailable"}[f.Status]
-	a.render(w, r, f.Status, "error", title, f)
+	if f.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
+	title, msg := "Please sign in", "Please sign in to see this page."
+	switch f.Status {
+	case http.StatusForbidden:
+		title, msg = "Forbidden", "You are signed in, but you do not have access to this page."
+	case http.StatusServiceUnavailable:
+		title, msg = "Clerk is unavailable", "We could not check your access right now; please try again."
+	}
+	a.render(w, r, f.Status, "error", title, errorView{Status: f.Status, Message: msg, Reason: f.Reason})
+}
+
+func (a *App) notFound(w http.ResponseWriter, r *http.Request) {
+	a.renderError(w, r, http.StatusNotFound, "Page not found", "There is no page at this address.")
 }
 
 func (a *App) home(w http.ResponseWriter, r *http.Request) {
@@ -95,7 +162,12 @@ func (a *App) dashboard(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, r, err)
 		return
 	}
-	projects, err := a.st.ListProjects(r.Context(), s.UserID, s.OrgID)
+	orgID, err := a.activeOrg(r)
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	projects, err := a.st.ListProjects(r.Context(), s.UserID, orgID)
 	if err != nil {
 		a.internal(w, r, err)
 		return
@@ -113,7 +185,7 @@ type orgView struct {
 	Members     []store.Member
 	IsAdmin     bool
 	Invitations []*clerk.OrganizationInvitation
-	Notice      string
+	Projects    []store.Project
 }
 
 func (a *App) loadOrg(r *http.Request) (*orgView, error) {
@@ -127,13 +199,13 @@ func (a *App) loadOrg(r *http.Request) (*orgView, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &orgView{Org: o, Members: ms, Notice: r.URL.Query().Get("notice")}
+	v := &orgView{Org: o, Members: ms}
 	v.Plan, _ = metadata.Get[string](o.PublicMetadata, "plan")
 	if v.Plan == "" {
 		v.Plan = "free"
 	}
 	i := slices.IndexFunc(ms, func(m store.Member) bool { return m.UserID == s.UserID })
-	v.IsAdmin = i >= 0 && ms[i].Role == "org:admin"
+	v.IsAdmin = i >= 0 && ms[i].Role == roleAdmin && (s.OrgID != id || s.OrgRole == roleAdmin)
 	return v, nil
 }
 
@@ -143,7 +215,7 @@ func (a *App) orgPageData(w http.ResponseWriter, r *http.Request) *orgView {
 	v, err := a.loadOrg(r)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		http.NotFound(w, r)
+		a.notFound(w, r)
 		return nil
 	case err != nil:
 		a.internal(w, r, err)
@@ -153,9 +225,17 @@ func (a *App) orgPageData(w http.ResponseWriter, r *http.Request) *orgView {
 }
 
 func (a *App) orgPage(w http.ResponseWriter, r *http.Request) {
-	if v := a.orgPageData(w, r); v != nil {
-		a.render(w, r, http.StatusOK, "org", v.Org.Name, v)
+	v := a.orgPageData(w, r)
+	if v == nil {
+		return
 	}
+	ps, err := a.st.ListProjects(r.Context(), session(r).UserID, v.Org.ID)
+	if err != nil {
+		a.internal(w, r, err)
+		return
+	}
+	v.Projects = slices.DeleteFunc(ps, func(p store.Project) bool { return p.OrganizationID != v.Org.ID })
+	a.render(w, r, http.StatusOK, "org", v.Org.Name, v)
 }
 
 func (a *App) membersPage(w http.ResponseWriter, r *http.Request) {
@@ -164,60 +244,113 @@ func (a *App) membersPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v.IsAdmin {
-		for inv, err := range a.clerk.Organizations.PendingInvitations(r.Context(), v.Org.ID) {
-			if err != nil {
-				a.clerkError(w, r, err)
-				return
-			}
-			v.Invitations = append(v.Invitations, inv)
+		invs, err := a.pendingInvitations(r, v.Org.ID)
+		if err != nil {
+			a.log.ErrorContext(r.Context(), "clerk backend api", "error", err.Error())
+			a.renderError(w, r, http.StatusBadGateway, "Clerk is unavailable", "The pending invitations could not be loaded; try again.")
+			return
 		}
+		v.Invitations = invs
 	}
 	a.render(w, r, http.StatusOK, "members", v.Org.Name+" members", v)
 }
 
-// backToMembers redirects to the members page with a notice (POST, then
-// redirect, then GET).
-func backToMembers(w http.ResponseWriter, r *http.Request, notice string) {
-	http.Redirect(w, r, "/orgs/"+url.PathEscape(r.PathValue("orgID"))+"/members?notice="+url.QueryEscape(notice), http.StatusSeeOther)
+// back redirects to path of the organization with a notice code (POST,
+// then redirect, then GET).
+func back(w http.ResponseWriter, r *http.Request, page, code string) {
+	if _, ok := notices[code]; !ok {
+		panic("app: unknown notice " + code)
+	}
+	http.Redirect(w, r, "/orgs/"+url.PathEscape(r.PathValue("orgID"))+page+"?notice="+code, http.StatusSeeOther)
+}
+
+func (a *App) createProjectPage(w http.ResponseWriter, r *http.Request) {
+	title, desc := r.PostFormValue("title"), r.PostFormValue("description")
+	_, fields, err := a.newProject(r, &title, &desc, r.PathValue("orgID"))
+	switch {
+	case fields != nil:
+		back(w, r, "", "project-invalid")
+	case errors.Is(err, store.ErrMissingParent):
+		back(w, r, "", "project-not-synced")
+	case err != nil:
+		a.internal(w, r, err)
+	default:
+		back(w, r, "", "project-created")
+	}
 }
 
 func (a *App) invitePage(w http.ResponseWriter, r *http.Request) {
 	_, fields, err := a.sendInvitation(r, inviteInput{EmailAddress: r.PostFormValue("email_address"), Role: r.PostFormValue("role")})
 	switch {
+	case fields["email_address"] == msgPendingInvitation:
+		back(w, r, "/members", "invitation-duplicate")
 	case fields != nil:
-		backToMembers(w, r, "Not sent: "+strings.Join(slices.Sorted(mapValues(fields)), "; "))
+		back(w, r, "/members", "invitation-invalid")
 	case err != nil:
-		backToMembers(w, r, "Clerk refused the invitation: "+publicMessage(err))
+		a.logClerk(r, err)
+		back(w, r, "/members", "invitation-refused")
 	default:
-		backToMembers(w, r, "Invitation sent to "+strings.TrimSpace(r.PostFormValue("email_address")))
+		back(w, r, "/members", "invitation-sent")
 	}
+}
+
+func (a *App) revokePage(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.clerk.Organizations.RevokeInvitation(r.Context(), r.PathValue("orgID"), r.PathValue("invitationID"), session(r).UserID); err != nil {
+		a.logClerk(r, err)
+		back(w, r, "/members", "revoke-refused")
+		return
+	}
+	back(w, r, "/members", "invitation-revoked")
 }
 
 func (a *App) rolePage(w http.ResponseWriter, r *http.Request) {
 	role := normalizeRole(r.PostFormValue("role"))
 	if !roles[role] {
-		backToMembers(w, r, "Unknown role")
+		back(w, r, "/members", "role-invalid")
 		return
 	}
 	if _, err := a.clerk.Memberships.UpdateRole(r.Context(), r.PathValue("orgID"), r.PathValue("userID"), role); err != nil {
-		backToMembers(w, r, "Clerk refused the change: "+publicMessage(err))
+		a.logClerk(r, err)
+		back(w, r, "/members", "role-refused")
 		return
 	}
-	backToMembers(w, r, "Role updated")
+	back(w, r, "/members", "role-updated")
+}
+
+// confirmRemovePage asks the admin to confirm a removal: a page with a
+// form whose checkbox is required (no script needed, which the
+// Content-Security-Policy would forbid inline anyway).
+func (a *App) confirmRemovePage(w http.ResponseWriter, r *http.Request) {
+	v := a.orgPageData(w, r)
+	if v == nil {
+		return
+	}
+	i := slices.IndexFunc(v.Members, func(m store.Member) bool { return m.UserID == r.PathValue("userID") })
+	if i < 0 {
+		a.notFound(w, r)
+		return
+	}
+	a.render(w, r, http.StatusOK, "remove", "Remove a member", map[string]any{"Org": v.Org, "Member": v.Members[i]})
 }
 
 func (a *App) removePage(w http.ResponseWriter, r *http.Request) {
-	if err := a.clerk.Memberships.Remove(r.Context(), r.PathValue("orgID"), r.PathValue("userID")); err != nil {
-		backToMembers(w, r, "Clerk refused the removal: "+publicMessage(err))
+	if r.PostFormValue("confirm") != "yes" {
+		back(w, r, "/members", "remove-unconfirmed")
 		return
 	}
-	backToMembers(w, r, "Member removed")
+	if err := a.clerk.Memberships.Remove(r.Context(), r.PathValue("orgID"), r.PathValue("userID")); err != nil {
+		a.logClerk(r, err)
+		back(w, r, "/members", "remove-refused")
+		return
+	}
+	back(w, r, "/members", "member-removed")
 }
 
 func (a *App) adminPage(w http.ResponseWriter, r *http.Request) {
 	list, err := a.clerk.Users.List(r.Context(), users.ListParams{Limit: 100})
 	if err != nil {
-		a.clerkError(w, r, err)
+		a.logClerk(r, err)
+		a.renderError(w, r, http.StatusBadGateway, "Clerk is unavailable", "The users could not be loaded; try again.")
 		return
 	}
 	a.render(w, r, http.StatusOK, "admin", "Admin", list)
@@ -228,14 +361,4 @@ func (a *App) signOut(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1})
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
-
-func mapValues(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for _, v := range m {
-			if !yield(v) {
-				return
-			}
-		}
-	}
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/clerk/clerk-sdk-go/v2"
 
+	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/users"
 )
 
@@ -27,7 +29,8 @@ type signInChoice struct {
 func (a *App) signInPage(w http.ResponseWriter, r *http.Request) {
 	list, err := a.clerk.Users.List(r.Context(), users.ListParams{Limit: 100, OrderBy: "+created_at"})
 	if err != nil {
-		a.clerkError(w, r, err)
+		a.logClerk(r, err)
+		a.renderError(w, r, http.StatusBadGateway, "Clerk is unavailable", "The demo users could not be loaded; try again.")
 		return
 	}
 	var choices []signInChoice
@@ -36,7 +39,8 @@ func (a *App) signInPage(w http.ResponseWriter, r *http.Request) {
 		choices = append(choices, base)
 		for m, err := range a.clerk.Memberships.ForUser(r.Context(), u.ID) {
 			if err != nil {
-				a.clerkError(w, r, err)
+				a.logClerk(r, err)
+				a.renderError(w, r, http.StatusBadGateway, "Clerk is unavailable", "The demo users could not be loaded; try again.")
 				return
 			}
 			c := base
@@ -56,10 +60,18 @@ func (a *App) signInPage(w http.ResponseWriter, r *http.Request) {
 // sets it as the __session cookie, as Clerk's browser SDK would, then
 // redirects back (local mode only).
 func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
-	userID, orgID := r.PostFormValue("user_id"), r.PostFormValue("org_id")
+	userID, orgID := r.PostFormValue("user_id"), r.PostFormValue("organization_id")
 	tok, err := a.clerk.SessionToken(r.Context(), userID, orgID, a.cfg.LocalSignIn.TokenTTL)
-	if err != nil {
-		a.clerkError(w, r, err)
+	var apiErr *clerkkit.APIError
+	switch {
+	case errors.Is(err, clerkkit.ErrInvalidInput), errors.Is(err, clerkkit.ErrNotFound),
+		errors.As(err, &apiErr) && apiErr.Status >= 400 && apiErr.Status < 500 && apiErr.Status != 429:
+		a.renderError(w, r, http.StatusBadRequest, "Cannot sign in",
+			"There is no such demo user, or they do not belong to that organization. Choose one on the sign-in page.")
+		return
+	case err != nil:
+		a.logClerk(r, err)
+		a.renderError(w, r, http.StatusBadGateway, "Clerk is unavailable", "The local Clerk emulator did not answer; try again.")
 		return
 	}
 	secure := r.TLS != nil
