@@ -2,7 +2,6 @@ package clerkkit
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -21,8 +20,14 @@ type createSessionParams struct {
 }
 
 // SessionToken creates a session for userID, with orgID as its active
-// organization ("" for none), and returns a session token for it that
-// lives ttl (0: the instance's default, 60 s; otherwise at least 30 s).
+// organization, and returns a session token for it that lives ttl (0: the
+// instance's default, 60 s; otherwise at least 30 s). An orgID of "" means
+// no active organization: the token has no org claims, whatever
+// organizations the user belongs to or was last active in.
+//
+// Errors name the failed call, e.g. "clerkkit: POST /sessions: 404 Not
+// Found: resource_not_found: …" (errors.Is with ErrNotFound), or are
+// ErrInvalidInput for arguments rejected before any request.
 //
 // Clerk offers this (POST /v1/sessions) on development and test instances
 // only: it is for tests, demos and local tools (clerkkit token, the
@@ -44,7 +49,7 @@ func (c *Client) SessionToken(ctx context.Context, userID, orgID string, ttl tim
 	req.SetParams(&createSessionParams{UserID: userID, ActiveOrganizationID: orgID})
 	sess := &clerk.Session{}
 	if err := c.backend.Call(ctx, req, sess); err != nil {
-		return "", fmt.Errorf("%s: create session: %w", op, err)
+		return "", err // names the call: "clerkkit: POST /sessions: …"
 	}
 	params := &session.CreateTokenParams{ID: sess.ID}
 	if ttl != 0 {
@@ -52,7 +57,7 @@ func (c *Client) SessionToken(ctx context.Context, userID, orgID string, ttl tim
 	}
 	tok, err := (&session.Client{Backend: c.backend}).CreateToken(ctx, params)
 	if err != nil {
-		return "", fmt.Errorf("%s: create token: %w", op, err)
+		return "", err // "clerkkit: POST /sessions/sess_…/tokens: …"
 	}
 	return tok.JWT, nil
 }

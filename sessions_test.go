@@ -3,6 +3,7 @@ package clerkkit_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,12 +42,17 @@ func TestSessionToken(t *testing.T) {
 	if got := s.ExpiresAt.Sub(s.IssuedAt); got != time.Hour {
 		t.Fatalf("lifetime %v, want 1h", got)
 	}
-	tok, err = c.SessionToken(ctx, "user_solo", "", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s, err = v.Verify(ctx, tok); err != nil || s.OrgID != "" {
-		t.Fatalf("no active org: %+v, %v", s, err)
+	// "" is no active organization, also for members of several (the
+	// emulator once fell back to the organization last joined) and after
+	// a session in an organization.
+	for _, user := range []string{"user_solo", "user_demo_member", "user_demo_admin"} {
+		tok, err = c.SessionToken(ctx, user, "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, err = v.Verify(ctx, tok); err != nil || s.UserID != user || s.OrgID != "" || s.OrgRole != "" || len(s.OrgPermissions) != 0 {
+			t.Fatalf("%s with no active org: %+v, %v", user, s, err)
+		}
 	}
 
 	srv.ResetCalls()
@@ -61,7 +67,19 @@ func TestSessionToken(t *testing.T) {
 	if n := srv.Calls(""); n != 0 {
 		t.Fatalf("bad input made %d calls", n)
 	}
-	if _, err := c.SessionToken(ctx, "user_nobody", "", 0); !errors.Is(err, clerkkit.ErrNotFound) {
+	// One clean error that names the call, not a stack of prefixes.
+	_, err = c.SessionToken(ctx, "user_nobody", "", 0)
+	if !errors.Is(err, clerkkit.ErrNotFound) || !strings.HasPrefix(err.Error(), "clerkkit: POST /sessions: 404") ||
+		strings.Count(err.Error(), "clerkkit") != 1 {
 		t.Fatalf("unknown user: %v", err)
+	}
+	_, err = c.SessionToken(ctx, "user_demo_member", "org_nope", 0)
+	if !errors.Is(err, clerkkit.ErrNotFound) || !strings.Contains(err.Error(), "org_nope") {
+		t.Fatalf("unknown organization: %v", err)
+	}
+	_, err = c.SessionToken(ctx, "user_solo", "org_demo_acme", 0)
+	var apiErr *clerkkit.APIError
+	if !errors.As(err, &apiErr) || !apiErr.HasCode("not_a_member_in_organization") {
+		t.Fatalf("not a member: %v", err)
 	}
 }

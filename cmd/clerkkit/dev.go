@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -9,6 +10,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -18,9 +21,18 @@ import (
 	"github.com/clerkkit/clerkkit/webhooks"
 )
 
+const devAbout = `Runs an in-memory Clerk Backend API (users, organizations, memberships,
+invitations, sessions, tokens, JWKS) until Ctrl-C or SIGTERM, and prints the
+CLERK_* lines to export for a service to use it. Everything is in memory:
+nothing is written to disk.
+
+Reads:
+  CLERK_WEBHOOK_SIGNING_SECRET  with --webhook-url and no --webhook-secret, the
+                                secret to sign webhooks with (the first one)`
+
 func runDev(ctx context.Context, args []string, e env) error {
-	fs := newFlags("dev", "[--addr HOST:PORT] [--seed FILE] [--webhook-url URL [--webhook-secret whsec_…]]", e)
-	addr := fs.String("addr", "127.0.0.1:8787", "listen address")
+	fs := newFlags("dev", "[--addr HOST:PORT] [--seed FILE] [--webhook-url URL [--webhook-secret whsec_…]]", devAbout, e)
+	addr := fs.String("addr", "127.0.0.1:8787", "listen address; anything but a loopback address is warned about")
 	seedFile := fs.String("seed", "", "JSON file of roles, users, organizations and memberships to load (default: the demo data)")
 	hookURL := fs.String("webhook-url", "", "POST Svix-signed Clerk webhooks for the emulator's changes, the seed's included, to this URL;\n"+
 		"each delivery attempt is logged on stderr, failed ones are retried for about 7 minutes")
@@ -29,22 +41,30 @@ func runDev(ctx context.Context, args []string, e env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	host, _, err := net.SplitHostPort(*addr)
+	if err != nil {
+		return usagef("--addr %q is not HOST:PORT", *addr)
+	}
+	if *hookURL != "" {
+		if err := checkHTTPURL("--webhook-url", *hookURL); err != nil {
+			return err
+		}
 	}
 	secret, generated, err := devWebhookSecret(fs, *hookURL, *hookSecret, e)
 	if err != nil {
 		return err
 	}
+	if !isLoopback(host) {
+		fmt.Fprintf(e.stderr, "clerkkit dev: warning: --addr %s is not a loopback address, so other machines can reach "+
+			"this emulator; it is for local development only (use 127.0.0.1:PORT)\n", *addr)
+	}
 	seed := clerktest.DemoSeed()
 	if *seedFile != "" {
-		raw, err := os.ReadFile(*seedFile)
-		if err != nil {
+		if seed, err = readSeed(*seedFile); err != nil {
 			return err
-		}
-		seed = clerktest.SeedData{}
-		if err := json.Unmarshal(raw, &seed); err != nil {
-			return fmt.Errorf("%s: %w", *seedFile, err)
 		}
 	}
 	opts := []clerktest.ServerOption{clerktest.WithAddr(*addr), clerktest.WithClock(clerktest.RealClock())}
@@ -58,9 +78,13 @@ func runDev(ctx context.Context, args []string, e env) error {
 	}
 	defer srv.Close()
 	if err := srv.Seed(seed); err != nil {
-		return fmt.Errorf("seed: %w", err)
+		name := *seedFile
+		if name == "" {
+			name = "the demo seed"
+		}
+		return fmt.Errorf("%s: %s", name, strings.TrimPrefix(clean(err), "Seed: "))
 	}
-	fmt.Fprintf(e.stdout, `# Local Clerk emulator on %[1]s. Export these, then run your service (Ctrl-C stops the emulator):
+	fmt.Fprintf(e.stdout, `# Local Clerk emulator on %[1]s. Export these, then run your service (Ctrl-C or SIGTERM stops the emulator):
 export CLERK_SECRET_KEY=%[2]s
 export CLERK_PUBLISHABLE_KEY=%[3]s
 export CLERK_API_URL=%[1]s
@@ -85,15 +109,13 @@ func devWebhookSecret(fs *flag.FlagSet, hookURL, flagSecret string, e env) (secr
 	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "webhook-secret" })
 	if hookURL == "" {
 		if explicit {
-			return "", false, errors.New("--webhook-secret needs --webhook-url")
+			return "", false, usagef("--webhook-secret needs --webhook-url")
 		}
 		return "", false, nil
 	}
 	secret = flagSecret
 	if !explicit {
-		if env := strings.FieldsFunc(e.getenv(webhooks.EnvSigningSecret), func(r rune) bool {
-			return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
-		}); len(env) > 0 {
+		if env := secretList(e.getenv(webhooks.EnvSigningSecret)); len(env) > 0 {
 			secret = env[0]
 		}
 	}
@@ -105,9 +127,9 @@ func devWebhookSecret(fs *flag.FlagSet, hookURL, flagSecret string, e env) (secr
 	// StartServer checks it too; checking here names where it came from.
 	if _, err := webhooks.NewVerifier(webhooks.Config{SigningSecret: secret}); err != nil {
 		if !explicit {
-			return "", false, fmt.Errorf("$%s: %w", webhooks.EnvSigningSecret, err)
+			return "", false, fmt.Errorf("$%s: %s", webhooks.EnvSigningSecret, secretError(err))
 		}
-		return "", false, fmt.Errorf("--webhook-secret: %w", err)
+		return "", false, usagef("--webhook-secret: %s", secretError(err))
 	}
 	return secret, false, nil
 }
@@ -135,6 +157,40 @@ func deliveryLogger(w io.Writer) func(clerktest.Delivery) {
 		defer mu.Unlock()
 		fmt.Fprintf(w, "webhook %s %s -> %s%s\n", d.MessageID, d.EventType, outcome, note)
 	}
+}
+
+// readSeed reads a seed file, strictly: an unknown key is an error that
+// names it and the file.
+func readSeed(file string) (clerktest.SeedData, error) {
+	var seed clerktest.SeedData
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return seed, fmt.Errorf("--seed: %w", err)
+	}
+	if err := json.Unmarshal(raw, &seed); err != nil {
+		var ke *clerktest.SeedKeyError
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &ke):
+			return seed, fmt.Errorf("%s: %s", file, ke.Detail())
+		case errors.As(err, &se):
+			line := 1 + bytes.Count(raw[:min(int(se.Offset), len(raw))], []byte("\n"))
+			return seed, fmt.Errorf("%s:%d: %w", file, line, err)
+		}
+		return seed, fmt.Errorf("%s: %w", file, err)
+	}
+	return seed, nil
+}
+
+// isLoopback reports whether host (of a listen address) is a loopback
+// address: localhost, 127.0.0.0/8 or ::1. An empty host (":8080") listens
+// on every interface, so it is not.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Zone() == "" && ip.Unmap().IsLoopback()
 }
 
 func firstUser(s clerktest.SeedData) string {

@@ -4,27 +4,42 @@
 //	                                                    run a local Clerk Backend API emulator
 //	clerkkit token   --user ID [--org ID] [--ttl D]     mint a session token (emulator or real Clerk)
 //	clerkkit verify  TOKEN                              verify a session token with the CLERK_* config
-//	clerkkit webhook send --url URL --secret whsec_… --type TYPE [--data FILE]
+//	clerkkit webhook send --url URL [--secret whsec_…] --type TYPE|--data FILE
 //	                                                    sign and POST a Clerk webhook event
 //
-// Every command takes --help. Errors are one line on stderr and a non-zero
-// exit status.
+// Every command takes --help, which also lists the CLERK_* variables it
+// reads. Errors are one line on stderr. The exit status is 0 on success
+// (and for --help), 1 when the command failed while running (a refused
+// token, an unreachable API, a bad CLERK_* variable) and 2 for a wrong or
+// incomplete command line (an unknown command or flag, a missing or
+// invalid flag value, a wrong number of arguments).
+//
+// dev stops on Ctrl-C (SIGINT) or SIGTERM.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
 }
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
 
 // command is one subcommand.
 type command struct {
@@ -47,36 +62,34 @@ func commands() []command {
 	}
 }
 
-// errUsage is returned after the usage text was printed for --help.
-type errUsage struct{}
-
-func (errUsage) Error() string { return "usage" }
-
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	e := env{stdout: stdout, stderr: stderr, getenv: getenv}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" || args[0] == "help" {
 		usage(stdout)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+		return exitOK
 	}
 	for _, c := range commands() {
 		if c.name != args[0] {
 			continue
 		}
 		err := c.run(ctx, args[1:], e)
-		switch err.(type) {
-		case nil:
-			return 0
-		case errUsage:
-			return 0
+		var ue usageError
+		switch {
+		case err == nil, errors.Is(err, errHelp):
+			return exitOK
+		case errors.As(err, &ue):
+			fmt.Fprintf(stderr, "clerkkit %s: %s (see 'clerkkit %s --help')\n", c.name, ue.msg, c.name)
+			return exitUsage
 		}
-		fmt.Fprintf(stderr, "clerkkit %s: %v\n", c.name, err)
-		return 1
+		fmt.Fprintf(stderr, "clerkkit %s: %s\n", c.name, clean(err))
+		return exitFailure
 	}
-	fmt.Fprintf(stderr, "clerkkit: unknown command %q (see clerkkit --help)\n", args[0])
-	return 2
+	fmt.Fprintf(stderr, "clerkkit: unknown command %q (see 'clerkkit --help')\n", args[0])
+	return exitUsage
 }
 
 func usage(w io.Writer) {
@@ -84,5 +97,5 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.usage)
 	}
-	fmt.Fprintln(w, "\nRun 'clerkkit <command> --help' for a command's flags.")
+	fmt.Fprintln(w, "\nRun 'clerkkit <command> --help' for a command's flags and the CLERK_* variables it reads.")
 }

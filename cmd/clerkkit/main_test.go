@@ -76,26 +76,33 @@ func TestVerify(t *testing.T) {
 	assert.NotContains(t, errOut, bad)
 
 	code, _, errOut = cli(t, env, "verify")
-	assert.Equal(t, 1, code)
+	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "exactly one TOKEN")
 	code, _, errOut = cli(t, map[string]string{}, "verify", tok)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut, "no way to obtain keys")
+	assert.Equal(t, "clerkkit verify: no way to obtain keys: set CLERK_JWT_KEY, CLERK_JWKS_URL, CLERK_SECRET_KEY or CLERK_PUBLISHABLE_KEY\n", errOut)
 }
 
 func TestTokenNeedsUserAndKey(t *testing.T) {
 	code, _, errOut := cli(t, nil, "token")
-	assert.Equal(t, 1, code)
+	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "--user is required")
 	code, _, errOut = cli(t, nil, "token", "--user", "user_1")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "CLERK_SECRET_KEY is not set")
 	code, _, errOut = cli(t, nil, "token", "--user", "user_1", "--ttl", "5s")
-	assert.Equal(t, 1, code)
+	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "at least 30s")
 	code, _, errOut = cli(t, nil, "token", "--bogus")
-	assert.Equal(t, 1, code)
+	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "flag provided but not defined")
+	// Configuration errors name the variables, not Go fields.
+	code, _, errOut = cli(t, map[string]string{"CLERK_SECRET_KEY": "sk_test_123"}, "token", "--user", "user_1")
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "clerkkit token: CLERK_SECRET_KEY is too short\n", errOut)
+	code, _, errOut = cli(t, map[string]string{"CLERK_SECRET_KEY": "sk_test_0123456789abcdefghij", "CLERK_API_URL": "ftp://example.com"}, "token", "--user", "user_1")
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "clerkkit token: CLERK_API_URL must be an http(s) URL\n", errOut)
 }
 
 func TestWebhookSend(t *testing.T) {
@@ -145,11 +152,22 @@ func TestWebhookSend(t *testing.T) {
 		{"webhook", "send", "--url", srv.URL, "--secret", secret},
 		{"webhook", "send", "--url", srv.URL, "--secret", secret, "--type", "no.such"},
 		{"webhook", "send", "--url", srv.URL, "--secret", "nope", "--type", "user.created"},
+		{"webhook", "send", "--url", "localhost:8080/hooks", "--secret", secret, "--type", "user.created"},
+		{"webhook", "send", "--url", srv.URL, "--secret", secret, "--type", "user.created", "--data", f},
 	} {
 		code, _, errOut := cli(t, nil, args...)
-		assert.Equal(t, 1, code, args)
+		assert.Equal(t, 2, code, args)
 		assert.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
+		assert.NotContains(t, errOut, "nope")
 	}
+	// No secret at all: the message says how to give one.
+	code, _, errOut = cli(t, nil, "webhook", "send", "--url", srv.URL, "--type", "user.created")
+	assert.Equal(t, 2, code)
+	assert.Equal(t, "clerkkit webhook: no signing secret: give --secret whsec_… or set CLERK_WEBHOOK_SIGNING_SECRET (see 'clerkkit webhook --help')\n", errOut)
+	// A bad secret in the environment is a runtime failure, not shown.
+	code, _, errOut = cli(t, map[string]string{"CLERK_WEBHOOK_SIGNING_SECRET": "whsec_bad!"}, "webhook", "send", "--url", srv.URL, "--type", "user.created")
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "clerkkit webhook: $CLERK_WEBHOOK_SIGNING_SECRET: invalid signing secret: not base64 after the prefix\n", errOut)
 }
 
 func TestDevTokenVerify(t *testing.T) {
@@ -183,10 +201,25 @@ func TestDevTokenVerify(t *testing.T) {
 	code, _, errOut = cli(t, map[string]string{"CLERK_PUBLISHABLE_KEY": env["CLERK_PUBLISHABLE_KEY"], "CLERK_JWKS_URL": env["CLERK_JWKS_URL"]}, "verify", strings.TrimSpace(tok))
 	require.Equal(t, 0, code, errOut)
 
+	// Without --org, no active organization, though the user has two.
+	code, tok, errOut = cli(t, env, "token", "--user", "user_demo_member")
+	require.Equal(t, 0, code, errOut)
+	code, sess, errOut = cli(t, env, "verify", strings.TrimSpace(tok))
+	require.Equal(t, 0, code, errOut)
+	s = nil
+	require.NoError(t, json.Unmarshal([]byte(sess), &s))
+	assert.Equal(t, "user_demo_member", s["user_id"])
+	assert.Equal(t, "", s["org_id"])
+	assert.Equal(t, "", s["org_role"])
+
+	// One prefix, then the clean cause.
 	code, _, errOut = cli(t, env, "token", "--user", "user_nobody")
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut, "create session")
-	assert.Equal(t, 1, strings.Count(errOut, "\n"))
+	assert.Regexp(t, `^clerkkit token: POST /sessions: 404 Not Found: resource_not_found: No user was found with id user_nobody \[trace \w+\]\n$`, errOut)
+	assert.Equal(t, 1, strings.Count(errOut, "clerkkit"), errOut)
+	code, _, errOut = cli(t, env, "token", "--user", "user_demo_admin", "--org", "org_demo_globex")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "not_a_member_in_organization")
 
 	cancel()
 	select {
@@ -203,10 +236,20 @@ func TestDevSeedFile(t *testing.T) {
 	code, _, errOut := cli(t, nil, "dev", "--addr", "127.0.0.1:0", "--seed", f)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "seed")
-	require.NoError(t, os.WriteFile(f, []byte(`not json`), 0o600))
+	assert.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
+	require.NoError(t, os.WriteFile(f, []byte("{\n  \"users\": [\n   not json"), 0o600))
 	code, _, errOut = cli(t, nil, "dev", "--addr", "127.0.0.1:0", "--seed", f)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut, "seed.json")
+	assert.Contains(t, errOut, "seed.json:3: ")
+	// An unknown key is an error naming the key, where it is and the file.
+	require.NoError(t, os.WriteFile(f, []byte(`{"users":[{"id":"user_x"},{"id":"user_y","emails":["y@example.com"]}]}`), 0o600))
+	code, _, errOut = cli(t, nil, "dev", "--addr", "127.0.0.1:0", "--seed", f)
+	assert.Equal(t, 1, code)
+	assert.True(t, strings.HasPrefix(errOut, "clerkkit dev: "+f+`: unknown key "emails" in users[1] (known keys: id, email_addresses, `), errOut)
+	assert.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
+	code, _, errOut = cli(t, nil, "dev", "--addr", "127.0.0.1:0", "--seed", filepath.Join(t.TempDir(), "missing.json"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "missing.json: no such file")
 }
 
 // devRun runs dev with args and the environment env until the test ends,
@@ -337,7 +380,7 @@ func TestDevWebhookFlags(t *testing.T) {
 		{[]string{"--webhook-url", "http://127.0.0.1:1/hooks", "--webhook-secret", "whsec_c2hvcnQ="}, "--webhook-secret"},
 	} {
 		code, _, errOut := cli(t, nil, append([]string{"dev", "--addr", "127.0.0.1:0"}, tc.args...)...)
-		assert.Equal(t, 1, code, tc.args)
+		assert.Equal(t, 2, code, tc.args)
 		assert.Contains(t, errOut, tc.want, tc.args)
 		assert.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
 		assert.NotContains(t, errOut, "not-a-secret")
@@ -356,7 +399,7 @@ func TestHelpPrintedOnce(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(out, "Usage:"), c)
 		assert.Empty(t, errOut)
 		code, out, errOut = cli(t, nil, c, "--bogus")
-		assert.Equal(t, 1, code)
+		assert.Equal(t, 2, code)
 		assert.Empty(t, out, "no usage text on a bad flag")
 		assert.Equal(t, 1, strings.Count(errOut, "\n"))
 	}

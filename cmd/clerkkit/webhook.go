@@ -5,10 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -17,35 +17,63 @@ import (
 	"github.com/clerkkit/clerkkit/webhooks"
 )
 
+const webhookSynopsis = "--url URL [--secret whsec_…] --type TYPE | --data FILE"
+
+const webhookAbout = `Signs the event as Svix does for Clerk and POSTs it once; prints the
+svix-id, the event type and the endpoint's answer. A non-2xx answer is a
+failure (exit status 1).
+
+Reads:
+  CLERK_WEBHOOK_SIGNING_SECRET  the signing secret when --secret is not given
+                                (the first one when it lists several)`
+
 func runWebhook(ctx context.Context, args []string, e env) error {
-	if len(args) == 0 || args[0] != "send" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(e.stdout, "Usage: clerkkit webhook send --url URL --secret whsec_… --type TYPE [--data FILE]")
-			return errUsage{}
-		}
-		return errors.New("expected 'webhook send' (see clerkkit webhook --help)")
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		args = []string{"send", "--help"}
 	}
-	fs := newFlags("webhook send", "--url URL --secret whsec_… --type TYPE [--data FILE]", e)
+	if len(args) == 0 || args[0] != "send" {
+		return usagef("expected 'webhook send'")
+	}
+	fs := newFlags("webhook send", webhookSynopsis, webhookAbout, e)
 	target := fs.String("url", "", "endpoint to POST to, e.g. http://localhost:8080/api/webhooks/clerk (required)")
-	secret := fs.String("secret", "", "signing secret whsec_… (default $CLERK_WEBHOOK_SIGNING_SECRET)")
+	secret := fs.String("secret", "", "signing secret whsec_… (default $"+webhooks.EnvSigningSecret+")")
 	typ := fs.String("type", "", "event type, e.g. user.created: sends the spec's example payload (required unless --data)")
 	data := fs.String("data", "", "file with the whole event JSON to send instead of the example ('-' for stdin)")
 	id := fs.String("id", "", "svix-id of the message (default: a random msg_…); reuse one to test idempotency")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	if *target == "" {
-		return errors.New("--url is required")
+		return usagef("--url is required")
 	}
-	if *secret == "" {
-		*secret = e.getenv(webhooks.EnvSigningSecret)
+	if err := checkHTTPURL("--url", *target); err != nil {
+		return err
+	}
+	if *typ != "" && *data != "" {
+		return usagef("give --type or --data, not both")
 	}
 	body, err := eventBody(*typ, *data)
 	if err != nil {
 		return err
+	}
+	from := "--secret"
+	if *secret == "" {
+		from = "$" + webhooks.EnvSigningSecret
+		if env := secretList(e.getenv(webhooks.EnvSigningSecret)); len(env) > 0 {
+			*secret = env[0]
+		}
+	}
+	if *secret == "" {
+		return usagef("no signing secret: give --secret whsec_… or set %s", webhooks.EnvSigningSecret)
+	}
+	if _, err := webhooks.NewVerifier(webhooks.Config{SigningSecret: *secret}); err != nil {
+		if from == "--secret" {
+			return usagef("--secret: %s", secretError(err))
+		}
+		return fmt.Errorf("%s: %s", from, secretError(err))
 	}
 	if *id == "" {
 		*id = "msg_" + strings.ToLower(rand.Text())
@@ -73,9 +101,29 @@ func runWebhook(ctx context.Context, args []string, e env) error {
 	reply, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 	fmt.Fprintf(e.stdout, "%s %s -> %s\n", *id, eventType(body), resp.Status)
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("endpoint answered %s: %s", resp.Status, strings.TrimSpace(firstLine(reply)))
+		if line := strings.TrimSpace(firstLine(reply)); line != "" {
+			return fmt.Errorf("the endpoint answered %s: %s", resp.Status, line)
+		}
+		return fmt.Errorf("the endpoint answered %s", resp.Status)
 	}
 	return nil
+}
+
+// checkHTTPURL is a usageError unless v, the value of flag, is an
+// absolute http or https URL.
+func checkHTTPURL(flag, v string) error {
+	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usagef("%s %q is not an absolute http or https URL", flag, v)
+	}
+	return nil
+}
+
+// secretList splits a CLERK_WEBHOOK_SIGNING_SECRET value, which may list
+// several secrets (during a rotation), on commas and white space.
+func secretList(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool {
+		return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
+	})
 }
 
 // eventBody returns the file's contents, or the spec example for typ.
@@ -93,11 +141,11 @@ func eventBody(typ, file string) ([]byte, error) {
 		}
 		return b, nil
 	case typ == "":
-		return nil, errors.New("--type or --data is required")
+		return nil, usagef("--type or --data is required")
 	}
 	b, ok := clerktest.WebhookExample(typ)
 	if !ok {
-		return nil, fmt.Errorf("no example payload for %q; known types: %s", typ, strings.Join(clerktest.WebhookExampleTypes(), ", "))
+		return nil, usagef("--type %q has no example payload; known types: %s", typ, strings.Join(clerktest.WebhookExampleTypes(), ", "))
 	}
 	return b, nil
 }
