@@ -2,6 +2,11 @@
 // endpoint for signed-in users and one for organization admins.
 //
 //	go run ./examples/quickstart
+//	go run ./examples/quickstart -addr 127.0.0.1:9090
+//
+// It listens on 127.0.0.1:8090 by default (the SaaS example takes 8080, so
+// both can run at once). SIGINT (Ctrl-C) and SIGTERM (docker stop,
+// Kubernetes) shut it down gracefully.
 //
 // With no CLERK_* variables set it runs against a local Clerk issuer
 // (clerktest) and prints curl lines with freshly minted demo tokens. With
@@ -12,15 +17,14 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/clerkkit/clerkkit/auth"
@@ -29,14 +33,23 @@ import (
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	addr := flag.String("addr", DefaultAddr, "listen address (host:port)")
 	flag.Parse()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, *addr, os.Getenv, os.Stdout, nil); err != nil {
-		log.Fatal(err)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, *addr, os.Getenv, os.Stdout, nil)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
 	}
 }
+
+// DefaultAddr is the quickstart's listen address; the SaaS example uses
+// 127.0.0.1:8080.
+const DefaultAddr = "127.0.0.1:8090"
+
+// shutdownTimeout bounds the graceful shutdown.
+const shutdownTimeout = 10 * time.Second
 
 // run serves until ctx ends. When ready is not nil it receives the base URL
 // once the server listens.
@@ -45,6 +58,7 @@ func run(ctx context.Context, addr string, getenv func(string) string, out io.Wr
 	if err != nil {
 		return err
 	}
+	defer ln.Close()
 	base := "http://" + ln.Addr().String()
 
 	var cfg auth.Config
@@ -80,14 +94,18 @@ func run(ctx context.Context, addr string, getenv func(string) string, out io.Wr
 	if ready != nil {
 		ready <- base
 	}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdown)
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
 		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(out, "shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
 }
@@ -107,14 +125,15 @@ func me(w http.ResponseWriter, r *http.Request) {
 	s, _ := auth.FromContext(r.Context())
 	writeJSON(w, map[string]any{
 		"user_id": s.UserID, "session_id": s.SessionID,
-		"org_id": s.OrgID, "org_slug": s.OrgSlug, "org_role": s.OrgRole, "org_permissions": s.OrgPermissions,
-		"expires_at": s.ExpiresAt.UTC(),
+		"organization_id": s.OrgID, "organization_slug": s.OrgSlug, "organization_role": s.OrgRole,
+		"organization_permissions": s.OrgPermissions,
+		"expires_at":               s.ExpiresAt.UTC(),
 	})
 }
 
 func admin(w http.ResponseWriter, r *http.Request) {
 	s, _ := auth.FromContext(r.Context())
-	writeJSON(w, map[string]any{"message": "welcome, admin of " + s.OrgID, "user_id": s.UserID})
+	writeJSON(w, map[string]any{"message": "welcome, admin of " + s.OrgID, "user_id": s.UserID, "organization_id": s.OrgID})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -122,8 +141,10 @@ func writeJSON(w http.ResponseWriter, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// demoTTL is how long the printed demo tokens stay valid.
-const demoTTL = time.Hour
+// demoTTL is how long the printed demo tokens stay valid: a few minutes,
+// like Clerk's own short-lived (60 s) session tokens; restart for fresh
+// ones.
+const demoTTL = 5 * time.Minute
 
 // demoTokens mints the member and admin tokens of the local demo.
 func demoTokens(iss *clerktest.Issuer) (member, admin string) {
@@ -140,7 +161,7 @@ func printDemo(out io.Writer, base string, iss *clerktest.Issuer) {
 	member, admin := demoTokens(iss)
 	// These are local demo tokens, printed on purpose for the curl lines.
 	fmt.Fprintf(out, `clerkkit quickstart on %[1]s (local Clerk issuer %[2]s; set CLERK_SECRET_KEY to use your instance)
-Demo tokens are valid for %[3]s.
+Demo tokens are valid for %[3]s (short-lived on purpose); restart for fresh ones.
 
   MEMBER=%[4]s
   ADMIN=%[5]s
