@@ -1,11 +1,13 @@
 package middleware_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,6 +15,7 @@ import (
 	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/internal/bapi/bapitest"
 	"github.com/clerkkit/clerkkit/middleware"
 )
 
@@ -169,4 +172,137 @@ func TestRoleGuardsOnChi(t *testing.T) {
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	assert.Equal(t, 200, w.Code)
+}
+
+// A role changed through the Client that RequireRole looks roles up in is
+// seen by the very next request.
+func TestRequireRoleSeesOwnWritesAtOnce(t *testing.T) {
+	f := setupAPI(t)
+	m := middleware.New(f.v, middleware.WithUsers(f.c.Users, 0))
+	h := m.RequireRole("admin")(echo)
+	admin, member := f.token(t, "user_admin", ""), f.token(t, "user_member", "")
+	require.Equal(t, 200, do(h, "GET", "/", admin, nil).Code)
+	require.Equal(t, 403, do(h, "GET", "/", member, nil).Code)
+
+	ctx := t.Context()
+	require.NoError(t, f.c.Users.SetRole(ctx, "user_admin", "member"))
+	require.NoError(t, f.c.Users.SetRole(ctx, "user_member", "admin"))
+	assert.Equal(t, 403, do(h, "GET", "/", admin, nil).Code, "demoted: refused at once")
+	assert.Equal(t, 200, do(h, "GET", "/", member, nil).Code, "promoted: let through at once")
+}
+
+// A role changed elsewhere is cached until Client.Users.Forget (the
+// user.updated webhook hook), or Middleware.ForgetRole, is called.
+func TestRequireRoleChangedElsewhereSeenAfterForget(t *testing.T) {
+	f := setupAPI(t)
+	elsewhere, err := clerkkit.New(clerkkit.Config{SecretKey: f.srv.SecretKey(), APIURL: f.srv.URL(), HTTPClient: f.srv.HTTPClient()})
+	require.NoError(t, err)
+	m := middleware.New(f.v, middleware.WithUsers(f.c.Users, 0))
+	h := m.RequireRole("admin")(echo)
+	member := f.token(t, "user_member", "")
+	require.Equal(t, 403, do(h, "GET", "/", member, nil).Code)
+
+	require.NoError(t, elsewhere.Users.SetRole(t.Context(), "user_member", "admin"))
+	assert.Equal(t, 403, do(h, "GET", "/", member, nil).Code, "cached until forgotten")
+	f.c.Users.Forget("user_member")
+	assert.Equal(t, 200, do(h, "GET", "/", member, nil).Code, "fresh after Users.Forget")
+
+	require.NoError(t, elsewhere.Users.SetRole(t.Context(), "user_member", "member"))
+	assert.Equal(t, 200, do(h, "GET", "/", member, nil).Code, "cached until forgotten")
+	m.ForgetRole("user_member")
+	assert.Equal(t, 403, do(h, "GET", "/", member, nil).Code, "ForgetRole reaches the source's cache")
+}
+
+// A request arriving after Users.Forget does not get the answer of a
+// lookup that started before it: the middleware keeps no second layer
+// that would share the old lookup.
+func TestRequireRoleLookupInFlightDuringForget(t *testing.T) {
+	f := setupAPI(t)
+	hold := &bapitest.Hold{Base: f.srv.HTTPClient().Transport}
+	c, err := clerkkit.New(clerkkit.Config{SecretKey: f.srv.SecretKey(), APIURL: f.srv.URL(), HTTPClient: &http.Client{Transport: hold}})
+	require.NoError(t, err)
+	elsewhere, err := clerkkit.New(clerkkit.Config{SecretKey: f.srv.SecretKey(), APIURL: f.srv.URL(), HTTPClient: f.srv.HTTPClient()})
+	require.NoError(t, err)
+	h := middleware.New(f.v, middleware.WithUsers(c.Users, 0)).RequireRole("admin")(echo)
+	admin := f.token(t, "user_admin", "")
+
+	held := hold.Arm(bapitest.Route(http.MethodGet, "/v1/users/user_admin"))
+	before := make(chan int, 1)
+	go func() { before <- do(h, "GET", "/", admin, nil).Code }()
+	<-held.Answered() // read "admin"; the answer is held
+	require.NoError(t, elsewhere.Users.SetRole(t.Context(), "user_admin", "member"))
+	c.Users.Forget("user_admin")
+	assert.Equal(t, 403, do(h, "GET", "/", admin, nil).Code, "a request after Forget looks the role up anew")
+	held.Release()
+	assert.Equal(t, 200, <-before, "the request that started first gets what it read")
+	n := f.srv.Calls(getUser)
+	assert.Equal(t, 403, do(h, "GET", "/", admin, nil).Code, "the stale answer was not cached")
+	assert.Equal(t, n, f.srv.Calls(getUser), "the fresh answer is cached")
+}
+
+// fakeRoles is a RoleSource that does not cache: RequireRole caches its
+// answers for the ttl given to WithUsers.
+type fakeRoles struct {
+	mu      sync.Mutex
+	role    string
+	calls   int
+	started chan struct{} // when set, the next call closes it and waits for release
+	release chan struct{}
+}
+
+func (s *fakeRoles) Role(ctx context.Context, userID string) (string, error) {
+	s.mu.Lock()
+	s.calls++
+	role, started, release := s.role, s.started, s.release
+	s.started = nil
+	s.mu.Unlock()
+	if started != nil {
+		close(started)
+		<-release
+	}
+	return role, nil
+}
+
+func (s *fakeRoles) set(role string) { s.mu.Lock(); s.role = role; s.mu.Unlock() }
+
+func (s *fakeRoles) n() int { s.mu.Lock(); defer s.mu.Unlock(); return s.calls }
+
+func TestRequireRoleOwnCacheForOtherSources(t *testing.T) {
+	f := setupAPI(t)
+	src := &fakeRoles{role: "admin"}
+	m := middleware.New(f.v, middleware.WithUsers(src, time.Hour))
+	h := m.RequireRole("admin")(echo)
+	tok := f.token(t, "user_member", "")
+	require.Equal(t, 200, do(h, "GET", "/", tok, nil).Code)
+	src.set("member")
+	assert.Equal(t, 200, do(h, "GET", "/", tok, nil).Code, "cached for the ttl")
+	assert.Equal(t, 1, src.n())
+	m.ForgetRole("user_admin")
+	assert.Equal(t, 200, do(h, "GET", "/", tok, nil).Code, "another user forgotten: still cached")
+	m.ForgetRole("user_member")
+	assert.Equal(t, 403, do(h, "GET", "/", tok, nil).Code, "fresh after ForgetRole")
+	assert.Equal(t, 2, src.n())
+
+	// A lookup in flight during ForgetRole: later requests do not share it,
+	// and it is not cached.
+	src.set("admin")
+	m.ForgetRole("user_member")
+	src.mu.Lock()
+	src.started, src.release = make(chan struct{}), make(chan struct{})
+	started, release := src.started, src.release
+	src.mu.Unlock()
+	before := make(chan int, 1)
+	go func() { before <- do(h, "GET", "/", tok, nil).Code }()
+	<-started
+	src.set("member")
+	m.ForgetRole("user_member")
+	assert.Equal(t, 403, do(h, "GET", "/", tok, nil).Code, "a request after ForgetRole looks the role up anew")
+	close(release)
+	assert.Equal(t, 200, <-before)
+	calls := src.n()
+	assert.Equal(t, 403, do(h, "GET", "/", tok, nil).Code, "the stale answer was not cached")
+	assert.Equal(t, calls, src.n())
+
+	// Without WithUsers, ForgetRole is harmless.
+	middleware.New(f.v).ForgetRole("user_member")
 }
