@@ -19,7 +19,18 @@
 // validated before any request (errors wrap ErrInvalidInput), and every
 // Backend API failure is an *APIError carrying the HTTP status, Clerk's
 // error entries, the trace id and Retry-After, even when the body was not
-// JSON. Errors and logs never contain the secret key.
+// JSON. Errors and logs never contain the secret key, and it is sent to
+// APIURL's scheme, host and port only: redirects are never followed (Clerk's
+// API does not redirect; a call answered with one fails with ErrRedirect).
+//
+// Users.Role and the membership checks are cached (30s and 10s by default,
+// see users.Options and memberships.Options). A change made through the
+// Client (SetRole, metadata, ban, lock, Delete, membership Add, UpdateRole,
+// Remove, organization Delete) is seen by the next lookup; one made
+// elsewhere once the entry expires, or at once after Client.ForgetUser,
+// Users.Forget or Memberships.Forget (and ForgetMembership, ForgetUser,
+// ForgetOrganization), which webhook handlers call (see the
+// Client.ForgetUser example).
 //
 // Session tokens are verified by package auth, HTTP handlers protected by
 // package middleware, webhooks received by package webhooks, and tests run

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"log"
 
+	"github.com/clerk/clerk-sdk-go/v2"
+
 	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/clerktest"
 	"github.com/clerkkit/clerkkit/memberships"
 	"github.com/clerkkit/clerkkit/users"
+	"github.com/clerkkit/clerkkit/webhooks"
 )
 
 // startEmulator starts a local Clerk Backend API with a few users and an
@@ -158,4 +161,49 @@ func ExampleAPIError() {
 	// Output:
 	// 404 resource_not_found true
 	// true
+}
+
+// Roles and memberships are cached. A change made through the Client is
+// seen at once; one made elsewhere (the Dashboard, another service) once
+// the entry expires, or at once when the webhook handler forgets it.
+func ExampleClient_ForgetUser() {
+	srv := startEmulator()
+	defer srv.Close()
+	c, _ := clerkkit.New(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL()})
+	dashboard, _ := clerkkit.New(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL()})
+	ctx := context.Background()
+
+	// Forget what Clerk's webhooks say changed elsewhere.
+	h, err := webhooks.NewHandler(webhooks.Config{SigningSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h.OnUserUpdated(func(ctx context.Context, u *clerk.User, _ *webhooks.Event) error {
+		c.ForgetUser(u.ID)
+		return nil
+	})
+	h.OnUserDeleted(func(ctx context.Context, u *webhooks.DeletedObject, _ *webhooks.Event) error {
+		c.ForgetUser(u.ID)
+		return nil
+	})
+	h.OnOrganizationMembershipUpdated(func(ctx context.Context, m *clerk.OrganizationMembership, _ *webhooks.Event) error {
+		c.Memberships.ForgetMembership(m)
+		return nil
+	})
+
+	c.Users.SetRole(ctx, "user_cat", "editor")
+	role, _ := c.Users.Role(ctx, "user_cat")
+	fmt.Println("after SetRole:", role)
+
+	dashboard.Users.SetRole(ctx, "user_cat", "viewer")
+	role, _ = c.Users.Role(ctx, "user_cat")
+	fmt.Println("changed elsewhere:", role)
+
+	c.ForgetUser("user_cat") // what the user.updated handler does
+	role, _ = c.Users.Role(ctx, "user_cat")
+	fmt.Println("after ForgetUser:", role)
+	// Output:
+	// after SetRole: editor
+	// changed elsewhere: editor
+	// after ForgetUser: viewer
 }
