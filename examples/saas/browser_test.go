@@ -30,7 +30,10 @@ func chromiumPath() string {
 
 // TestBrowser drives the app in headless Chromium as a person would:
 // /dashboard → sign-in → choose the demo admin → dashboard → members page →
-// invite → pending invitation; then, as a member, the admin page is a 403.
+// invite → pending invitation → the same address again (refused) → revoke
+// → remove a member through the confirmation page → create a project →
+// a 404 page; then, as a member, the admin page is a 403; a sign-in for an
+// unknown user answers a page. The header keeps its height throughout.
 // Screenshots of each step are saved in the test's temp dir (and in
 // $SCREENSHOT_DIR when set).
 func TestBrowser(t *testing.T) {
@@ -100,27 +103,99 @@ func TestBrowser(t *testing.T) {
 	require.Contains(t, text, "Ada Admin")
 	require.Contains(t, text, "Acme Inc")
 
-	// 3. The members page: invite someone, see the pending invitation.
+	headerHeight := func() float64 {
+		t.Helper()
+		h, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector("header").getBoundingClientRect().height`))
+		require.NoError(t, err)
+		return h
+	}
+	signedInHeader := headerHeight()
+
+	// 3. The members page: invite someone, see the pending invitation; a
+	// second invitation for the same address is refused; revoke it.
 	run(chromedp.Navigate(r.URL+"/orgs/org_demo_acme/members"), chromedp.WaitVisible(css(`#invite-form`)))
 	shot("members")
-	run(
-		chromedp.SendKeys(css(`#invite-form input[name="email_address"]`), "grace@example.com"),
-		chromedp.Click(css(`#invite-form button`)),
-		chromedp.WaitVisible(css(`#notice`)),
-	)
+	require.Equal(t, signedInHeader, headerHeight(), "the header keeps its height")
+	invite := func(addr string) {
+		t.Helper()
+		run(
+			chromedp.SendKeys(css(`#invite-form input[name="email_address"]`), addr),
+			chromedp.Click(css(`#invite-form button`)),
+			chromedp.WaitVisible(css(`#notice`)),
+		)
+	}
+	invite("grace@example.com")
 	shot("invited")
+	require.Equal(t, "Invitation sent.", get(chromedp.Text(css(`#notice`))))
 	require.Contains(t, get(chromedp.Text(css(`#invitations`))), "grace@example.com")
+	invite("grace@example.com")
+	shot("invited twice")
+	require.Contains(t, get(chromedp.Text(css(`#notice`))), "already has a pending invitation")
+	run(chromedp.Click(css(`#invitations tr[data-email="grace@example.com"] button`)), chromedp.WaitVisible(css(`#notice`)))
+	shot("revoked")
+	require.Equal(t, "Invitation revoked.", get(chromedp.Text(css(`#notice`))))
+	require.NotContains(t, get(chromedp.Text(css(`#invitations`))), "grace@example.com")
 
-	// 4. Signed in as a member, the admin page is forbidden.
+	// 4. Remove asks for confirmation: the button does nothing until the
+	// box is ticked (a required checkbox, no script).
+	run(chromedp.Click(css(`tr[data-user="user_demo_member"] .remove-link`)), chromedp.WaitVisible(css(`#confirm-remove`)))
+	shot("confirm remove")
+	run(chromedp.Click(css(`#remove-button`)))
+	require.Contains(t, get(chromedp.Location()), "/members/user_demo_member/remove", "the unticked form is not sent")
+	run(chromedp.Click(css(`#confirm`)), chromedp.Click(css(`#remove-button`)), chromedp.WaitVisible(css(`#notice`)))
+	require.Equal(t, "Member removed.", get(chromedp.Text(css(`#notice`))))
+	waitFor(t, "the removal's webhook", func() bool {
+		_, err := r.Store.GetMembership(context.Background(), "org_demo_acme", "user_demo_member")
+		return err != nil
+	})
+	run(chromedp.Navigate(r.URL+"/orgs/org_demo_acme/members"), chromedp.WaitVisible(css(`#members`)))
+	shot("member removed")
+	require.NotContains(t, get(chromedp.Text(css(`#members`))), "Max Member")
+
+	// 5. An admin creates a project on the organization page.
+	run(chromedp.Navigate(r.URL+"/orgs/org_demo_acme"), chromedp.WaitVisible(css(`#project-form`)),
+		chromedp.SendKeys(css(`#project-form input[name="title"]`), "Website relaunch"),
+		chromedp.SendKeys(css(`#project-form textarea`), "New landing page and docs"),
+		chromedp.Click(css(`#project-form button`)),
+		chromedp.WaitVisible(css(`#notice`)))
+	shot("project created")
+	require.Equal(t, "Project created.", get(chromedp.Text(css(`#notice`))))
+	require.Contains(t, get(chromedp.Text(css(`#org-projects`))), "Website relaunch")
+	require.Equal(t, signedInHeader, headerHeight())
+
+	// 6. An unknown path: the app's own 404 page.
+	run(chromedp.Navigate(r.URL+"/no/such/page"), chromedp.WaitVisible(css(`#error-title`)))
+	shot("not found")
+	require.Equal(t, "Page not found", strings.TrimSpace(get(chromedp.Text(css(`#error-title`)))))
+	require.Equal(t, signedInHeader, headerHeight())
+
+	// 7. Signed in as a member (of Globex only now), the admin page is
+	// forbidden.
 	run(
 		chromedp.Click(css(`header form button`)), // sign out
 		chromedp.WaitVisible(css(`#home`)),
+	)
+	require.Equal(t, signedInHeader, headerHeight(), "signed out, the header is as tall")
+	run(
 		chromedp.Navigate(r.URL+"/sign-in"),
-		chromedp.Click(css(`button[data-user="user_demo_member"][data-org="org_demo_acme"]`)),
+		chromedp.WaitVisible(css(`#demo-users`)),
+	)
+	shot("sign in again")
+	run(
+		chromedp.Click(css(`button[data-user="user_demo_member"][data-org=""]`)),
 		chromedp.WaitVisible(css(`#user-name`)),
 		chromedp.Navigate(r.URL+"/admin"),
 		chromedp.WaitVisible(css(`#error-title`)),
 	)
 	shot("member admin forbidden")
 	require.Equal(t, "Forbidden", strings.TrimSpace(get(chromedp.Text(css(`#error-title`)))))
+
+	// 8. A sign-in for a user that does not exist answers a page.
+	run(chromedp.Click(css(`header form button`)), chromedp.WaitVisible(css(`#home`)),
+		chromedp.Navigate(r.URL+"/sign-in"), chromedp.WaitVisible(css(`#demo-users`)),
+		chromedp.SetValue(css(`#demo-users form input[name="user_id"]`), "user_nobody"),
+		chromedp.Click(css(`#demo-users form button`)),
+		chromedp.WaitVisible(css(`#error-title`)))
+	shot("unknown user")
+	require.Equal(t, "Cannot sign in", strings.TrimSpace(get(chromedp.Text(css(`#error-title`)))))
 }

@@ -59,10 +59,26 @@ func Run(t *testing.T, fn func(t *testing.T, b Backend)) {
 	})
 }
 
+// RunB is Run for benchmarks: the sub-benchmarks "sqlite" and
+// "postgres", each with an empty database.
+func RunB(b *testing.B, fn func(b *testing.B, be Backend)) {
+	b.Helper()
+	b.Run("sqlite", func(b *testing.B) {
+		fn(b, Backend{Name: "sqlite", URL: filepath.Join(b.TempDir(), "bench.db")})
+	})
+	b.Run("postgres", func(b *testing.B) {
+		base := os.Getenv(EnvDatabaseURL)
+		if base == "" {
+			b.Skip("TEST_DATABASE_URL not set: skipping the PostgreSQL variant")
+		}
+		fn(b, Backend{Name: "postgres", URL: freshSchema(b, base)})
+	})
+}
+
 // freshSchema creates a schema for the test in the database at base,
 // drops it when the test ends, and returns base with that schema as its
 // search_path.
-func freshSchema(t *testing.T, base string) string {
+func freshSchema(t testing.TB, base string) string {
 	t.Helper()
 	u, err := url.Parse(base)
 	if err != nil {
