@@ -212,9 +212,17 @@ func (m *Middleware) requireOrgOf(orgID OrgIDFunc, admin bool) func(http.Handler
 	if m.memberships == nil {
 		panic("clerkkit/middleware: organization-in-the-request guards need WithMemberships")
 	}
-	check := m.memberships.RequireOrgMember
+	// A member who is not an admin gets the reason RequireOrgAdmin gives
+	// (org-role-required); a non-member gets org-membership-required. The
+	// admin check after a passed member check is answered from the claims
+	// or the membership cache.
+	type step struct {
+		check  func(context.Context, string) error
+		reason string
+	}
+	steps := []step{{m.memberships.RequireOrgMember, ReasonOrgMembershipRequired}}
 	if admin {
-		check = m.memberships.RequireOrgAdmin
+		steps = append(steps, step{m.memberships.RequireOrgAdmin, ReasonOrgRoleRequired})
 	}
 	return func(next http.Handler) http.Handler {
 		return m.requireCtx(next, func(r *http.Request, _ *auth.Session) *Failure {
@@ -222,16 +230,28 @@ func (m *Middleware) requireOrgOf(orgID OrgIDFunc, admin bool) func(http.Handler
 			if id == "" {
 				return forbidden(ReasonOrgMembershipRequired)
 			}
-			switch err := check(r.Context(), id); {
-			case err == nil:
-				return nil
-			case errors.Is(err, memberships.ErrForbidden):
-				return forbidden(ReasonOrgMembershipRequired)
-			case errors.Is(err, memberships.ErrUnauthenticated):
-				return &Failure{Status: http.StatusUnauthorized, Reason: auth.ErrNoToken.Reason(), Err: err}
-			default:
-				return &Failure{Status: http.StatusServiceUnavailable, Reason: ReasonLookupFailed, Err: err}
+			for _, st := range steps {
+				if f := orgFailure(st.check(r.Context(), id), st.reason); f != nil {
+					return f
+				}
 			}
+			return nil
 		})
+	}
+}
+
+// orgFailure maps a membership check's error to the request's failure: nil
+// when it passed, 403 with reason when it was refused, 401 without a
+// session, 503 when the lookup itself failed.
+func orgFailure(err error, reason string) *Failure {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, memberships.ErrForbidden):
+		return forbidden(reason)
+	case errors.Is(err, memberships.ErrUnauthenticated):
+		return &Failure{Status: http.StatusUnauthorized, Reason: auth.ErrNoToken.Reason(), Err: err}
+	default:
+		return &Failure{Status: http.StatusServiceUnavailable, Reason: ReasonLookupFailed, Err: err}
 	}
 }

@@ -130,7 +130,7 @@ func TestOrgInTheURL(t *testing.T) {
 		reason      string
 	}{
 		{"/orgs/org_acme", memberActive, 200, ""},
-		{"/orgs/org_acme/admin", memberActive, 403, middleware.ReasonOrgMembershipRequired},
+		{"/orgs/org_acme/admin", memberActive, 403, middleware.ReasonOrgRoleRequired},
 		{"/active/org_acme", memberActive, 200, ""},
 		{"/active/org_beta", memberActive, 403, middleware.ReasonOrgNotActive},
 		{"/active/org_acme", memberNoOrg, 403, middleware.ReasonOrgNotActive},
@@ -148,7 +148,19 @@ func TestOrgInTheURL(t *testing.T) {
 	// Not the active organization: the Backend API decides.
 	assert.Equal(t, 200, do(mux, "GET", "/orgs/org_acme", memberNoOrg, nil).Code)
 	assert.Equal(t, 200, do(mux, "GET", "/orgs/org_acme/admin", adminOther, nil).Code)
-	w := do(mux, "GET", "/orgs/org_beta", outsider, nil)
+	w := do(mux, "GET", "/orgs/org_acme/admin", memberNoOrg, nil)
+	assert.Equal(t, 403, w.Code)
+	assert.Equal(t, middleware.ReasonOrgRoleRequired, decode(t, w)["reason"], "a member, not an admin, through the API")
+	w = do(mux, "GET", "/orgs/org_acme/admin", outsider, nil)
+	assert.Equal(t, 403, w.Code)
+	assert.Equal(t, middleware.ReasonOrgMembershipRequired, decode(t, w)["reason"], "not a member at all")
+
+	// The same member gets the same reason from the active-org guard.
+	plain := m.RequireOrgAdmin(echo)
+	w = do(plain, "GET", "/", memberActive, nil)
+	assert.Equal(t, 403, w.Code)
+	assert.Equal(t, middleware.ReasonOrgRoleRequired, decode(t, w)["reason"], "RequireOrgAdmin and RequireOrgAdminOf agree")
+	w = do(mux, "GET", "/orgs/org_beta", outsider, nil)
 	assert.Equal(t, 403, w.Code)
 	assert.Equal(t, middleware.ReasonOrgMembershipRequired, decode(t, w)["reason"])
 	assert.Equal(t, 403, do(mux, "GET", "/orgs/org_beta", memberNoOrg, nil).Code)
