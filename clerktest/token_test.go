@@ -347,7 +347,6 @@ func TestHostileTokens(t *testing.T) {
 		{"other issuer", iss.Token(clerktest.Claims{UserID: "u", Issuer: "https://clerk.attacker.example"}), auth.ErrInvalidIssuer},
 		{"issuer prefix", iss.Token(clerktest.Claims{UserID: "u", Issuer: iss.IssuerURL() + ".attacker.example"}), auth.ErrInvalidIssuer},
 		{"pending", iss.Token(clerktest.Claims{UserID: "u", Status: "pending"}), auth.ErrSessionPending},
-		{"unknown version", iss.Token(clerktest.Claims{UserID: "u", Version: 3}), auth.ErrMalformed},
 		{"template token", iss.Token(with(good, nil, map[string]any{"cat": clerktest.CategoryTemplate})), auth.ErrTokenType},
 		{"machine token", iss.Token(with(good, nil, map[string]any{"cat": clerktest.CategoryMachine})), auth.ErrTokenType},
 		{"typ", iss.Token(with(good, nil, map[string]any{"typ": "at+jwt"})), auth.ErrTokenType},
@@ -362,8 +361,6 @@ func TestHostileTokens(t *testing.T) {
 		{"duplicate escaped claim", iss.SignRaw(h, []byte(`{"sub":"user_1","s\u0075b":"user_2","exp":9999999999}`)), auth.ErrMalformed},
 		{"duplicate header member", iss.SignRaw([]byte(`{"alg":"RS256","kid":"`+iss.KeyID()+`","alg":"none"}`), p), auth.ErrMalformed},
 		{"payload not JSON", iss.SignRaw(h, []byte(`not json`)), auth.ErrMalformed},
-		{"fpm without fea", iss.Token(with(good, map[string]any{"o": map[string]any{"id": "org_1", "per": "read", "fpm": "1"}}, nil)), auth.ErrMalformed},
-		{"fpm beyond per", iss.Token(with(good, map[string]any{"fea": "o:a", "o": map[string]any{"id": "org_1", "per": "read", "fpm": "2"}}, nil)), auth.ErrMalformed},
 	}
 	v := newVerifier(t, iss.Config())
 	for _, tc := range tests {
@@ -372,6 +369,25 @@ func TestHostileTokens(t *testing.T) {
 				t.Errorf("Verify: %v, want %v", err, tc.want)
 			}
 		})
+	}
+
+	// Oddities that Clerk's own parser (@clerk/shared) reads rather than
+	// refuses, and the verifier with it: an unknown v is version 1, masks
+	// without an org-scoped feature or bits beyond o.per give nothing.
+	for _, tc := range []struct {
+		name  string
+		token string
+		check func(s *auth.Session) bool
+	}{
+		{"unknown version", iss.Token(clerktest.Claims{UserID: "u", Version: 3}), func(s *auth.Session) bool { return s.Version == 1 }},
+		{"fpm without fea", iss.Token(with(good, map[string]any{"v": 2, "o": map[string]any{"id": "org_1", "rol": "admin", "per": "read", "fpm": "1"}}, nil)),
+			func(s *auth.Session) bool { return s.OrgID == "org_1" && len(s.OrgPermissions) == 0 }},
+		{"fpm beyond per", iss.Token(with(good, map[string]any{"v": 2, "fea": "o:a", "o": map[string]any{"id": "org_1", "rol": "admin", "per": "read", "fpm": "2"}}, nil)),
+			func(s *auth.Session) bool { return s.OrgID == "org_1" && len(s.OrgPermissions) == 0 }},
+	} {
+		if s, err := v.Verify(context.Background(), tc.token); err != nil || !tc.check(s) {
+			t.Errorf("%s: %+v, %v", tc.name, s, err)
+		}
 	}
 
 	// The controls: the same tools produce valid tokens.
