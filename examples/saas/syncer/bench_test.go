@@ -2,6 +2,7 @@ package syncer_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -43,13 +44,14 @@ func BenchmarkWebhookSync(b *testing.B) {
 				b.Fatal(err)
 			}
 			now := time.Now()
+			run := strings.ToLower(rand.Text()[:8]) // ids unique across -count runs
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
 				b.StopTimer()
 				i++
-				body := tmpl(fmt.Sprintf("user_hook_%d", i), now.UnixMilli()+int64(i))
-				hdr, err := webhooks.Sign(secret, fmt.Sprintf("msg_bench_%d", i), now, body)
+				body := tmpl(fmt.Sprintf("user_hook_%s_%d", run, i), now.UnixMilli()+int64(i))
+				hdr, err := webhooks.Sign(secret, fmt.Sprintf("msg_bench_%s_%d", run, i), now, body)
 				if err != nil {
 					b.Fatal(err)
 				}
