@@ -69,7 +69,7 @@ func (e usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 // libraryPrefixes are the package prefixes of the library's errors.
-var libraryPrefixes = []string{"clerkkit: ", "clerkkit/auth: ", "webhooks: ", "clerktest: "}
+var libraryPrefixes = []string{"clerkkit: ", "clerkkit/auth: ", "clerkkit/webhooks: ", "webhooks: ", "clerktest: "}
 
 // clean returns err's text without the library's package prefixes
 // ("clerkkit: ", "clerkkit/auth: ", …), at its start or after a wrapping
