@@ -84,7 +84,7 @@ func BenchmarkSvixVerifyUnmarshalStruct(b *testing.B) {
 }
 
 // BenchmarkClerkkitVerifyUser is clerkkit's full path: header checks,
-// tolerance, signature, envelope, then the typed ev.User().
+// tolerance, signature, envelope, then the typed Payload[*clerk.User](ev).
 func BenchmarkClerkkitVerifyUser(b *testing.B) {
 	body, hdr := benchDelivery(b)
 	v, err := NewVerifier(Config{SigningSecret: testSecret})
@@ -98,7 +98,7 @@ func BenchmarkClerkkitVerifyUser(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		u, err := ev.User()
+		u, err := Payload[*clerk.User](ev)
 		if err != nil || !strings.HasPrefix(u.ID, "user_") {
 			b.Fatal(u, err)
 		}

@@ -19,14 +19,13 @@ const (
 	DefaultLease = 2 * time.Minute
 )
 
-// Environment variables read by ConfigFromEnv.
-const (
-	// EnvSigningSecret is the variable holding the webhook signing secret.
-	EnvSigningSecret = "CLERK_WEBHOOK_SIGNING_SECRET"
-	// EnvSigningSecretLegacy is the older name, read when EnvSigningSecret is
-	// unset.
-	EnvSigningSecretLegacy = "CLERK_WEBHOOK_SECRET"
-)
+// EnvSigningSecret is the environment variable ConfigFromEnv reads the
+// signing secret from, the name Clerk's SDKs use.
+const EnvSigningSecret = "CLERK_WEBHOOK_SIGNING_SECRET"
+
+// envSigningSecretLegacy is the older name, read when EnvSigningSecret is
+// unset or empty.
+const envSigningSecretLegacy = "CLERK_WEBHOOK_SECRET"
 
 // Config configures a Verifier and a Handler. The zero value of every field
 // but the secret is usable.
@@ -59,15 +58,17 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// ConfigFromEnv returns a Config whose secrets come from
+// ConfigFromEnv returns a Config read from the environment, as
+// auth.ConfigFromEnv does: its secrets come from
 // CLERK_WEBHOOK_SIGNING_SECRET, or from CLERK_WEBHOOK_SECRET when the former
-// is unset or empty. The value may hold several secrets separated by spaces
-// or commas (rotation): the first becomes SigningSecret, the others
-// SigningSecrets. Validation happens in NewVerifier/NewHandler.
+// is unset or empty; the other fields keep their defaults. The value may
+// hold several secrets separated by spaces or commas (rotation): the first
+// becomes SigningSecret, the others SigningSecrets. Pass it to NewHandler or
+// NewVerifier, which validate it.
 func ConfigFromEnv() Config {
 	v := os.Getenv(EnvSigningSecret)
 	if strings.TrimSpace(v) == "" {
-		v = os.Getenv(EnvSigningSecretLegacy)
+		v = os.Getenv(envSigningSecretLegacy)
 	}
 	secrets := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' })
 	var cfg Config

@@ -11,13 +11,28 @@
 //	if err != nil {
 //		return err
 //	}
-//	h.OnUserCreated(func(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
+//	webhooks.On(h, webhooks.UserCreated, func(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
 //		return db.InsertUser(ctx, u)
 //	})
 //	mux.Handle("POST /api/webhooks/clerk", h)
 //
 // Code that needs no Handler can call [Verify] (net/http) or
 // [Verifier.Verify] (any framework: pass the headers and the raw body).
+//
+// # Event types
+//
+// Each event type is an [EventType] constant carrying the Go type of its
+// data: [UserCreated] is an EventType[*clerk.User], [UserDeleted] an
+// EventType[*DeletedObject]. [On] registers a function for one of them and
+// hands it the decoded data. [Handler.On] registers a function for any type
+// name, including ones this package does not know, and [Payload] decodes an
+// Event's data when the type is only known at run time:
+//
+//	switch ev.Type {
+//	case string(webhooks.UserCreated), string(webhooks.UserUpdated):
+//		u, err := webhooks.Payload[*clerk.User](ev)
+//		…
+//	}
 //
 // # Delivery semantics
 //

@@ -29,8 +29,7 @@ type envelope struct {
 const maxPayloadDepth = 512
 
 // newPayload returns a pointer to a new value of the type the payload kind
-// decodes into, or nil for kindUnknown. It is the one place mapping kinds to
-// Go types; the accessors in event.go return the same types.
+// decodes into (see nilPayload), or nil for kindUnknown.
 func newPayload(k payloadKind) any {
 	switch k {
 	case kindDeleted:
@@ -70,8 +69,8 @@ func newPayload(k payloadKind) any {
 // decodeEnvelope fills ev from body. When a quick scan finds the event type
 // unambiguously and the type is known, the envelope and the typed data are
 // decoded in a single json.Unmarshal pass and the typed value is cached for
-// the accessors. Otherwise, or when that pass fails, the envelope is decoded
-// with raw data and typed decoding waits for the first accessor call.
+// Payload. Otherwise, or when that pass fails, the envelope is decoded
+// with raw data and typed decoding waits for the first Payload call.
 //
 // Before any decoding the body must be one valid JSON object in which no
 // object repeats a member name, exactly or ignoring case: encoding/json

@@ -3,6 +3,8 @@ package webhooks
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/clerk/clerk-sdk-go/v2"
 )
 
 func TestScanEnvelope(t *testing.T) {
@@ -65,7 +67,7 @@ func assertSameAsEncodingJSON(t testing.TB, body []byte, typ string, data []byte
 func TestEnvelopeFallbackWhenTypedDecodeFails(t *testing.T) {
 	v, _ := NewVerifier(Config{SigningSecret: testSecret, Now: fixedNow})
 	// A known type whose data does not fit the typed value: Verify still
-	// succeeds (raw data stays available), the accessor reports it.
+	// succeeds (raw data stays available), Payload reports it.
 	body := []byte(`{"type":"user.created","object":"event","data":{"id":"user_1","banned":"yes"}}`)
 	ev, err := v.Verify(signedHeader(t, testSecret, "msg_f", testNow, body), body)
 	if err != nil {
@@ -74,7 +76,7 @@ func TestEnvelopeFallbackWhenTypedDecodeFails(t *testing.T) {
 	if string(ev.Data) != `{"id":"user_1","banned":"yes"}` || ev.Object != "event" {
 		t.Fatalf("%+v", ev)
 	}
-	if _, err := ev.User(); err == nil {
+	if _, err := Payload[*clerk.User](ev); err == nil {
 		t.Fatal("User() accepted a string for a bool")
 	}
 	// An ambiguous envelope takes the plain path and still decodes.
@@ -83,7 +85,7 @@ func TestEnvelopeFallbackWhenTypedDecodeFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u, err := ev.User(); err != nil || u.ID != "user_2" {
+	if u, err := Payload[*clerk.User](ev); err != nil || u.ID != "user_2" {
 		t.Fatalf("%v %v", u, err)
 	}
 }

@@ -3,17 +3,15 @@ package webhooks
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
-
-	"github.com/clerk/clerk-sdk-go/v2"
 )
 
 // Event is one verified delivery: the Svix delivery metadata plus Clerk's
-// event envelope. Data is the raw "data" object; the typed accessors (User,
-// Session, Organization, …) decode it on first use and cache the result, so
-// the returned value is shared: treat it as read-only. Accessors are safe for
-// concurrent use. Do not copy an Event after first use.
+// event envelope. Data is the raw "data" object; [Payload] returns it
+// decoded into the type of the event's [EventType]. Do not copy an Event
+// after first use.
 type Event struct {
 	// ID is the svix-id header: stable across retries of one message, the
 	// idempotency key.
@@ -21,7 +19,8 @@ type Event struct {
 	// DeliveredAt is the svix-timestamp header: when Svix sent this attempt.
 	DeliveredAt time.Time
 
-	// Type is the event type, e.g. "user.created"; see the Type constants.
+	// Type is the event type, e.g. "user.created"; see the EventType
+	// constants.
 	Type string
 	// Object is "event".
 	Object string
@@ -104,90 +103,42 @@ func (e *Event) decodeData() (any, error) {
 	return e.decoded, e.err
 }
 
-// payload returns e's decoded data as a *T after checking that e's type
-// carries the payload kind want.
-func payload[T any](e *Event, want payloadKind) (*T, error) {
-	if kindOf(e.Type) != want {
-		return nil, &WrongTypeError{EventType: e.Type, Want: string(want)}
+// Payload returns ev's data as a T, the payload type of ev's event type:
+// the T of its [EventType] constant, e.g. *clerk.User for user.created and
+// user.updated, *DeletedObject for user.deleted. It is the typed access for
+// code that learns the event type at run time (Verify, Handler.On); [On]
+// calls it for registered functions.
+//
+// It fails with ErrWrongType when ev's type carries another payload type,
+// and with ErrMalformedPayload when the data does not decode into T. The
+// data of a known type is decoded once per Event (Verify usually did it
+// already) and the value is shared between calls: treat it as read-only.
+// Payload is safe for concurrent use.
+//
+// For an event type this package does not know, Payload decodes Data into
+// a new T on each call: applications can read event types newer than this
+// package with types of their own.
+//
+// clerk.User has no field for the payload's passkeys, enterprise_accounts,
+// mfa_enabled_at, mfa_disabled_at and profile_image_url (a deprecated copy
+// of image_url), nor clerk.OrganizationMembership's PublicUserData for
+// profile_image_url: read those from Data when needed.
+func Payload[T any](ev *Event) (T, error) {
+	var zero T
+	kind := kindOf(ev.Type)
+	if kind == kindUnknown {
+		var v T
+		if err := json.Unmarshal(ev.Data, &v); err != nil {
+			return zero, malformed("data", err)
+		}
+		return v, nil
 	}
-	v, err := e.decodeData()
+	if _, ok := nilPayload(kind).(T); !ok {
+		return zero, fmt.Errorf("%w: %q carries %T, not %v", ErrWrongType, ev.Type, nilPayload(kind), reflect.TypeFor[T]())
+	}
+	v, err := ev.decodeData()
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	t, ok := v.(*T)
-	if !ok {
-		return nil, fmt.Errorf("webhooks: internal error: %s payload decoded as %T", want, v)
-	}
-	return t, nil
-}
-
-// User returns the data of user.created and user.updated. clerk.User has no
-// field for the payload's passkeys, enterprise_accounts, mfa_enabled_at,
-// mfa_disabled_at and profile_image_url (a deprecated copy of image_url):
-// read those from Data when needed. The same holds for Session().User.
-func (e *Event) User() (*clerk.User, error) { return payload[clerk.User](e, kindUser) }
-
-// Deleted returns the data of user.deleted, organization.deleted,
-// organizationDomain.deleted, role.deleted and permission.deleted. (The data
-// of organizationMembership.deleted is a full membership: see Membership.)
-func (e *Event) Deleted() (*DeletedObject, error) { return payload[DeletedObject](e, kindDeleted) }
-
-// Session returns the data of session.created, .pending, .ended, .removed and
-// .revoked, with the session's user.
-func (e *Event) Session() (*Session, error) { return payload[Session](e, kindSession) }
-
-// Email returns the data of email.created.
-func (e *Event) Email() (*Email, error) { return payload[Email](e, kindEmail) }
-
-// SMS returns the data of sms.created.
-func (e *Event) SMS() (*SMSMessage, error) { return payload[SMSMessage](e, kindSMS) }
-
-// Organization returns the data of organization.created and .updated.
-func (e *Event) Organization() (*clerk.Organization, error) {
-	return payload[clerk.Organization](e, kindOrganization)
-}
-
-// OrganizationDomain returns the data of organizationDomain.created and
-// .updated.
-func (e *Event) OrganizationDomain() (*OrganizationDomain, error) {
-	return payload[OrganizationDomain](e, kindOrganizationDomain)
-}
-
-// OrganizationInvitation returns the data of organizationInvitation.created,
-// .accepted and .revoked.
-func (e *Event) OrganizationInvitation() (*OrganizationInvitation, error) {
-	return payload[OrganizationInvitation](e, kindOrganizationInvitation)
-}
-
-// Membership returns the data of organizationMembership.created, .updated
-// and .deleted (deletions carry the full membership). PublicUserData has no
-// field for the deprecated profile_image_url; use ImageURL.
-func (e *Event) Membership() (*clerk.OrganizationMembership, error) {
-	return payload[clerk.OrganizationMembership](e, kindMembership)
-}
-
-// Role returns the data of role.created and .updated.
-func (e *Event) Role() (*Role, error) { return payload[Role](e, kindRole) }
-
-// Permission returns the data of permission.created and .updated.
-func (e *Event) Permission() (*Permission, error) { return payload[Permission](e, kindPermission) }
-
-// WaitlistEntry returns the data of waitlistEntry.created and .updated.
-func (e *Event) WaitlistEntry() (*WaitlistEntry, error) {
-	return payload[WaitlistEntry](e, kindWaitlistEntry)
-}
-
-// Subscription returns the data of subscription.* events.
-func (e *Event) Subscription() (*Subscription, error) {
-	return payload[Subscription](e, kindSubscription)
-}
-
-// SubscriptionItem returns the data of subscriptionItem.* events.
-func (e *Event) SubscriptionItem() (*SubscriptionItem, error) {
-	return payload[SubscriptionItem](e, kindSubscriptionItem)
-}
-
-// PaymentAttempt returns the data of paymentAttempt.created and .updated.
-func (e *Event) PaymentAttempt() (*PaymentAttempt, error) {
-	return payload[PaymentAttempt](e, kindPaymentAttempt)
+	return v.(T), nil // newPayload and nilPayload agree (TestPayloadTablesAgree)
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/clerk/clerk-sdk-go/v2"
 )
 
 func TestEventTimeInfersUnit(t *testing.T) {
@@ -42,13 +44,13 @@ func TestEventUpdatedAt(t *testing.T) {
 	}
 }
 
-func TestEventAccessorsConcurrent(t *testing.T) {
-	ev := &Event{Type: TypeUserCreated, Data: userBodyData()}
+func TestPayloadConcurrent(t *testing.T) {
+	ev := &Event{Type: string(UserCreated), Data: userBodyData()}
 	var wg sync.WaitGroup
 	results := make(chan any, 16)
 	for range 16 {
 		wg.Go(func() {
-			u, err := ev.User()
+			u, err := Payload[*clerk.User](ev)
 			if err != nil {
 				t.Error(err)
 			}
@@ -60,42 +62,40 @@ func TestEventAccessorsConcurrent(t *testing.T) {
 	first := <-results
 	for u := range results {
 		if u != first {
-			t.Fatal("accessor decoded more than once")
+			t.Fatal("Payload decoded more than once")
 		}
 	}
 }
 
 func userBodyData() json.RawMessage {
 	var env struct{ Data json.RawMessage }
-	if err := json.Unmarshal(userBody(TypeUserCreated, "user_1", 1), &env); err != nil {
+	if err := json.Unmarshal(userBody(string(UserCreated), "user_1", 1), &env); err != nil {
 		panic(err)
 	}
 	return env.Data
 }
 
-func TestAccessorErrors(t *testing.T) {
-	ev := &Event{Type: TypeSessionCreated, Data: json.RawMessage(`{}`)}
-	_, err := ev.User()
-	var wt *WrongTypeError
-	if !errors.As(err, &wt) || !errors.Is(err, ErrWrongType) || wt.EventType != TypeSessionCreated || wt.Want != "user" {
-		t.Fatalf("err = %#v", err)
-	}
-	if !strings.Contains(err.Error(), `"session.created"`) {
-		t.Errorf("message: %s", err)
+func TestPayloadErrors(t *testing.T) {
+	ev := &Event{Type: string(SessionCreated), Data: json.RawMessage(`{}`)}
+	_, err := Payload[*clerk.User](ev)
+	if !errors.Is(err, ErrWrongType) || !strings.Contains(err.Error(), `"session.created"`) ||
+		!strings.HasPrefix(err.Error(), "clerkkit/webhooks: ") {
+		t.Fatalf("err = %v", err)
 	}
 	// Malformed data: the error is cached and names no data.
-	ev = &Event{Type: TypeUserCreated, Data: json.RawMessage(`{"id":"secret-ish","first_name":12345}`)}
+	ev = &Event{Type: string(UserCreated), Data: json.RawMessage(`{"id":"secret-ish","first_name":12345}`)}
 	for range 2 {
-		_, err = ev.User()
+		_, err = Payload[*clerk.User](ev)
 		if !errors.Is(err, ErrMalformedPayload) || strings.Contains(err.Error(), "12345") || strings.Contains(err.Error(), "secret-ish") {
 			t.Fatalf("err = %v", err)
 		}
 	}
-	ev = &Event{Type: TypeUserCreated, Data: json.RawMessage(`{"id":"x", "first_name": tru}`)}
-	if _, err = ev.User(); !errors.Is(err, ErrMalformedPayload) || strings.Contains(err.Error(), "tru") {
+	// The wrong type is reported as such even when the data is malformed.
+	if _, err := Payload[*Session](ev); !errors.Is(err, ErrWrongType) {
 		t.Fatalf("err = %v", err)
 	}
-	if !KnownType(TypeSubscriptionItemCreated) || KnownType("user.renamed") {
-		t.Error("KnownType")
+	ev = &Event{Type: string(UserCreated), Data: json.RawMessage(`{"id":"x", "first_name": tru}`)}
+	if _, err = Payload[*clerk.User](ev); !errors.Is(err, ErrMalformedPayload) || strings.Contains(err.Error(), "tru") {
+		t.Fatalf("err = %v", err)
 	}
 }

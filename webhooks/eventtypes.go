@@ -1,68 +1,149 @@
 package webhooks
 
-// Event types of the Clerk webhook spec (webhooks-2025-04-15), plus
-// subscriptionItem.created. The typed accessor and Handler method for each
-// are named after the family, e.g. Event.User and Handler.OnUserCreated.
+import "github.com/clerk/clerk-sdk-go/v2"
+
+// EventType is a Clerk webhook event type, e.g. "user.created", whose data
+// decodes into a T. The constants below are the event types of Clerk's
+// webhook spec (webhooks-2025-04-15) plus subscriptionItem.created; pass one
+// to [On] to register a function receiving the decoded T. Its string value
+// is the name Clerk sends: compare it with [Event.Type] as
+// string(webhooks.UserCreated).
+//
+// A type this package does not know yet can be declared by the application
+// with a payload type of its own, e.g.
+//
+//	const SubscriptionRenamed webhooks.EventType[*MySubscription] = "subscription.renamed"
+//
+// A known name converted to another payload type is refused: On panics and
+// [Payload] reports [ErrWrongType].
+type EventType[T any] string
+
+// Event types and the Go types of their data.
 const (
-	TypeEmailCreated = "email.created"
+	// EmailCreated is sent when Clerk sends an email or, when
+	// Email.DeliveredByClerk is false, asks the application to.
+	EmailCreated EventType[*Email] = "email.created"
 
-	TypeOrganizationCreated = "organization.created"
-	TypeOrganizationUpdated = "organization.updated"
-	TypeOrganizationDeleted = "organization.deleted"
+	// OrganizationCreated is sent when an organization is created.
+	OrganizationCreated EventType[*clerk.Organization] = "organization.created"
+	// OrganizationUpdated is sent when an organization changes.
+	OrganizationUpdated EventType[*clerk.Organization] = "organization.updated"
+	// OrganizationDeleted is sent when an organization is deleted.
+	OrganizationDeleted EventType[*DeletedObject] = "organization.deleted"
 
-	TypeOrganizationDomainCreated = "organizationDomain.created"
-	TypeOrganizationDomainUpdated = "organizationDomain.updated"
-	TypeOrganizationDomainDeleted = "organizationDomain.deleted"
+	// OrganizationDomainCreated is sent when a domain is added to an
+	// organization.
+	OrganizationDomainCreated EventType[*OrganizationDomain] = "organizationDomain.created"
+	// OrganizationDomainUpdated is sent when an organization domain changes.
+	OrganizationDomainUpdated EventType[*OrganizationDomain] = "organizationDomain.updated"
+	// OrganizationDomainDeleted is sent when an organization domain is
+	// removed.
+	OrganizationDomainDeleted EventType[*DeletedObject] = "organizationDomain.deleted"
 
-	TypeOrganizationInvitationCreated  = "organizationInvitation.created"
-	TypeOrganizationInvitationAccepted = "organizationInvitation.accepted"
-	TypeOrganizationInvitationRevoked  = "organizationInvitation.revoked"
+	// OrganizationInvitationCreated is sent when someone is invited to an
+	// organization.
+	OrganizationInvitationCreated EventType[*OrganizationInvitation] = "organizationInvitation.created"
+	// OrganizationInvitationAccepted is sent when an invitation is accepted;
+	// OrganizationInvitation.UserID names the new member.
+	OrganizationInvitationAccepted EventType[*OrganizationInvitation] = "organizationInvitation.accepted"
+	// OrganizationInvitationRevoked is sent when an invitation is revoked.
+	OrganizationInvitationRevoked EventType[*OrganizationInvitation] = "organizationInvitation.revoked"
 
-	TypeOrganizationMembershipCreated = "organizationMembership.created"
-	TypeOrganizationMembershipUpdated = "organizationMembership.updated"
-	TypeOrganizationMembershipDeleted = "organizationMembership.deleted"
+	// OrganizationMembershipCreated is sent when a user joins an
+	// organization.
+	OrganizationMembershipCreated EventType[*clerk.OrganizationMembership] = "organizationMembership.created"
+	// OrganizationMembershipUpdated is sent when a membership changes, e.g.
+	// its role.
+	OrganizationMembershipUpdated EventType[*clerk.OrganizationMembership] = "organizationMembership.updated"
+	// OrganizationMembershipDeleted is sent when a user leaves or is removed
+	// from an organization; unlike the other deletions its data is the full
+	// membership.
+	OrganizationMembershipDeleted EventType[*clerk.OrganizationMembership] = "organizationMembership.deleted"
 
-	TypePaymentAttemptCreated = "paymentAttempt.created"
-	TypePaymentAttemptUpdated = "paymentAttempt.updated"
+	// PaymentAttemptCreated is sent when a billing payment is attempted.
+	PaymentAttemptCreated EventType[*PaymentAttempt] = "paymentAttempt.created"
+	// PaymentAttemptUpdated is sent when a payment attempt changes status.
+	PaymentAttemptUpdated EventType[*PaymentAttempt] = "paymentAttempt.updated"
 
-	TypePermissionCreated = "permission.created"
-	TypePermissionUpdated = "permission.updated"
-	TypePermissionDeleted = "permission.deleted"
+	// PermissionCreated is sent when a permission is created.
+	PermissionCreated EventType[*Permission] = "permission.created"
+	// PermissionUpdated is sent when a permission changes.
+	PermissionUpdated EventType[*Permission] = "permission.updated"
+	// PermissionDeleted is sent when a permission is deleted.
+	PermissionDeleted EventType[*DeletedObject] = "permission.deleted"
 
-	TypeRoleCreated = "role.created"
-	TypeRoleUpdated = "role.updated"
-	TypeRoleDeleted = "role.deleted"
+	// RoleCreated is sent when a role is created.
+	RoleCreated EventType[*Role] = "role.created"
+	// RoleUpdated is sent when a role or its permissions change.
+	RoleUpdated EventType[*Role] = "role.updated"
+	// RoleDeleted is sent when a role is deleted.
+	RoleDeleted EventType[*DeletedObject] = "role.deleted"
 
-	TypeSessionCreated = "session.created"
-	TypeSessionPending = "session.pending"
-	TypeSessionEnded   = "session.ended"
-	TypeSessionRemoved = "session.removed"
-	TypeSessionRevoked = "session.revoked"
+	// SessionCreated is sent when a user signs in.
+	SessionCreated EventType[*Session] = "session.created"
+	// SessionPending is sent when a session is pending: signed in, with
+	// tasks left.
+	SessionPending EventType[*Session] = "session.pending"
+	// SessionEnded is sent when a user signs out.
+	SessionEnded EventType[*Session] = "session.ended"
+	// SessionRemoved is sent when a session is removed.
+	SessionRemoved EventType[*Session] = "session.removed"
+	// SessionRevoked is sent when a session is revoked.
+	SessionRevoked EventType[*Session] = "session.revoked"
 
-	TypeSMSCreated = "sms.created"
+	// SMSCreated is sent when Clerk sends an SMS or, when
+	// SMSMessage.DeliveredByClerk is false, asks the application to.
+	SMSCreated EventType[*SMSMessage] = "sms.created"
 
-	TypeSubscriptionCreated = "subscription.created"
-	TypeSubscriptionUpdated = "subscription.updated"
-	TypeSubscriptionActive  = "subscription.active"
-	TypeSubscriptionPastDue = "subscription.pastDue"
+	// SubscriptionCreated is sent when a billing subscription is created.
+	SubscriptionCreated EventType[*Subscription] = "subscription.created"
+	// SubscriptionUpdated is sent when a subscription changes.
+	SubscriptionUpdated EventType[*Subscription] = "subscription.updated"
+	// SubscriptionActive is sent when a subscription becomes active.
+	SubscriptionActive EventType[*Subscription] = "subscription.active"
+	// SubscriptionPastDue is sent when a subscription's payment is overdue.
+	SubscriptionPastDue EventType[*Subscription] = "subscription.pastDue"
 
-	TypeSubscriptionItemCreated         = "subscriptionItem.created"
-	TypeSubscriptionItemUpdated         = "subscriptionItem.updated"
-	TypeSubscriptionItemActive          = "subscriptionItem.active"
-	TypeSubscriptionItemCanceled        = "subscriptionItem.canceled"
-	TypeSubscriptionItemEnded           = "subscriptionItem.ended"
-	TypeSubscriptionItemAbandoned       = "subscriptionItem.abandoned"
-	TypeSubscriptionItemIncomplete      = "subscriptionItem.incomplete"
-	TypeSubscriptionItemPastDue         = "subscriptionItem.pastDue"
-	TypeSubscriptionItemUpcoming        = "subscriptionItem.upcoming"
-	TypeSubscriptionItemFreeTrialEnding = "subscriptionItem.freeTrialEnding"
+	// SubscriptionItemCreated is sent when a subscription item is created
+	// (not in the spec; Clerk's JS SDK knows it).
+	SubscriptionItemCreated EventType[*SubscriptionItem] = "subscriptionItem.created"
+	// SubscriptionItemUpdated is sent when a subscription item changes.
+	SubscriptionItemUpdated EventType[*SubscriptionItem] = "subscriptionItem.updated"
+	// SubscriptionItemActive is sent when a subscription item becomes
+	// active.
+	SubscriptionItemActive EventType[*SubscriptionItem] = "subscriptionItem.active"
+	// SubscriptionItemCanceled is sent when a subscription item is canceled.
+	SubscriptionItemCanceled EventType[*SubscriptionItem] = "subscriptionItem.canceled"
+	// SubscriptionItemEnded is sent when a subscription item ends.
+	SubscriptionItemEnded EventType[*SubscriptionItem] = "subscriptionItem.ended"
+	// SubscriptionItemAbandoned is sent when a subscription item is
+	// abandoned.
+	SubscriptionItemAbandoned EventType[*SubscriptionItem] = "subscriptionItem.abandoned"
+	// SubscriptionItemIncomplete is sent when a subscription item becomes
+	// incomplete.
+	SubscriptionItemIncomplete EventType[*SubscriptionItem] = "subscriptionItem.incomplete"
+	// SubscriptionItemPastDue is sent when a subscription item's payment is
+	// overdue.
+	SubscriptionItemPastDue EventType[*SubscriptionItem] = "subscriptionItem.pastDue"
+	// SubscriptionItemUpcoming is sent when a subscription item becomes
+	// upcoming.
+	SubscriptionItemUpcoming EventType[*SubscriptionItem] = "subscriptionItem.upcoming"
+	// SubscriptionItemFreeTrialEnding is sent before a subscription item's
+	// free trial ends.
+	SubscriptionItemFreeTrialEnding EventType[*SubscriptionItem] = "subscriptionItem.freeTrialEnding"
 
-	TypeUserCreated = "user.created"
-	TypeUserUpdated = "user.updated"
-	TypeUserDeleted = "user.deleted"
+	// UserCreated is sent when a user signs up or is created.
+	UserCreated EventType[*clerk.User] = "user.created"
+	// UserUpdated is sent when a user changes.
+	UserUpdated EventType[*clerk.User] = "user.updated"
+	// UserDeleted is sent when a user is deleted.
+	UserDeleted EventType[*DeletedObject] = "user.deleted"
 
-	TypeWaitlistEntryCreated = "waitlistEntry.created"
-	TypeWaitlistEntryUpdated = "waitlistEntry.updated"
+	// WaitlistEntryCreated is sent when someone joins the waitlist.
+	WaitlistEntryCreated EventType[*WaitlistEntry] = "waitlistEntry.created"
+	// WaitlistEntryUpdated is sent when a waitlist entry changes, e.g. is
+	// invited.
+	WaitlistEntryUpdated EventType[*WaitlistEntry] = "waitlistEntry.updated"
 )
 
 // payloadKind names the data shape an event type carries.
@@ -92,45 +173,80 @@ const (
 // the other *.deleted events a DeletedObject.
 func kindOf(eventType string) payloadKind {
 	switch eventType {
-	case TypeUserDeleted, TypeOrganizationDeleted, TypeOrganizationDomainDeleted,
-		TypeRoleDeleted, TypePermissionDeleted:
+	case string(UserDeleted), string(OrganizationDeleted), string(OrganizationDomainDeleted),
+		string(RoleDeleted), string(PermissionDeleted):
 		return kindDeleted
-	case TypeEmailCreated:
+	case string(EmailCreated):
 		return kindEmail
-	case TypeOrganizationCreated, TypeOrganizationUpdated:
+	case string(OrganizationCreated), string(OrganizationUpdated):
 		return kindOrganization
-	case TypeOrganizationDomainCreated, TypeOrganizationDomainUpdated:
+	case string(OrganizationDomainCreated), string(OrganizationDomainUpdated):
 		return kindOrganizationDomain
-	case TypeOrganizationInvitationCreated, TypeOrganizationInvitationAccepted, TypeOrganizationInvitationRevoked:
+	case string(OrganizationInvitationCreated), string(OrganizationInvitationAccepted), string(OrganizationInvitationRevoked):
 		return kindOrganizationInvitation
-	case TypeOrganizationMembershipCreated, TypeOrganizationMembershipUpdated, TypeOrganizationMembershipDeleted:
+	case string(OrganizationMembershipCreated), string(OrganizationMembershipUpdated), string(OrganizationMembershipDeleted):
 		return kindMembership
-	case TypePaymentAttemptCreated, TypePaymentAttemptUpdated:
+	case string(PaymentAttemptCreated), string(PaymentAttemptUpdated):
 		return kindPaymentAttempt
-	case TypePermissionCreated, TypePermissionUpdated:
+	case string(PermissionCreated), string(PermissionUpdated):
 		return kindPermission
-	case TypeRoleCreated, TypeRoleUpdated:
+	case string(RoleCreated), string(RoleUpdated):
 		return kindRole
-	case TypeSessionCreated, TypeSessionPending, TypeSessionEnded, TypeSessionRemoved, TypeSessionRevoked:
+	case string(SessionCreated), string(SessionPending), string(SessionEnded), string(SessionRemoved), string(SessionRevoked):
 		return kindSession
-	case TypeSMSCreated:
+	case string(SMSCreated):
 		return kindSMS
-	case TypeSubscriptionCreated, TypeSubscriptionUpdated, TypeSubscriptionActive, TypeSubscriptionPastDue:
+	case string(SubscriptionCreated), string(SubscriptionUpdated), string(SubscriptionActive), string(SubscriptionPastDue):
 		return kindSubscription
-	case TypeSubscriptionItemCreated, TypeSubscriptionItemUpdated, TypeSubscriptionItemActive,
-		TypeSubscriptionItemCanceled, TypeSubscriptionItemEnded, TypeSubscriptionItemAbandoned,
-		TypeSubscriptionItemIncomplete, TypeSubscriptionItemPastDue, TypeSubscriptionItemUpcoming,
-		TypeSubscriptionItemFreeTrialEnding:
+	case string(SubscriptionItemCreated), string(SubscriptionItemUpdated), string(SubscriptionItemActive),
+		string(SubscriptionItemCanceled), string(SubscriptionItemEnded), string(SubscriptionItemAbandoned),
+		string(SubscriptionItemIncomplete), string(SubscriptionItemPastDue), string(SubscriptionItemUpcoming),
+		string(SubscriptionItemFreeTrialEnding):
 		return kindSubscriptionItem
-	case TypeUserCreated, TypeUserUpdated:
+	case string(UserCreated), string(UserUpdated):
 		return kindUser
-	case TypeWaitlistEntryCreated, TypeWaitlistEntryUpdated:
+	case string(WaitlistEntryCreated), string(WaitlistEntryUpdated):
 		return kindWaitlistEntry
 	}
 	return kindUnknown
 }
 
-// KnownType reports whether eventType is one of the Type constants, i.e.
-// whether a typed accessor exists for it. Unknown types are still delivered
-// and verified; their data stays available as Event.Data.
-func KnownType(eventType string) bool { return kindOf(eventType) != kindUnknown }
+// nilPayload returns a nil pointer of the type kind k decodes into, or nil
+// for kindUnknown. It is the one place mapping kinds to Go types; the
+// constants above must agree (TestTypedRegistrationCoversEveryType), and a
+// type check against it allocates nothing.
+func nilPayload(k payloadKind) any {
+	switch k {
+	case kindDeleted:
+		return (*DeletedObject)(nil)
+	case kindEmail:
+		return (*Email)(nil)
+	case kindOrganization:
+		return (*clerk.Organization)(nil)
+	case kindOrganizationDomain:
+		return (*OrganizationDomain)(nil)
+	case kindOrganizationInvitation:
+		return (*OrganizationInvitation)(nil)
+	case kindMembership:
+		return (*clerk.OrganizationMembership)(nil)
+	case kindPaymentAttempt:
+		return (*PaymentAttempt)(nil)
+	case kindPermission:
+		return (*Permission)(nil)
+	case kindRole:
+		return (*Role)(nil)
+	case kindSession:
+		return (*Session)(nil)
+	case kindSMS:
+		return (*SMSMessage)(nil)
+	case kindSubscription:
+		return (*Subscription)(nil)
+	case kindSubscriptionItem:
+		return (*SubscriptionItem)(nil)
+	case kindUser:
+		return (*clerk.User)(nil)
+	case kindWaitlistEntry:
+		return (*WaitlistEntry)(nil)
+	}
+	return nil
+}

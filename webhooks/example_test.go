@@ -2,6 +2,7 @@ package webhooks_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
+	_ "modernc.org/sqlite"
 
 	"github.com/clerkkit/clerkkit/webhooks"
 )
@@ -19,6 +21,14 @@ const exampleSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 // deliver signs body as Svix would and posts it to h.
 func deliver(h http.Handler, id string, body string) int {
+	r := signed(id, body)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w.Code
+}
+
+// signed returns a delivery of body signed as Svix would.
+func signed(id, body string) *http.Request {
 	hdr, err := webhooks.Sign(exampleSecret, id, time.Now(), []byte(body))
 	if err != nil {
 		panic(err)
@@ -27,9 +37,7 @@ func deliver(h http.Handler, id string, body string) int {
 	for k, v := range hdr {
 		r.Header[k] = v
 	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	return w.Code
+	return r
 }
 
 func ExampleNewHandler() {
@@ -37,7 +45,7 @@ func ExampleNewHandler() {
 	if err != nil {
 		panic(err)
 	}
-	h.OnUserCreated(func(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
+	webhooks.On(h, webhooks.UserCreated, func(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
 		fmt.Println("insert", u.ID, *u.FirstName)
 		return nil
 	})
@@ -53,28 +61,123 @@ func ExampleNewHandler() {
 	// 200
 }
 
-func ExampleVerify() {
-	body := `{"type":"organization.created","object":"event","data":{"object":"organization","id":"org_1","slug":"acme"}}`
-	hdr, _ := webhooks.Sign(exampleSecret, "msg_2", time.Now(), []byte(body))
-	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
-	for k, v := range hdr {
-		r.Header[k] = v
+// Each EventType constant carries the Go type of its data: the function
+// registered for UserDeleted receives a *DeletedObject, and one for
+// another type would not compile. An event type without a registered
+// function is acknowledged and ignored.
+func ExampleOn() {
+	h, _ := webhooks.NewHandler(webhooks.Config{SigningSecret: exampleSecret})
+	upsert := func(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
+		fmt.Println(ev.Type, u.ID)
+		return nil
 	}
+	webhooks.On(h, webhooks.UserCreated, upsert)
+	webhooks.On(h, webhooks.UserUpdated, upsert)
+	webhooks.On(h, webhooks.UserDeleted, func(ctx context.Context, d *webhooks.DeletedObject, ev *webhooks.Event) error {
+		fmt.Println(ev.Type, d.ID, d.Deleted)
+		return nil
+	})
 
+	deliver(h, "msg_1", `{"type":"user.created","data":{"id":"user_1"}}`)
+	deliver(h, "msg_2", `{"type":"user.updated","data":{"id":"user_1"}}`)
+	deliver(h, "msg_3", `{"type":"user.deleted","data":{"object":"user","id":"user_1","deleted":true}}`)
+	fmt.Println(deliver(h, "msg_4", `{"type":"session.created","data":{"id":"sess_1"}}`))
+	// Output:
+	// user.created user_1
+	// user.updated user_1
+	// user.deleted user_1 true
+	// 200
+}
+
+// subscriptionRenamed stands for an event type newer than this package.
+type subscriptionRenamed struct {
+	ID      string `json:"id"`
+	NewName string `json:"new_name"`
+}
+
+// An application can declare an event type this package does not know yet,
+// with a payload type of its own, and register it with On.
+func ExampleEventType() {
+	const SubscriptionRenamed webhooks.EventType[*subscriptionRenamed] = "subscription.renamed"
+
+	h, _ := webhooks.NewHandler(webhooks.Config{SigningSecret: exampleSecret})
+	webhooks.On(h, SubscriptionRenamed, func(ctx context.Context, s *subscriptionRenamed, ev *webhooks.Event) error {
+		fmt.Println(s.ID, "is now", s.NewName)
+		return nil
+	})
+	deliver(h, "msg_1", `{"type":"subscription.renamed","data":{"id":"sub_1","new_name":"Pro"}}`)
+	// Output: sub_1 is now Pro
+}
+
+// Handler.On registers a function for any type name and hands it the raw
+// Event; Payload decodes its data when needed.
+func ExampleHandler_On() {
+	h, _ := webhooks.NewHandler(webhooks.Config{SigningSecret: exampleSecret})
+	h.On("organization.renamed", func(ctx context.Context, ev *webhooks.Event) error {
+		fmt.Println(ev.ID, string(ev.Data))
+		return nil
+	})
+	deliver(h, "msg_1", `{"type":"organization.renamed","data":{"id":"org_1"}}`)
+	// Output: msg_1 {"id":"org_1"}
+}
+
+// Payload gives typed access when the event type is only known at run
+// time, e.g. after Verify. Its type parameter is the payload type of the
+// event type's constant; another type reports ErrWrongType.
+func ExamplePayload() {
+	r := signed("msg_2", `{"type":"organization.created","object":"event","data":{"object":"organization","id":"org_1","slug":"acme"}}`)
 	ev, err := webhooks.Verify(r, exampleSecret)
 	if err != nil {
 		fmt.Println("reject:", err) // answer 400
 		return
 	}
 	switch ev.Type {
-	case webhooks.TypeOrganizationCreated:
-		org, err := ev.Organization()
+	case string(webhooks.OrganizationCreated), string(webhooks.OrganizationUpdated):
+		org, err := webhooks.Payload[*clerk.Organization](ev)
 		if err != nil {
 			panic(err)
 		}
 		fmt.Println(ev.ID, org.ID, org.Slug)
 	}
-	// Output: msg_2 org_1 acme
+	_, err = webhooks.Payload[*clerk.User](ev)
+	fmt.Println(err)
+	// Output:
+	// msg_2 org_1 acme
+	// clerkkit/webhooks: wrong payload type for event type: "organization.created" carries *clerk.Organization, not *clerk.User
+}
+
+func ExampleVerify() {
+	body := `{"type":"user.created","object":"event","data":{"id":"user_1"}}`
+	r := signed("msg_1", body)
+	ev, err := webhooks.Verify(r, exampleSecret)
+	fmt.Println(ev.Type, err)
+
+	tampered := signed("msg_1", body)
+	tampered.Body = http.NoBody
+	_, err = webhooks.Verify(tampered, exampleSecret)
+	fmt.Println(err)
+	// Output:
+	// user.created <nil>
+	// clerkkit/webhooks: signature mismatch
+}
+
+// Verifier.Verify takes the headers and the raw body, for frameworks other
+// than net/http. Build the Verifier once.
+func ExampleVerifier_Verify() {
+	v, err := webhooks.NewVerifier(webhooks.Config{SigningSecret: exampleSecret})
+	if err != nil {
+		panic(err)
+	}
+	body := []byte(`{"type":"user.updated","data":{"id":"user_1","updated_at":1716883500000}}`)
+	header, _ := webhooks.Sign(exampleSecret, "msg_1", time.Now(), body)
+
+	ev, err := v.Verify(header, body)
+	if err != nil {
+		panic(err)
+	}
+	u, err := webhooks.Payload[*clerk.User](ev)
+	fmt.Println(ev.ID, u.ID, err)
+	// Output: msg_1 user_1 <nil>
 }
 
 // The signature matches an independent HMAC-SHA256 computation of
@@ -93,6 +196,47 @@ func ExampleSign() {
 	// v1,Ha34GzDdQszkaOKjyAvbFCYL4aTocRANd7NfPi4G034=
 }
 
+// ConfigFromEnv reads CLERK_WEBHOOK_SIGNING_SECRET; NewHandler refuses to
+// start without a valid secret.
+func ExampleConfigFromEnv() {
+	h, err := webhooks.NewHandler(webhooks.ConfigFromEnv())
+	if err != nil {
+		fmt.Println("webhooks disabled:", err)
+		return
+	}
+	http.Handle("POST /api/webhooks/clerk", h)
+}
+
+// A SQLStore shares the record of handled deliveries between replicas and
+// restarts. This one is SQLite; use webhooks.Postgres with a PostgreSQL
+// driver.
+func ExampleNewSQLStore() {
+	db, err := sql.Open("sqlite", "file::memory:")
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1) // one in-memory database
+	store, err := webhooks.NewSQLStore(db, webhooks.SQLite)
+	if err != nil {
+		panic(err)
+	}
+	if err := store.Migrate(context.Background()); err != nil {
+		panic(err)
+	}
+	h, _ := webhooks.NewHandler(webhooks.Config{SigningSecret: exampleSecret, Store: store})
+	runs := 0
+	webhooks.On(h, webhooks.UserCreated, func(context.Context, *clerk.User, *webhooks.Event) error {
+		runs++
+		return nil
+	})
+	body := `{"type":"user.created","data":{"id":"user_1"}}`
+	deliver(h, "msg_1", body)
+	deliver(h, "msg_1", body)
+	fmt.Println("runs:", runs)
+	// Output: runs: 1
+}
+
 // userRow is a stored copy of a Clerk user.
 type userRow struct {
 	name      string
@@ -109,7 +253,7 @@ func ExampleEvent_UpdatedAt() {
 	var mu sync.Mutex
 	rows := map[string]userRow{}
 	h, _ := webhooks.NewHandler(webhooks.Config{SigningSecret: exampleSecret})
-	h.OnUserUpdated(func(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
+	webhooks.On(h, webhooks.UserUpdated, func(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
 		at, ok := ev.UpdatedAt()
 		if !ok {
 			return fmt.Errorf("user.updated %s without updated_at", ev.ID)

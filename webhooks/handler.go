@@ -31,23 +31,22 @@ type Handler struct {
 // request's context has ended.
 const storeTimeout = 5 * time.Second
 
-// route is a registered function; decode, when set, checks that the data
-// decodes into the function's type before the delivery is claimed.
-type route struct {
-	decode func(*Event) error
-	run    func(context.Context, *Event) error
-}
+// route is a registered function. It decodes the event's data for the
+// function, before the delivery is claimed, and returns the call to run;
+// an error answers 400.
+type route func(*Event) (func(context.Context) error, error)
 
 // NewHandler validates cfg and returns a Handler with no registered
-// functions. It fails on a missing or invalid secret, on negative limits,
-// and never lets a misconfigured endpoint accept deliveries.
+// functions; register them with [On] and [Handler.On]. It fails with
+// ErrInvalidSecret on a missing or invalid secret and with ErrInvalidConfig
+// on negative limits: a misconfigured endpoint never accepts deliveries.
 func NewHandler(cfg Config) (*Handler, error) {
 	v, err := NewVerifier(cfg)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Lease < 0 {
-		return nil, errors.New("webhooks: Lease must not be negative")
+		return nil, fmt.Errorf("%w: Lease must not be negative", ErrInvalidConfig)
 	}
 	h := &Handler{verifier: v, store: cfg.Store, lease: cfg.Lease, log: cfg.Logger, routes: make(map[string]route)}
 	if h.store == nil {
@@ -60,45 +59,6 @@ func NewHandler(cfg Config) (*Handler, error) {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	return h, nil
-}
-
-// On registers fn for eventType, any type including ones this package does
-// not know; fn reads the raw Event.
-func (h *Handler) On(eventType string, fn func(context.Context, *Event) error) {
-	h.register(eventType, route{run: fn})
-}
-
-// on registers fn for eventType with the data decoded by get, the Event
-// accessor for that type.
-func on[T any](h *Handler, eventType string, get func(*Event) (*T, error), fn func(context.Context, *T, *Event) error) {
-	if fn == nil {
-		panic("webhooks: nil handler for " + eventType)
-	}
-	h.register(eventType, route{
-		decode: func(ev *Event) error {
-			_, err := get(ev)
-			return err
-		},
-		run: func(ctx context.Context, ev *Event) error {
-			v, err := get(ev)
-			if err != nil {
-				return err
-			}
-			return fn(ctx, v, ev)
-		},
-	})
-}
-
-func (h *Handler) register(eventType string, r route) {
-	if eventType == "" || r.run == nil {
-		panic("webhooks: On needs an event type and a non-nil function")
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if _, dup := h.routes[eventType]; dup {
-		panic("webhooks: handler already registered for " + eventType)
-	}
-	h.routes[eventType] = r
 }
 
 // ServeHTTP answers a delivery:
@@ -148,7 +108,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 		ev, err = h.verifier.Verify(r.Header, body)
 	}
 	if err != nil {
-		h.log.LogAttrs(ctx, slog.LevelWarn, "webhooks: delivery rejected", slog.Any("error", err))
+		h.log.LogAttrs(ctx, slog.LevelWarn, "clerkkit/webhooks: delivery rejected", slog.Any("error", err))
 		if errors.Is(err, ErrTooLarge) {
 			return http.StatusRequestEntityTooLarge, err
 		}
@@ -160,36 +120,35 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 	rt, ok := h.routes[ev.Type]
 	h.mu.RUnlock()
 	if !ok {
-		log.DebugContext(ctx, "webhooks: no handler for event type, ignored")
+		log.DebugContext(ctx, "clerkkit/webhooks: no handler for event type, ignored")
 		return http.StatusOK, nil
 	}
-	if rt.decode != nil {
-		if err := rt.decode(ev); err != nil {
-			log.WarnContext(ctx, "webhooks: event data rejected", slog.Any("error", err))
-			return http.StatusBadRequest, err
-		}
+	call, err := rt(ev)
+	if err != nil {
+		log.WarnContext(ctx, "clerkkit/webhooks: event data rejected", slog.Any("error", err))
+		return http.StatusBadRequest, err
 	}
 
 	owner := rand.Text()
 	state, err := h.store.Claim(ctx, ev.ID, owner, h.lease)
 	switch {
 	case err != nil:
-		log.ErrorContext(ctx, "webhooks: store claim failed", slog.Any("error", err))
+		log.ErrorContext(ctx, "clerkkit/webhooks: store claim failed", slog.Any("error", err))
 		return http.StatusServiceUnavailable, err
 	case state == InFlight:
-		log.InfoContext(ctx, "webhooks: delivery already in flight, asking Svix to retry")
-		return http.StatusConflict, errors.New("webhooks: delivery in flight")
+		log.InfoContext(ctx, "clerkkit/webhooks: delivery already in flight, asking Svix to retry")
+		return http.StatusConflict, errors.New("clerkkit/webhooks: delivery in flight")
 	case state == Completed:
-		log.DebugContext(ctx, "webhooks: delivery already handled")
+		log.DebugContext(ctx, "clerkkit/webhooks: delivery already handled")
 		return http.StatusOK, nil
 	}
 
-	if err := h.run(ctx, rt, ev); err != nil {
-		log.ErrorContext(ctx, "webhooks: handler failed", slog.Any("error", err))
+	if err := h.run(ctx, call); err != nil {
+		log.ErrorContext(ctx, "clerkkit/webhooks: handler failed", slog.Any("error", err))
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 		defer cancel()
 		if rerr := h.store.Release(rctx, ev.ID, owner); rerr != nil {
-			log.ErrorContext(ctx, "webhooks: store release failed; the id stays claimed until its lease ends", slog.Any("error", rerr))
+			log.ErrorContext(ctx, "clerkkit/webhooks: store release failed; the id stays claimed until its lease ends", slog.Any("error", rerr))
 		}
 		return http.StatusInternalServerError, err
 	}
@@ -198,20 +157,20 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (int, error) {
 	if err := h.store.Complete(cctx, ev.ID); err != nil {
 		// The event was handled: acknowledge it. Only a redelivery after the
 		// lease ends could run it again.
-		log.ErrorContext(ctx, "webhooks: store complete failed", slog.Any("error", err))
+		log.ErrorContext(ctx, "clerkkit/webhooks: store complete failed", slog.Any("error", err))
 	}
 	return http.StatusOK, nil
 }
 
-// run calls the route under the lease deadline, turning a panic into an
-// error.
-func (h *Handler) run(ctx context.Context, rt route, ev *Event) (err error) {
+// run calls the registered function under the lease deadline, turning a
+// panic into an error.
+func (h *Handler) run(ctx context.Context, call func(context.Context) error) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, h.lease)
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("webhooks: handler panicked: %v\n%s", p, debug.Stack())
+			err = fmt.Errorf("clerkkit/webhooks: handler panicked: %v\n%s", p, debug.Stack())
 		}
 	}()
-	return rt.run(ctx, ev)
+	return call(ctx)
 }

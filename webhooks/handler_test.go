@@ -3,12 +3,21 @@ package webhooks
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,8 +71,8 @@ func TestNewHandlerValidatesConfig(t *testing.T) {
 		{SigningSecret: testSecret, MaxBodyBytes: -1},
 		{SigningSecret: testSecret, Lease: -1},
 	} {
-		if _, err := NewHandler(cfg); err == nil {
-			t.Errorf("NewHandler(%+v) accepted a negative limit", cfg)
+		if _, err := NewHandler(cfg); !errors.Is(err, ErrInvalidConfig) || !strings.HasPrefix(err.Error(), "clerkkit/webhooks: ") {
+			t.Errorf("NewHandler(%+v): %v, want ErrInvalidConfig", cfg, err)
 		}
 	}
 	// Only SigningSecrets is enough.
@@ -74,7 +83,7 @@ func TestNewHandlerValidatesConfig(t *testing.T) {
 
 func TestConfigFromEnv(t *testing.T) {
 	t.Setenv(EnvSigningSecret, "")
-	t.Setenv(EnvSigningSecretLegacy, "whsec_old")
+	t.Setenv(envSigningSecretLegacy, "whsec_old")
 	if c := ConfigFromEnv(); c.SigningSecret != "whsec_old" || len(c.SigningSecrets) != 0 {
 		t.Fatalf("legacy: %+v", c)
 	}
@@ -83,7 +92,7 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Fatalf("rotation: %+v", c)
 	}
 	t.Setenv(EnvSigningSecret, "")
-	t.Setenv(EnvSigningSecretLegacy, "")
+	t.Setenv(envSigningSecretLegacy, "")
 	if _, err := NewHandler(ConfigFromEnv()); !errors.Is(err, ErrInvalidSecret) {
 		t.Fatalf("empty env: %v", err)
 	}
@@ -93,7 +102,7 @@ func TestConfigFromEnv(t *testing.T) {
 func countingHandler(t testing.TB, cfg Config) (*Handler, *atomic.Int32) {
 	h := newTestHandler(t, cfg)
 	var calls atomic.Int32
-	h.OnUserCreated(func(context.Context, *clerk.User, *Event) error {
+	On(h, UserCreated, func(context.Context, *clerk.User, *Event) error {
 		calls.Add(1)
 		return nil
 	})
@@ -101,7 +110,7 @@ func countingHandler(t testing.TB, cfg Config) (*Handler, *atomic.Int32) {
 }
 
 func TestHandlerRejections(t *testing.T) {
-	body := userBody(TypeUserCreated, "user_1", 1716883200000)
+	body := userBody(string(UserCreated), "user_1", 1716883200000)
 	valid := func() *http.Request { return signedRequest(t, testSecret, "msg_1", testNow, body) }
 	withBody := func(b []byte) func() *http.Request {
 		return func() *http.Request { return signedRequest(t, testSecret, "msg_1", testNow, b) }
@@ -245,7 +254,7 @@ func assertNoLeak(t *testing.T, s string) {
 }
 
 func TestHandlerTimestampTolerance(t *testing.T) {
-	body := userBody(TypeUserCreated, "user_1", 1716883200000)
+	body := userBody(string(UserCreated), "user_1", 1716883200000)
 	for i, d := range []time.Duration{-5 * time.Minute, -4*time.Minute - 59*time.Second, 0, 4*time.Minute + 59*time.Second, 5 * time.Minute} {
 		h, calls := countingHandler(t, Config{})
 		if w := serve(h, signedRequest(t, testSecret, fmt.Sprint("msg_", i), testNow.Add(d), body)); w.Code != 200 || calls.Load() != 1 {
@@ -262,7 +271,7 @@ func TestHandlerTimestampTolerance(t *testing.T) {
 }
 
 func TestHandlerSecretRotation(t *testing.T) {
-	body := userBody(TypeUserCreated, "user_1", 1716883200000)
+	body := userBody(string(UserCreated), "user_1", 1716883200000)
 	// During rotation both secrets are accepted.
 	h, calls := countingHandler(t, Config{SigningSecret: otherSecret, SigningSecrets: []string{testSecret}})
 	for i, secret := range []string{testSecret, otherSecret} {
@@ -289,7 +298,7 @@ func TestHandlerSecretRotation(t *testing.T) {
 }
 
 func TestHandlerIdempotency(t *testing.T) {
-	body := userBody(TypeUserCreated, "user_1", 1716883200000)
+	body := userBody(string(UserCreated), "user_1", 1716883200000)
 	for _, st := range stores {
 		t.Run(st.name+"/sequential duplicates", func(t *testing.T) {
 			h, calls := countingHandler(t, Config{Store: st.open(t)})
@@ -306,7 +315,7 @@ func TestHandlerIdempotency(t *testing.T) {
 			h := newTestHandler(t, Config{Store: st.open(t)})
 			var calls atomic.Int32
 			started, release := make(chan struct{}), make(chan struct{})
-			h.OnUserCreated(func(context.Context, *clerk.User, *Event) error {
+			On(h, UserCreated, func(context.Context, *clerk.User, *Event) error {
 				if calls.Add(1) == 1 {
 					close(started)
 				}
@@ -343,7 +352,7 @@ func TestHandlerIdempotency(t *testing.T) {
 		t.Run(st.name+"/failure then redelivery", func(t *testing.T) {
 			h := newTestHandler(t, Config{Store: st.open(t)})
 			var calls atomic.Int32
-			h.OnUserCreated(func(_ context.Context, u *clerk.User, _ *Event) error {
+			On(h, UserCreated, func(_ context.Context, u *clerk.User, _ *Event) error {
 				switch calls.Add(1) {
 				case 1:
 					return errors.New("database down")
@@ -380,7 +389,7 @@ func TestHandlerIdempotency(t *testing.T) {
 
 func TestHandlerSQLStoreSurvivesRestart(t *testing.T) {
 	path := t.TempDir() + "/events.db"
-	body := userBody(TypeUserCreated, "user_1", 1716883200000)
+	body := userBody(string(UserCreated), "user_1", 1716883200000)
 	_, s1 := openSQLite(t, path)
 	h1, calls1 := countingHandler(t, Config{Store: s1})
 	if w := serve(h1, signedRequest(t, testSecret, "msg_restart", testNow, body)); w.Code != 200 || calls1.Load() != 1 {
@@ -416,8 +425,9 @@ func TestHandlerUnknownAndUnregisteredTypes(t *testing.T) {
 	if string(got.Data) != `{"id":"x","future":[1,2]}` || got.ID != "msg_u2" || !got.DeliveredAt.Equal(testNow) {
 		t.Fatalf("raw event: %+v", got)
 	}
-	if _, err := got.User(); !errors.Is(err, ErrWrongType) {
-		t.Fatalf("User() on unknown type: %v", err)
+	// The application decides what the data of a type unknown here is.
+	if v, err := Payload[map[string]any](got); err != nil || v["id"] != "x" {
+		t.Fatalf("Payload on unknown type: %v %v", v, err)
 	}
 	if calls.Load() != 0 {
 		t.Fatal("user handler ran")
@@ -426,22 +436,160 @@ func TestHandlerUnknownAndUnregisteredTypes(t *testing.T) {
 
 func TestHandlerRegistrationPanics(t *testing.T) {
 	h := newTestHandler(t, Config{})
-	h.OnUserCreated(func(context.Context, *clerk.User, *Event) error { return nil })
+	On(h, UserCreated, func(context.Context, *clerk.User, *Event) error { return nil })
+	h.On("x.raw", func(context.Context, *Event) error { return nil })
 	for name, f := range map[string]func(){
-		"duplicate typed": func() { h.OnUserCreated(func(context.Context, *clerk.User, *Event) error { return nil }) },
-		"duplicate raw":   func() { h.On(TypeUserCreated, func(context.Context, *Event) error { return nil }) },
-		"nil typed":       func() { h.OnUserUpdated(nil) },
-		"nil raw":         func() { h.On("x.y", nil) },
-		"empty type":      func() { h.On("", func(context.Context, *Event) error { return nil }) },
+		"duplicate typed": func() { On(h, UserCreated, func(context.Context, *clerk.User, *Event) error { return nil }) },
+		"duplicate raw":   func() { h.On(string(UserCreated), func(context.Context, *Event) error { return nil }) },
+		"typed after raw": func() {
+			On(h, EventType[*clerk.User]("x.raw"), func(context.Context, *clerk.User, *Event) error { return nil })
+		},
+		"nil typed":  func() { On(h, UserUpdated, nil) },
+		"nil raw":    func() { h.On("x.y", nil) },
+		"empty type": func() { h.On("", func(context.Context, *Event) error { return nil }) },
+		"empty typed": func() {
+			On(h, EventType[*clerk.User](""), func(context.Context, *clerk.User, *Event) error { return nil })
+		},
+		"known name, wrong T": func() {
+			On(h, EventType[*Session](UserUpdated), func(context.Context, *Session, *Event) error { return nil })
+		},
+		"known name, value T": func() {
+			On(h, EventType[clerk.User](UserUpdated), func(context.Context, clerk.User, *Event) error { return nil })
+		},
+		"untyped name, wrong T": func() { On(h, "session.created", func(context.Context, *clerk.User, *Event) error { return nil }) },
 	} {
 		func() {
 			defer func() {
-				if recover() == nil {
+				p := recover()
+				if p == nil {
 					t.Errorf("%s: no panic", name)
+				} else if msg, _ := p.(string); !strings.HasPrefix(msg, "clerkkit/webhooks: ") {
+					t.Errorf("%s: panic %v", name, p)
 				}
 			}()
 			f()
 		}()
+	}
+	// None of the refused registrations took effect.
+	if len(h.routes) != 2 {
+		t.Fatalf("routes: %v", h.routes)
+	}
+}
+
+// renamedSubscription is an application's type for an event type this
+// package does not know.
+type renamedSubscription struct {
+	ID      string `json:"id"`
+	NewName string `json:"new_name"`
+}
+
+func TestOnEventTypeUnknownToThePackage(t *testing.T) {
+	const subscriptionRenamed EventType[*renamedSubscription] = "subscription.renamed"
+	h := newTestHandler(t, Config{})
+	var got *renamedSubscription
+	On(h, subscriptionRenamed, func(_ context.Context, s *renamedSubscription, ev *Event) error {
+		got = s
+		return nil
+	})
+	body := []byte(`{"type":"subscription.renamed","object":"event","data":{"id":"sub_1","new_name":"Pro"}}`)
+	if w := serve(h, signedRequest(t, testSecret, "msg_r1", testNow, body)); w.Code != 200 || got == nil || *got != (renamedSubscription{"sub_1", "Pro"}) {
+		t.Fatalf("%d %+v", w.Code, got)
+	}
+	// Data that does not fit the application's type is answered 400 and
+	// names neither the value nor the body.
+	got = nil
+	bad := []byte(`{"type":"subscription.renamed","object":"event","data":{"id":"sub_1","new_name":12345}}`)
+	w := serve(h, signedRequest(t, testSecret, "msg_r2", testNow, bad))
+	if w.Code != 400 || got != nil || !strings.Contains(w.Body.String(), ErrMalformedPayload.Error()) || strings.Contains(w.Body.String(), "12345") {
+		t.Fatalf("%d %q", w.Code, w.Body)
+	}
+}
+
+func TestPayload(t *testing.T) {
+	ev := &Event{Type: string(SessionCreated), Data: json.RawMessage(`{"id":"sess_1","user":{"id":"user_1"}}`)}
+	if s, err := Payload[*Session](ev); err != nil || s.ID != "sess_1" || s.User.ID != "user_1" {
+		t.Fatalf("%+v %v", s, err)
+	}
+	for name, get := range map[string]func(*Event) (any, error){
+		"other pointer":   payloadOf[*clerk.User],
+		"value, not *T":   payloadOf[Session],
+		"raw message":     payloadOf[json.RawMessage],
+		"deleted object":  payloadOf[*DeletedObject],
+		"map of anything": payloadOf[map[string]any],
+	} {
+		v, err := get(ev)
+		if !errors.Is(err, ErrWrongType) || !strings.Contains(err.Error(), `"session.created" carries *webhooks.Session`) {
+			t.Errorf("%s: %v, %v", name, v, err)
+		}
+	}
+	// Unknown types decode into any T, afresh on each call.
+	ev = &Event{Type: "user.merged", Data: json.RawMessage(`{"id":"user_1","into":"user_2"}`)}
+	m, err := Payload[map[string]any](ev)
+	if err != nil || m["into"] != "user_2" {
+		t.Fatalf("%v %v", m, err)
+	}
+	u, err := Payload[*clerk.User](ev)
+	if err != nil || u.ID != "user_1" {
+		t.Fatalf("%v %v", u, err)
+	}
+	if u2, _ := Payload[*clerk.User](ev); u2 == u {
+		t.Error("unknown type's payload shared between calls")
+	}
+	if _, err := Payload[*clerk.User](&Event{Type: "user.merged", Data: json.RawMessage(`{"id":7}`)}); !errors.Is(err, ErrMalformedPayload) || strings.Contains(err.Error(), "7") {
+		t.Fatalf("%v", err)
+	}
+}
+
+// TestPayloadTablesAgree checks newPayload against nilPayload: Payload's
+// type assertion relies on it.
+func TestPayloadTablesAgree(t *testing.T) {
+	if newPayload(kindUnknown) != nil || nilPayload(kindUnknown) != nil {
+		t.Fatal("kindUnknown has a payload type")
+	}
+	for k := range accessors {
+		if a, b := reflect.TypeOf(newPayload(k)), reflect.TypeOf(nilPayload(k)); a == nil || a != b {
+			t.Errorf("%s: newPayload %v, nilPayload %v", k, a, b)
+		}
+	}
+}
+
+// TestWrongPayloadTypeDoesNotCompile builds the package with one more file
+// registering a function of the wrong payload type: the compiler must
+// refuse it, and accept the same file with the right type.
+func TestWrongPayloadTypeDoesNotCompile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func(payload string) (string, error) {
+		src := filepath.Join(t.TempDir(), "extra.go")
+		code := "package webhooks\n\nimport (\n\t\"context\"\n\n\t\"github.com/clerk/clerk-sdk-go/v2\"\n)\n\n" +
+			"var _ = clerk.User{}\n\n" +
+			"func registerForTest(h *Handler) {\n\tOn(h, UserCreated, func(context.Context, " + payload + ", *Event) error { return nil })\n}\n"
+		must(t, os.WriteFile(src, []byte(code), 0o644))
+		overlay := filepath.Join(t.TempDir(), "overlay.json")
+		spec, _ := json.Marshal(map[string]any{"Replace": map[string]string{filepath.Join(wd, "zz_compile_check.go"): src}})
+		must(t, os.WriteFile(overlay, spec, 0o644))
+		cmd := exec.Command(goCmd, "build", "-overlay", overlay, ".")
+		cmd.Dir = wd
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := build("*clerk.User"); err != nil {
+		t.Fatalf("right payload type refused: %v\n%s", err, out)
+	}
+	for _, wrong := range []string{"*Session", "clerk.User", "*DeletedObject", "any"} {
+		out, err := build(wrong)
+		if err == nil || !strings.Contains(out, "does not match inferred type") {
+			t.Errorf("payload type %s: err %v, output:\n%s", wrong, err, out)
+		}
 	}
 }
 
@@ -466,7 +614,7 @@ func (s failingStore) Complete(ctx context.Context, id string) error {
 }
 
 func TestHandlerStoreFailures(t *testing.T) {
-	body := userBody(TypeUserCreated, "user_1", 1716883200000)
+	body := userBody(string(UserCreated), "user_1", 1716883200000)
 	h, calls := countingHandler(t, Config{Store: failingStore{Store: NewMemoryStore(MemoryStoreOptions{}), claim: true}})
 	w := serve(h, signedRequest(t, testSecret, "msg_s1", testNow, body))
 	if w.Code != 503 || w.Header().Get("Retry-After") == "" || calls.Load() != 0 {
@@ -485,13 +633,13 @@ func TestHandlerStoreFailures(t *testing.T) {
 func TestHandlerLogsErrorsWithoutBodyOrSecret(t *testing.T) {
 	var logs bytes.Buffer
 	h := newTestHandler(t, Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
-	h.OnUserCreated(func(ctx context.Context, u *clerk.User, _ *Event) error {
+	On(h, UserCreated, func(ctx context.Context, u *clerk.User, _ *Event) error {
 		if _, ok := ctx.Deadline(); !ok {
 			t.Error("handler context has no lease deadline")
 		}
 		return errors.New("insert failed")
 	})
-	w := serve(h, signedRequest(t, testSecret, "msg_log", testNow, userBody(TypeUserCreated, "user_1", 1716883200000)))
+	w := serve(h, signedRequest(t, testSecret, "msg_log", testNow, userBody(string(UserCreated), "user_1", 1716883200000)))
 	if w.Code != 500 {
 		t.Fatalf("status %d", w.Code)
 	}
@@ -504,53 +652,150 @@ func TestHandlerLogsErrorsWithoutBodyOrSecret(t *testing.T) {
 	assertNoLeak(t, out+w.Body.String())
 }
 
-// TestTypedRegistrationCoversEveryType registers every On<Type> method of
-// Handler and delivers every spec example: each method must receive its
-// event, decoded.
+// recordOn registers for et a function recording the payload it receives.
+func recordOn[T any](h *Handler, et EventType[T], got map[string]any) {
+	On(h, et, func(_ context.Context, v T, ev *Event) error {
+		got[ev.Type] = v
+		return nil
+	})
+}
+
+// TestTypedRegistrationCoversEveryType registers every EventType constant
+// declared in eventtypes.go with On and delivers every spec example: each
+// example's type has a constant named after it, whose function receives
+// the example decoded into the constant's payload type.
 func TestTypedRegistrationCoversEveryType(t *testing.T) {
-	examples := loadSpecExamples(t)
 	h := newTestHandler(t, Config{})
-	got := map[string]string{} // event type -> method that received it
-	hv := reflect.ValueOf(h)
-	methods := 0
-	for i := 0; i < hv.NumMethod(); i++ {
-		name := hv.Type().Method(i).Name
-		if !strings.HasPrefix(name, "On") || name == "On" {
+	got := map[string]any{} // event type -> payload received
+	for _, register := range []func(){
+		func() { recordOn(h, EmailCreated, got) },
+		func() { recordOn(h, OrganizationCreated, got) },
+		func() { recordOn(h, OrganizationUpdated, got) },
+		func() { recordOn(h, OrganizationDeleted, got) },
+		func() { recordOn(h, OrganizationDomainCreated, got) },
+		func() { recordOn(h, OrganizationDomainUpdated, got) },
+		func() { recordOn(h, OrganizationDomainDeleted, got) },
+		func() { recordOn(h, OrganizationInvitationCreated, got) },
+		func() { recordOn(h, OrganizationInvitationAccepted, got) },
+		func() { recordOn(h, OrganizationInvitationRevoked, got) },
+		func() { recordOn(h, OrganizationMembershipCreated, got) },
+		func() { recordOn(h, OrganizationMembershipUpdated, got) },
+		func() { recordOn(h, OrganizationMembershipDeleted, got) },
+		func() { recordOn(h, PaymentAttemptCreated, got) },
+		func() { recordOn(h, PaymentAttemptUpdated, got) },
+		func() { recordOn(h, PermissionCreated, got) },
+		func() { recordOn(h, PermissionUpdated, got) },
+		func() { recordOn(h, PermissionDeleted, got) },
+		func() { recordOn(h, RoleCreated, got) },
+		func() { recordOn(h, RoleUpdated, got) },
+		func() { recordOn(h, RoleDeleted, got) },
+		func() { recordOn(h, SessionCreated, got) },
+		func() { recordOn(h, SessionPending, got) },
+		func() { recordOn(h, SessionEnded, got) },
+		func() { recordOn(h, SessionRemoved, got) },
+		func() { recordOn(h, SessionRevoked, got) },
+		func() { recordOn(h, SMSCreated, got) },
+		func() { recordOn(h, SubscriptionCreated, got) },
+		func() { recordOn(h, SubscriptionUpdated, got) },
+		func() { recordOn(h, SubscriptionActive, got) },
+		func() { recordOn(h, SubscriptionPastDue, got) },
+		func() { recordOn(h, SubscriptionItemCreated, got) },
+		func() { recordOn(h, SubscriptionItemUpdated, got) },
+		func() { recordOn(h, SubscriptionItemActive, got) },
+		func() { recordOn(h, SubscriptionItemCanceled, got) },
+		func() { recordOn(h, SubscriptionItemEnded, got) },
+		func() { recordOn(h, SubscriptionItemAbandoned, got) },
+		func() { recordOn(h, SubscriptionItemIncomplete, got) },
+		func() { recordOn(h, SubscriptionItemPastDue, got) },
+		func() { recordOn(h, SubscriptionItemUpcoming, got) },
+		func() { recordOn(h, SubscriptionItemFreeTrialEnding, got) },
+		func() { recordOn(h, UserCreated, got) },
+		func() { recordOn(h, UserUpdated, got) },
+		func() { recordOn(h, UserDeleted, got) },
+		func() { recordOn(h, WaitlistEntryCreated, got) },
+		func() { recordOn(h, WaitlistEntryUpdated, got) },
+	} {
+		register()
+	}
+	declared := declaredEventTypes(t)
+	if len(declared) != specEventCount+1 || len(h.routes) != len(declared) {
+		t.Fatalf("%d constants declared, %d registered, want %d", len(declared), len(h.routes), specEventCount+1)
+	}
+	for _, ex := range loadSpecExamples(t) {
+		c, ok := declared[ex.Type]
+		if !ok {
+			t.Errorf("%s: no EventType constant", ex.Type)
 			continue
 		}
-		methods++
-		m := hv.Method(i)
-		fnType := m.Type().In(0)
-		m.Call([]reflect.Value{reflect.MakeFunc(fnType, func(args []reflect.Value) []reflect.Value {
-			ev := args[2].Interface().(*Event)
-			if args[1].IsNil() {
-				t.Errorf("%s: nil payload", name)
-			}
-			got[ev.Type] = name
-			return []reflect.Value{reflect.Zero(fnType.Out(0))}
-		})})
-	}
-	if methods != specEventCount+1 {
-		t.Fatalf("%d On<Type> methods, want %d", methods, specEventCount+1)
-	}
-	for _, ex := range examples {
+		delete(declared, ex.Type)
+		if !strings.EqualFold(c.name, strings.ReplaceAll(ex.Type, ".", "")) {
+			t.Errorf("%s: constant %s, want it named after the type", ex.Type, c.name)
+		}
+		if _, ok := h.routes[ex.Type]; !ok {
+			t.Errorf("%s: constant %s not registered by this test", ex.Type, c.name)
+		}
 		if w := serve(h, signedRequest(t, testSecret, "msg_"+ex.Type, testNow, ex.Body)); w.Code != 200 {
 			t.Fatalf("%s: %d %s", ex.Type, w.Code, w.Body)
 		}
-		want := "On" + strings.ReplaceAll(ex.Type, ".", "")
-		if !strings.EqualFold(got[ex.Type], want) {
-			t.Errorf("%s delivered to %q, want %s", ex.Type, got[ex.Type], want)
+		v := reflect.ValueOf(got[ex.Type])
+		if !v.IsValid() || v.IsNil() {
+			t.Errorf("%s: function received %v", ex.Type, got[ex.Type])
+			continue
 		}
+		if typ := strings.Replace(v.Type().String(), "webhooks.", "", 1); typ != c.payload {
+			t.Errorf("%s: received %s, constant declares %s", ex.Type, v.Type(), c.payload)
+		}
+		if v.Type() != reflect.TypeOf(nilPayload(kindOf(ex.Type))) {
+			t.Errorf("%s: received %s, kind decodes %T", ex.Type, v.Type(), nilPayload(kindOf(ex.Type)))
+		}
+	}
+	for typ, c := range declared {
+		t.Errorf("constant %s (%s) has no spec example", c.name, typ)
 	}
 }
 
+type declaredConst struct{ name, payload string }
+
+// declaredEventTypes parses eventtypes.go and returns its EventType
+// constants by value.
+func declaredEventTypes(t *testing.T) map[string]declaredConst {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "eventtypes.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]declaredConst{}
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			vs := spec.(*ast.ValueSpec)
+			ix, ok := vs.Type.(*ast.IndexExpr)
+			if !ok || ix.X.(*ast.Ident).Name != "EventType" {
+				continue
+			}
+			value, err := strconv.Unquote(vs.Values[0].(*ast.BasicLit).Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, dup := out[value]; dup {
+				t.Errorf("two constants for %s", value)
+			}
+			out[value] = declaredConst{name: vs.Names[0].Name, payload: types.ExprString(ix.Index)}
+		}
+	}
+	return out
+}
+
 func TestVerifyFunction(t *testing.T) {
-	body := userBody(TypeUserCreated, "user_1", time.Now().UnixMilli())
+	body := userBody(string(UserCreated), "user_1", time.Now().UnixMilli())
 	ev, err := Verify(signedRequest(t, testSecret, "msg_v", time.Now(), body), testSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := ev.User()
+	u, err := Payload[*clerk.User](ev)
 	if err != nil || u.ID != "user_1" {
 		t.Fatalf("%v %v", u, err)
 	}

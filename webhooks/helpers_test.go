@@ -3,7 +3,6 @@ package webhooks
 import (
 	"bytes"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -54,5 +53,3 @@ func userBody(eventType, userID string, updatedAt int64) []byte {
 		`"data":{"object":"user","id":%q,"first_name":"Ada","updated_at":%d,"created_at":1716883200000}}`,
 		eventType, userID, updatedAt)
 }
-
-func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -58,7 +58,7 @@ type SQLStore struct {
 // NewSQLStore returns a SQLStore on db; db's driver must match dialect.
 func NewSQLStore(db *sql.DB, dialect Dialect) (*SQLStore, error) {
 	if db == nil {
-		return nil, errors.New("webhooks: NewSQLStore: nil *sql.DB")
+		return nil, fmt.Errorf("%w: NewSQLStore: nil *sql.DB", ErrInvalidConfig)
 	}
 	var bind func(string) string
 	switch dialect {
@@ -67,7 +67,7 @@ func NewSQLStore(db *sql.DB, dialect Dialect) (*SQLStore, error) {
 	case Postgres:
 		bind = dollarPlaceholders
 	default:
-		return nil, fmt.Errorf("webhooks: NewSQLStore: unknown dialect %d", dialect)
+		return nil, fmt.Errorf("%w: NewSQLStore: unknown dialect %d", ErrInvalidConfig, dialect)
 	}
 	s := &SQLStore{db: db}
 	s.q.insertClaim, s.q.takeOver, s.q.state = bind(sqlInsertClaim), bind(sqlTakeOver), bind(sqlState)
@@ -98,7 +98,7 @@ func (s *SQLStore) Migrate(ctx context.Context) error {
 			continue
 		}
 		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("webhooks: migrate: %w", err)
+			return fmt.Errorf("clerkkit/webhooks: migrate: %w", err)
 		}
 	}
 	return nil
@@ -127,7 +127,7 @@ func (s *SQLStore) Claim(ctx context.Context, id, owner string, lease time.Durat
 		// Released between the statements: let the sender retry.
 		return InFlight, nil
 	case err != nil:
-		return 0, fmt.Errorf("webhooks: claim: %w", err)
+		return 0, fmt.Errorf("clerkkit/webhooks: claim: %w", err)
 	case state == 2:
 		return Completed, nil
 	}
@@ -158,11 +158,11 @@ func (s *SQLStore) Prune(ctx context.Context, before time.Time) (int64, error) {
 func (s *SQLStore) exec(ctx context.Context, q string, args ...any) (int64, error) {
 	res, err := s.db.ExecContext(ctx, q, args...)
 	if err != nil {
-		return 0, fmt.Errorf("webhooks: sql store: %w", err)
+		return 0, fmt.Errorf("clerkkit/webhooks: sql store: %w", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("webhooks: sql store: %w", err)
+		return 0, fmt.Errorf("clerkkit/webhooks: sql store: %w", err)
 	}
 	return n, nil
 }

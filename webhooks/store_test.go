@@ -189,11 +189,11 @@ func TestSQLStoreSurvivesRestartAndPrunes(t *testing.T) {
 }
 
 func TestNewSQLStoreValidates(t *testing.T) {
-	if _, err := NewSQLStore(nil, SQLite); err == nil {
-		t.Error("nil db accepted")
+	if _, err := NewSQLStore(nil, SQLite); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("nil db: %v", err)
 	}
-	if _, err := NewSQLStore(&sql.DB{}, Dialect(0)); err == nil {
-		t.Error("zero dialect accepted")
+	if _, err := NewSQLStore(&sql.DB{}, Dialect(0)); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("zero dialect: %v", err)
 	}
 	s, err := NewSQLStore(&sql.DB{}, Postgres)
 	if err != nil {

@@ -51,7 +51,7 @@ type Verifier struct {
 
 // NewVerifier returns a Verifier for cfg's secrets, Tolerance, MaxBodyBytes
 // and Now. It fails with ErrInvalidSecret when no secret is given or any
-// given secret is invalid, and rejects negative limits.
+// given secret is invalid, and with ErrInvalidConfig on negative limits.
 func NewVerifier(cfg Config) (*Verifier, error) {
 	secrets := cfg.SigningSecrets
 	if cfg.SigningSecret != "" {
@@ -61,7 +61,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		return nil, fmt.Errorf("%w: no secret configured (set %s)", ErrInvalidSecret, EnvSigningSecret)
 	}
 	if cfg.Tolerance < 0 || cfg.MaxBodyBytes < 0 {
-		return nil, errors.New("webhooks: Tolerance and MaxBodyBytes must not be negative")
+		return nil, fmt.Errorf("%w: Tolerance and MaxBodyBytes must not be negative", ErrInvalidConfig)
 	}
 	v := &Verifier{tolerance: cfg.Tolerance, maxBody: cfg.MaxBodyBytes, now: cfg.Now}
 	if v.tolerance == 0 {
@@ -221,7 +221,7 @@ func Sign(secret, id string, timestamp time.Time, body []byte) (http.Header, err
 	}
 	sig, err := wh.Sign(id, timestamp, body)
 	if err != nil {
-		return nil, fmt.Errorf("webhooks: signing: %w", err)
+		return nil, fmt.Errorf("clerkkit/webhooks: signing: %w", err)
 	}
 	h := make(http.Header, 3)
 	h.Set(HeaderID, id)
