@@ -140,5 +140,9 @@ func Payload[T any](ev *Event) (T, error) {
 	if err != nil {
 		return zero, err
 	}
-	return v.(T), nil // newPayload and nilPayload agree (TestPayloadTablesAgree)
+	t, ok := v.(T)
+	if !ok { // newPayload and nilPayload disagree: TestPayloadTablesAgree fails
+		return zero, fmt.Errorf("clerkkit/webhooks: internal error: %q decoded as %T", ev.Type, v)
+	}
+	return t, nil
 }
