@@ -17,6 +17,7 @@ import (
 
 	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/users"
 )
 
@@ -201,17 +202,17 @@ func TestInvalidInputSentinel(t *testing.T) {
 	}
 }
 
-// TestEmulatorRateLimitHonoured runs against clerktest's rate limit (5
+// TestEmulatorRateLimitHonoured runs against the emulator's rate limit (5
 // requests per 10 s): every call succeeds, each 429 waited out for exactly
 // the Retry-After the emulator sent, on the emulator's own clock.
 func TestEmulatorRateLimitHonoured(t *testing.T) {
 	clk := clerktest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	srv := clerktest.NewServer(t, clerktest.WithClock(clk), clerktest.WithRateLimit(5, 10*time.Second))
-	if err := srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{{ID: "user_1"}}}); err != nil {
+	srv := emulator.NewServer(t, emulator.Options{Clock: clk, RateLimit: emulator.RateLimit{Requests: 5, Per: 10 * time.Second}})
+	if err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{ID: "user_1"}}}); err != nil {
 		t.Fatal(err)
 	}
 	var slept []time.Duration
-	cfg := clerkkit.WithTestHooks(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL(), HTTPClient: srv.HTTPClient()},
+	cfg := clerkkit.WithTestHooks(srv.ClientConfig(),
 		func(ctx context.Context, d time.Duration) error { slept = append(slept, d); clk.Advance(d); return nil },
 		clk.Now, nil)
 	c, err := clerkkit.New(cfg)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/auth"
-	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/memberships"
 	"github.com/clerkkit/clerkkit/users"
 	"github.com/clerkkit/clerkkit/webhooks"
@@ -18,19 +18,19 @@ import (
 
 // startEmulator starts a local Clerk Backend API with a few users and an
 // organization. Real programs point Config at Clerk instead.
-func startEmulator() *clerktest.Server {
-	srv, err := clerktest.StartServer()
+func startEmulator() *emulator.Server {
+	srv, err := emulator.StartServer()
 	if err != nil {
 		log.Fatal(err)
 	}
-	err = srv.Seed(clerktest.SeedData{
-		Users: []clerktest.SeedUser{
+	err = srv.Seed(emulator.SeedData{
+		Users: []emulator.SeedUser{
 			{ID: "user_ann", EmailAddresses: []string{"ann@example.com"}, FirstName: "Ann"},
 			{ID: "user_bob", EmailAddresses: []string{"bob@example.com"}, FirstName: "Bob"},
 			{ID: "user_cat", EmailAddresses: []string{"cat@example.com"}, FirstName: "Cat"},
 		},
-		Organizations: []clerktest.SeedOrganization{{ID: "org_acme", Name: "Acme", CreatedBy: "user_ann"}},
-		Memberships:   []clerktest.SeedMembership{{OrganizationID: "org_acme", UserID: "user_bob"}},
+		Organizations: []emulator.SeedOrganization{{ID: "org_acme", Name: "Acme", CreatedBy: "user_ann"}},
+		Memberships:   []emulator.SeedMembership{{OrganizationID: "org_acme", UserID: "user_bob"}},
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -9,17 +9,17 @@ import (
 
 	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/auth"
-	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 )
 
 func TestSessionToken(t *testing.T) {
-	srv := clerktest.NewServer(t)
-	seed := clerktest.DemoSeed()
-	seed.Users = append(seed.Users, clerktest.SeedUser{ID: "user_solo"})
+	srv := emulator.NewServer(t)
+	seed := emulator.DemoSeed()
+	seed.Users = append(seed.Users, emulator.SeedUser{ID: "user_solo"})
 	if err := srv.Seed(seed); err != nil {
 		t.Fatal(err)
 	}
-	c, err := clerkkit.New(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL(), HTTPClient: srv.HTTPClient()})
+	c, err := clerkkit.New(srv.ClientConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -239,7 +239,7 @@ var deliberate = map[string]string{
 func TestDifferentialHasAndClaims(t *testing.T) {
 	requireClerkJS(t)
 	now := time.Now().Truncate(time.Second)
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{Clock: clerktest.NewClock(now)})
+	iss := clerktest.NewIssuer(t, clerktest.IssuerOptions{Clock: clerktest.NewClock(now)})
 	v, err := auth.NewVerifier(auth.Config{JWTKey: iss.PublicKeyPEM(), Issuer: iss.IssuerURL(), Now: iss.Clock().Now})
 	require.NoError(t, err)
 	hdr, _ := iss.Encode(clerktest.Claims{UserID: "user_1"})

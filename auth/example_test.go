@@ -13,10 +13,10 @@ import (
 
 func ExampleNewVerifier() {
 	// A local Clerk instance; in production use auth.ConfigFromEnv().
-	iss, _ := clerktest.NewIssuer(clerktest.IssuerOptions{})
+	iss, _ := clerktest.StartIssuer()
 	defer iss.Close()
 
-	v, err := auth.NewVerifier(iss.Config())
+	v, err := auth.NewVerifier(iss.AuthConfig())
 	if err != nil {
 		panic(err)
 	}
@@ -30,9 +30,9 @@ func ExampleNewVerifier() {
 }
 
 func ExampleReason() {
-	iss, _ := clerktest.NewIssuer(clerktest.IssuerOptions{})
+	iss, _ := clerktest.StartIssuer()
 	defer iss.Close()
-	v, _ := auth.NewVerifier(iss.Config())
+	v, _ := auth.NewVerifier(iss.AuthConfig())
 	expired := iss.Token(clerktest.Claims{UserID: "user_123", ExpiresAt: time.Now().Add(-time.Minute)})
 
 	_, err := v.Verify(context.Background(), expired)
@@ -58,9 +58,9 @@ func ExampleSession_Has() {
 }
 
 func ExampleClaim() {
-	iss, _ := clerktest.NewIssuer(clerktest.IssuerOptions{})
+	iss, _ := clerktest.StartIssuer()
 	defer iss.Close()
-	v, _ := auth.NewVerifier(iss.Config())
+	v, _ := auth.NewVerifier(iss.AuthConfig())
 	// A session-token template that adds {"metadata": "{{user.public_metadata}}"}.
 	token := iss.Token(clerktest.Claims{UserID: "user_123", Extra: map[string]any{"metadata": map[string]any{"role": "admin"}}})
 	s, _ := v.Verify(context.Background(), token)

@@ -23,7 +23,7 @@ import (
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 func newIssuer(t *testing.T) *clerktest.Issuer {
-	return clerktest.StartIssuer(t, clerktest.IssuerOptions{Clock: clerktest.NewClock(t0)})
+	return clerktest.NewIssuer(t, clerktest.IssuerOptions{Clock: clerktest.NewClock(t0)})
 }
 
 func newVerifier(t *testing.T, cfg auth.Config) *auth.Verifier {
@@ -45,7 +45,7 @@ func mutate(iss *clerktest.Issuer, c clerktest.Claims, edit map[string]any) (hdr
 func TestVerifyHostileTokens(t *testing.T) {
 	iss := newIssuer(t)
 	other := newIssuer(t)
-	cfg := iss.Config()
+	cfg := iss.AuthConfig()
 	cfg.AuthorizedParties = []string{"https://app.example.com"}
 	v := newVerifier(t, cfg)
 	base := clerktest.Claims{UserID: "user_1", AZP: "https://app.example.com"}
@@ -158,7 +158,7 @@ func TestVerifyHostileTokens(t *testing.T) {
 
 func TestVerifyClockSkew(t *testing.T) {
 	iss := newIssuer(t)
-	v := newVerifier(t, iss.Config())
+	v := newVerifier(t, iss.AuthConfig())
 	now := t0.Unix()
 	for name, edit := range map[string]map[string]any{
 		"exp 4s ago":         {"exp": now - 4},
@@ -180,7 +180,7 @@ func TestVerifyClockSkew(t *testing.T) {
 
 func TestSessionClaims(t *testing.T) {
 	iss := newIssuer(t)
-	v := newVerifier(t, iss.Config())
+	v := newVerifier(t, iss.AuthConfig())
 	org := &clerktest.Org{ID: "org_1", Slug: "acme", Role: "admin", Permissions: []string{"org:dashboard:manage", "org:dashboard:read", "org:teams:read"}}
 	fva := [2]int{3, -1}
 	type meta struct {
@@ -237,7 +237,7 @@ func TestSessionClaims(t *testing.T) {
 
 func TestPendingSessionsOptIn(t *testing.T) {
 	iss := newIssuer(t)
-	cfg := iss.Config()
+	cfg := iss.AuthConfig()
 	cfg.AllowPendingSessions = true
 	v := newVerifier(t, cfg)
 	s, err := v.Verify(context.Background(), iss.Token(clerktest.Claims{UserID: "user_1", Status: "pending"}))
@@ -278,7 +278,7 @@ func TestKeySources(t *testing.T) {
 		assert.EqualValues(t, 1, iss.JWKSFetches())
 	})
 	t.Run("proxy URL accepted as issuer", func(t *testing.T) {
-		cfg := iss.Config()
+		cfg := iss.AuthConfig()
 		cfg.ProxyURL = "https://app.example.com/__clerk"
 		v := newVerifier(t, cfg)
 		_, err := v.Verify(ctx, iss.Token(clerktest.Claims{UserID: "user_1", Issuer: "https://app.example.com/__clerk"}))
@@ -287,7 +287,7 @@ func TestKeySources(t *testing.T) {
 		require.NoError(t, err)
 	})
 	t.Run("wrong secret key", func(t *testing.T) {
-		cfg := iss.Config()
+		cfg := iss.AuthConfig()
 		cfg.SecretKey = "sk_test_wrong"
 		v := newVerifier(t, cfg)
 		_, err := v.Verify(ctx, tok)
@@ -296,7 +296,7 @@ func TestKeySources(t *testing.T) {
 		assert.Equal(t, "jwk-remote-failed-to-load", auth.Reason(err))
 	})
 	t.Run("warm", func(t *testing.T) {
-		v := newVerifier(t, iss.Config())
+		v := newVerifier(t, iss.AuthConfig())
 		require.NoError(t, v.Warm(ctx))
 		assert.EqualValues(t, 1, v.KeyFetches())
 		require.NoError(t, v.Warm(ctx))
@@ -306,12 +306,13 @@ func TestKeySources(t *testing.T) {
 
 func TestKeyFailureModes(t *testing.T) {
 	ctx := context.Background()
-	for _, f := range []clerktest.Failure{clerktest.FailureDown, clerktest.Failure500, clerktest.FailureGarbage, clerktest.FailureEmptySet} {
-		t.Run(f.String(), func(t *testing.T) {
+	for name, f := range map[string]clerktest.Fault{"down": {Kind: clerktest.FaultDown}, "500": {Status: 500},
+		"garbage": {Kind: clerktest.FaultGarbage}, "empty set": {Kind: clerktest.FaultEmptySet}} {
+		t.Run(name, func(t *testing.T) {
 			iss := newIssuer(t)
 			tok := iss.Token(clerktest.Claims{UserID: "user_1"})
-			iss.SetFailure(f)
-			v := newVerifier(t, iss.Config())
+			iss.InjectFault(f)
+			v := newVerifier(t, iss.AuthConfig())
 			_, err := v.Verify(ctx, tok)
 			assert.ErrorIs(t, err, auth.ErrKeysUnavailable)
 			require.NotErrorIs(t, err, auth.ErrUnknownKey)
@@ -320,7 +321,7 @@ func TestKeyFailureModes(t *testing.T) {
 			assert.ErrorIs(t, err, auth.ErrKeysUnavailable)
 			assert.EqualValues(t, 1, v.KeyFetches())
 			// Recovery after the interval.
-			iss.SetFailure(clerktest.FailureNone)
+			iss.ClearFaults()
 			iss.Clock().Advance(auth.DefaultMinRefreshInterval)
 			_, err = v.Verify(ctx, tok)
 			require.NoError(t, err)
@@ -331,8 +332,8 @@ func TestKeyFailureModes(t *testing.T) {
 
 func TestColdRequestsShareOneFetch(t *testing.T) {
 	iss := newIssuer(t)
-	iss.SetLatency(100 * time.Millisecond)
-	v := newVerifier(t, iss.Config())
+	iss.InjectFault(clerktest.Fault{Latency: 100 * time.Millisecond})
+	v := newVerifier(t, iss.AuthConfig())
 	tok := iss.Token(clerktest.Claims{UserID: "user_1"})
 	var wg sync.WaitGroup
 	errs := make(chan error, 200)
@@ -352,8 +353,8 @@ func TestColdRequestsShareOneFetch(t *testing.T) {
 
 func TestColdWaitHonoursContext(t *testing.T) {
 	iss := newIssuer(t)
-	iss.SetLatency(300 * time.Millisecond)
-	v := newVerifier(t, iss.Config())
+	iss.InjectFault(clerktest.Fault{Latency: 300 * time.Millisecond})
+	v := newVerifier(t, iss.AuthConfig())
 	tok := iss.Token(clerktest.Claims{UserID: "user_1"})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -372,12 +373,12 @@ func TestColdWaitHonoursContext(t *testing.T) {
 
 func TestUnknownKidFloodCausesOneFetch(t *testing.T) {
 	iss := newIssuer(t)
-	v := newVerifier(t, iss.Config())
+	v := newVerifier(t, iss.AuthConfig())
 	good := iss.Token(clerktest.Claims{UserID: "user_1"})
 	require.NoError(t, v.Warm(context.Background()))
 	iss.Clock().Advance(auth.DefaultMinRefreshInterval)
 	iss.ResetCounters()
-	iss.SetLatency(20 * time.Millisecond)
+	iss.InjectFault(clerktest.Fault{Latency: 20 * time.Millisecond})
 
 	h, p := iss.Encode(clerktest.Claims{UserID: "user_1"})
 	var hdr map[string]any
@@ -420,9 +421,9 @@ func TestUnknownKidFloodCausesOneFetch(t *testing.T) {
 
 func TestEndpointDownAfterWarmup(t *testing.T) {
 	iss := newIssuer(t)
-	v := newVerifier(t, iss.Config())
+	v := newVerifier(t, iss.AuthConfig())
 	require.NoError(t, v.Warm(context.Background()))
-	iss.SetFailure(clerktest.FailureDown)
+	iss.InjectFault(clerktest.Fault{Kind: clerktest.FaultDown})
 	// Past the TTL: the background refresh fails, the stale set serves.
 	iss.Clock().Advance(2 * auth.DefaultKeysTTL)
 	for i := range 50 {
@@ -433,7 +434,7 @@ func TestEndpointDownAfterWarmup(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	assert.EqualValues(t, 2, v.KeyFetches(), "a failed refresh backs off instead of retrying on every request")
 	// After the backoff it retries, and recovers once the endpoint does.
-	iss.SetFailure(clerktest.FailureNone)
+	iss.ClearFaults()
 	iss.Clock().Advance(auth.DefaultMinRefreshInterval)
 	_, err := v.Verify(context.Background(), iss.Token(clerktest.Claims{UserID: "user_1"}))
 	require.NoError(t, err)
@@ -442,7 +443,7 @@ func TestEndpointDownAfterWarmup(t *testing.T) {
 
 func TestRotation(t *testing.T) {
 	iss := newIssuer(t)
-	v := newVerifier(t, iss.Config())
+	v := newVerifier(t, iss.AuthConfig())
 	oldKid := iss.KeyID()
 	// Long-lived, so that only the key decides.
 	oldTok := iss.Token(clerktest.Claims{UserID: "user_1", ExpiresAt: t0.Add(3 * time.Hour)})
@@ -476,7 +477,7 @@ func TestRotation(t *testing.T) {
 
 func TestVerifiersShareNothing(t *testing.T) {
 	a, b := newIssuer(t), newIssuer(t)
-	va, vb := newVerifier(t, a.Config()), newVerifier(t, b.Config())
+	va, vb := newVerifier(t, a.AuthConfig()), newVerifier(t, b.AuthConfig())
 	tokB := b.Token(clerktest.Claims{UserID: "user_1"})
 	_, err := vb.Verify(context.Background(), tokB)
 	require.NoError(t, err)
@@ -496,7 +497,7 @@ func TestVerifiersShareNothing(t *testing.T) {
 
 func TestTokenCache(t *testing.T) {
 	iss := newIssuer(t)
-	v := newVerifier(t, iss.Config())
+	v := newVerifier(t, iss.AuthConfig())
 	tok := iss.Token(clerktest.Claims{UserID: "user_1"})
 	s1, err := v.Verify(context.Background(), tok)
 	require.NoError(t, err)
@@ -508,7 +509,7 @@ func TestTokenCache(t *testing.T) {
 	_, err = v.Verify(context.Background(), tok)
 	assert.ErrorIs(t, err, auth.ErrExpired, "a cache hit re-checks exp")
 
-	cfg := iss.Config()
+	cfg := iss.AuthConfig()
 	cfg.DisableTokenCache = true
 	v = newVerifier(t, cfg)
 	tok = iss.Token(clerktest.Claims{UserID: "user_1"})
@@ -520,7 +521,7 @@ func TestTokenCache(t *testing.T) {
 
 	// A cached token is not yet valid before its nbf either.
 	iss2 := newIssuer(t)
-	v = newVerifier(t, iss2.Config())
+	v = newVerifier(t, iss2.AuthConfig())
 	tok = iss2.Token(clerktest.Claims{UserID: "user_1"})
 	_, err = v.Verify(context.Background(), tok)
 	require.NoError(t, err)
@@ -534,7 +535,7 @@ func TestTokenCache(t *testing.T) {
 // clerkkit rejected the token or read it differently.
 func TestClaimsReadAsClerkReads(t *testing.T) {
 	iss := newIssuer(t)
-	v := newVerifier(t, iss.Config())
+	v := newVerifier(t, iss.AuthConfig())
 	verify := func(t *testing.T, edit map[string]any, hdr map[string]any) *auth.Session {
 		t.Helper()
 		s, err := v.Verify(context.Background(), iss.Token(clerktest.Claims{UserID: "user_1", Extra: edit, Header: hdr}))
@@ -600,7 +601,7 @@ func TestClaimsReadAsClerkReads(t *testing.T) {
 // refresh they trigger has completed (it was 1 h before).
 func TestRemovedKeyDistrustedWithinFiveMinutes(t *testing.T) {
 	iss := newIssuer(t)
-	v := newVerifier(t, iss.Config())
+	v := newVerifier(t, iss.AuthConfig())
 	oldKid := iss.KeyID()
 	oldTok := iss.Token(clerktest.Claims{UserID: "user_1", ExpiresAt: t0.Add(time.Hour)})
 	_, err := v.Verify(context.Background(), oldTok)

@@ -5,14 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net/http"
 	"time"
 
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/clerktest"
 )
 
-func ExampleNewIssuer() {
-	iss, err := clerktest.NewIssuer(clerktest.IssuerOptions{FrontendAPI: "clerk.example.com"})
+func ExampleStartIssuer() {
+	iss, err := clerktest.StartIssuer(clerktest.IssuerOptions{FrontendAPI: "clerk.example.com"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -29,13 +30,13 @@ func ExampleNewIssuer() {
 }
 
 func ExampleIssuer_Token() {
-	iss, err := clerktest.NewIssuer(clerktest.IssuerOptions{})
+	iss, err := clerktest.StartIssuer()
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer iss.Close()
 
-	v, err := auth.NewVerifier(iss.Config())
+	v, err := auth.NewVerifier(iss.AuthConfig())
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -63,12 +64,12 @@ func ExampleIssuer_Token() {
 
 func ExampleClock() {
 	clock := clerktest.NewClock(time.Date(2025, 4, 14, 12, 0, 0, 0, time.UTC))
-	iss, err := clerktest.NewIssuer(clerktest.IssuerOptions{Clock: clock})
+	iss, err := clerktest.StartIssuer(clerktest.IssuerOptions{Clock: clock})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer iss.Close()
-	v, err := auth.NewVerifier(iss.Config()) // reads the same clock
+	v, err := auth.NewVerifier(iss.AuthConfig()) // reads the same clock
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -85,23 +86,23 @@ func ExampleClock() {
 	// true
 }
 
-func ExampleIssuer_SetFailure() {
-	iss, err := clerktest.NewIssuer(clerktest.IssuerOptions{})
+func ExampleIssuer_InjectFault() {
+	iss, err := clerktest.StartIssuer()
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer iss.Close()
 	ctx := context.Background()
 
-	iss.SetFailure(clerktest.FailureDown)
-	cold, _ := auth.NewVerifier(iss.Config())
+	iss.InjectFault(clerktest.Fault{Kind: clerktest.FaultDown})
+	cold, _ := auth.NewVerifier(iss.AuthConfig())
 	fmt.Println(auth.Reason(cold.Warm(ctx)))
 
-	iss.SetFailure(clerktest.FailureNone)
-	warm, _ := auth.NewVerifier(iss.Config())
+	iss.ClearFaults()
+	warm, _ := auth.NewVerifier(iss.AuthConfig())
 	fmt.Println(warm.Warm(ctx))
 	// Once its keys are loaded, a verifier rides out an outage.
-	iss.SetFailure(clerktest.Failure500)
+	iss.InjectFault(clerktest.Fault{Status: http.StatusInternalServerError})
 	_, err = warm.Verify(ctx, iss.Token(clerktest.Claims{UserID: "user_1"}))
 	fmt.Println(err, iss.JWKSFetches())
 	// Output:
@@ -111,7 +112,7 @@ func ExampleIssuer_SetFailure() {
 }
 
 func ExampleIssuer_Rotate() {
-	iss, err := clerktest.NewIssuer(clerktest.IssuerOptions{})
+	iss, err := clerktest.StartIssuer()
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -15,12 +15,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/clerkkit/clerkkit/auth"
 )
 
-// IssuerOptions configures NewIssuer. Every field is optional.
+// IssuerOptions configures NewIssuer and StartIssuer. Every field is
+// optional: the zero value is a development instance with random keys on
+// a running clock.
 type IssuerOptions struct {
 	// FrontendAPI is the instance's Frontend API host, without scheme
 	// (e.g. "clerk.example.com"); tokens carry iss https://<FrontendAPI>.
@@ -38,7 +39,7 @@ type IssuerOptions struct {
 	// the least auth accepts.
 	KeyBits int
 	// Clock supplies the default iat, nbf and exp of tokens, and is the
-	// Now of Config. Default: a running clock (see Clock), so tokens verify
+	// Now of AuthConfig. Default: a running clock (see Clock), so tokens verify
 	// against verifiers that read the system clock, and tests can still
 	// move time with Advance.
 	Clock *Clock
@@ -46,8 +47,8 @@ type IssuerOptions struct {
 
 // Issuer is a local stand-in for a Clerk instance: it signs session tokens
 // and serves its public keys and domains over a loopback HTTP server. It
-// is safe for concurrent use. Create one with NewIssuer or StartIssuer and
-// Close it when done.
+// is safe for concurrent use. Create one with NewIssuer in tests or
+// StartIssuer in programs, and Close it when done.
 type Issuer struct {
 	host           string
 	secretKey      string
@@ -56,14 +57,14 @@ type Issuer struct {
 	clock          *Clock
 	domainID       string
 	srv            *httptest.Server
+	handler        http.Handler
 	done           chan struct{} // closed by Close; ends injected latency
 	closeOnce      sync.Once
 
 	mu        sync.RWMutex
 	signing   *signingKey
 	published []*signingKey
-	failure   Failure
-	latency   time.Duration
+	faults    faultList
 
 	jwksFetches    atomic.Int64
 	domainsFetches atomic.Int64
@@ -75,10 +76,19 @@ type signingKey struct {
 	key *rsa.PrivateKey
 }
 
-// NewIssuer creates an Issuer with one signing key and starts its server
-// on the loopback interface. It fails on an invalid FrontendAPI or
-// SecretKey, an unusable KeyBits, or when no loopback port can be opened.
-func NewIssuer(opts IssuerOptions) (*Issuer, error) {
+// StartIssuer creates an Issuer with one signing key and starts its
+// server on the loopback interface; the caller must Close it. opts is at
+// most one IssuerOptions (none: the zero value). It fails on more than
+// one, an invalid FrontendAPI or SecretKey, an unusable KeyBits, or when
+// no loopback port can be opened.
+func StartIssuer(options ...IssuerOptions) (*Issuer, error) {
+	if len(options) > 1 {
+		return nil, errors.New("clerktest: StartIssuer takes at most one IssuerOptions")
+	}
+	var opts IssuerOptions
+	if len(options) == 1 {
+		opts = options[0]
+	}
 	iss := &Issuer{
 		host:      opts.FrontendAPI,
 		secretKey: opts.SecretKey,
@@ -125,16 +135,17 @@ func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 			return nil, fmt.Errorf("clerktest: listen on loopback: %w", err)
 		}
 	}
-	iss.srv = &httptest.Server{Listener: l, Config: &http.Server{Handler: iss.handler()}}
+	iss.handler = iss.newHandler()
+	iss.srv = &httptest.Server{Listener: l, Config: &http.Server{Handler: iss.handler}}
 	iss.srv.Start()
 	return iss, nil
 }
 
-// StartIssuer is NewIssuer for tests: it fails t at once on an error and
+// NewIssuer is StartIssuer for tests: it fails t at once on an error and
 // closes the Issuer when t ends.
-func StartIssuer(t testing.TB, opts IssuerOptions) *Issuer {
+func NewIssuer(t testing.TB, opts ...IssuerOptions) *Issuer {
 	t.Helper()
-	iss, err := NewIssuer(opts)
+	iss, err := StartIssuer(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +161,7 @@ func newSigningKey(bits int) (*signingKey, error) {
 	return &signingKey{kid: randomID("ins_"), key: key}, nil
 }
 
-// Close stops the server, ending any request held by SetLatency. Tokens
+// Close stops the server, ending any request held by a Fault's Latency. Tokens
 // can still be minted afterwards. Close may be called more than once.
 func (iss *Issuer) Close() {
 	iss.closeOnce.Do(func() {
@@ -159,12 +170,12 @@ func (iss *Issuer) Close() {
 	})
 }
 
-// Config returns an auth.Config that verifies this Issuer's tokens the way
-// a service configured with CLERK_SECRET_KEY and CLERK_PUBLISHABLE_KEY
+// AuthConfig returns an auth.Config that verifies this Issuer's tokens the
+// way a service configured with CLERK_SECRET_KEY and CLERK_PUBLISHABLE_KEY
 // does: keys from URL()/v1/jwks with the secret key, the issuer from the
 // publishable key, the Issuer's Clock as Now, and an HTTP client for the
 // loopback server.
-func (iss *Issuer) Config() auth.Config {
+func (iss *Issuer) AuthConfig() auth.Config {
 	return auth.Config{
 		SecretKey:      iss.secretKey,
 		PublishableKey: iss.publishableKey,
@@ -257,7 +268,7 @@ func (iss *Issuer) current() *signingKey {
 }
 
 // JWKSFetches reports how many requests reached /.well-known/jwks.json and
-// /v1/jwks, whatever the answer (including injected failures and 401s).
+// /v1/jwks, whatever the answer (including injected faults and 401s).
 func (iss *Issuer) JWKSFetches() int64 { return iss.jwksFetches.Load() }
 
 // DomainsFetches reports how many requests reached /v1/domains, whatever
@@ -272,7 +283,8 @@ func (iss *Issuer) ResetCounters() {
 
 const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-// randomString returns n random characters of [0-9A-Za-z].
+// randomString returns n random characters of [0-9A-Za-z]. (The emulator
+// has its own copy.)
 func randomString(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)

@@ -13,7 +13,7 @@ import (
 )
 
 func TestNewIssuerDefaults(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
+	iss := clerktest.NewIssuer(t)
 	host := iss.FrontendAPI()
 	if !strings.HasSuffix(host, ".clerk.accounts.dev") || strings.ContainsAny(host, "/:$") {
 		t.Errorf("FrontendAPI = %q, want <slug>.clerk.accounts.dev", host)
@@ -45,12 +45,12 @@ func TestNewIssuerDefaults(t *testing.T) {
 	if iss.Clock() == nil || time.Since(iss.Clock().Now()).Abs() > time.Minute {
 		t.Errorf("default clock does not follow real time")
 	}
-	cfg := iss.Config()
+	cfg := iss.AuthConfig()
 	if cfg.SecretKey != iss.SecretKey() || cfg.PublishableKey != iss.PublishableKey() || cfg.APIURL != iss.URL() || cfg.Now == nil || cfg.HTTPClient == nil {
 		t.Errorf("Config = %+v", cfg)
 	}
 
-	other := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
+	other := clerktest.NewIssuer(t)
 	if other.FrontendAPI() == host || other.SecretKey() == iss.SecretKey() || other.KeyID() == iss.KeyID() {
 		t.Errorf("two issuers share a host, secret key or key id")
 	}
@@ -58,7 +58,7 @@ func TestNewIssuerDefaults(t *testing.T) {
 
 func TestNewIssuerOptions(t *testing.T) {
 	clock := clerktest.NewClock(t0)
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{
+	iss := clerktest.NewIssuer(t, clerktest.IssuerOptions{
 		FrontendAPI: "clerk.example.com",
 		SecretKey:   "sk_live_abc",
 		Live:        true,
@@ -74,11 +74,11 @@ func TestNewIssuerOptions(t *testing.T) {
 	if got := iss.PrivateKey().N.BitLen(); got != 3072 {
 		t.Errorf("key size %d, want 3072", got)
 	}
-	if got := iss.Config().Now(); !got.Equal(t0) {
+	if got := iss.AuthConfig().Now(); !got.Equal(t0) {
 		t.Errorf("Config().Now() = %v, want the issuer clock's %v", got, t0)
 	}
 
-	live := clerktest.StartIssuer(t, clerktest.IssuerOptions{Live: true})
+	live := clerktest.NewIssuer(t, clerktest.IssuerOptions{Live: true})
 	if !strings.HasPrefix(live.FrontendAPI(), "clerk.") || !strings.HasPrefix(live.SecretKey(), "sk_live_") || !strings.HasPrefix(live.PublishableKey(), "pk_live_") {
 		t.Errorf("live defaults: %q %q %q", live.FrontendAPI(), live.SecretKey(), live.PublishableKey())
 	}
@@ -93,7 +93,7 @@ func TestNewIssuerInvalidOptions(t *testing.T) {
 		{SecretKey: "pk_test_abc"},
 		{KeyBits: 512},
 	} {
-		if iss, err := clerktest.NewIssuer(opts); err == nil {
+		if iss, err := clerktest.StartIssuer(opts); err == nil {
 			iss.Close()
 			t.Errorf("NewIssuer(%+v) succeeded", opts)
 		}
@@ -101,7 +101,7 @@ func TestNewIssuerInvalidOptions(t *testing.T) {
 }
 
 func TestCloseTwice(t *testing.T) {
-	iss, err := clerktest.NewIssuer(clerktest.IssuerOptions{})
+	iss, err := clerktest.StartIssuer()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,19 +117,19 @@ func TestCloseTwice(t *testing.T) {
 
 // The three ways a service can be configured all accept the tokens.
 func TestTokensVerify(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
+	iss := clerktest.NewIssuer(t)
 	configs := map[string]auth.Config{
-		"secret key": iss.Config(),
+		"secret key": iss.AuthConfig(),
 		"jwks url": {
 			JWKSURL:    iss.URL() + "/.well-known/jwks.json",
 			Issuer:     iss.IssuerURL(),
-			HTTPClient: iss.Config().HTTPClient,
+			HTTPClient: iss.AuthConfig().HTTPClient,
 		},
 		"networkless": {JWTKey: iss.PublicKeyPEM(), Issuer: iss.IssuerURL()},
 		"issuer from domains": {
 			SecretKey:  iss.SecretKey(),
 			APIURL:     iss.URL(),
-			HTTPClient: iss.Config().HTTPClient,
+			HTTPClient: iss.AuthConfig().HTTPClient,
 		},
 	}
 	for name, cfg := range configs {
@@ -148,7 +148,7 @@ func TestTokensVerify(t *testing.T) {
 }
 
 func TestCounters(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
+	iss := clerktest.NewIssuer(t)
 	ctx := context.Background()
 	get(t, ctx, iss, "/.well-known/jwks.json", "")
 	get(t, ctx, iss, "/v1/jwks", bearer(iss))
@@ -163,7 +163,7 @@ func TestCounters(t *testing.T) {
 	}
 
 	iss.ResetCounters()
-	v := newVerifier(t, iss.Config())
+	v := newVerifier(t, iss.AuthConfig())
 	tok := iss.Token(clerktest.Claims{UserID: "user_1"})
 	for range 5 {
 		mustVerify(t, v, tok)
@@ -177,8 +177,8 @@ func TestCounters(t *testing.T) {
 }
 
 func TestRotateAndDropKey(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{Clock: clerktest.NewClock(t0)})
-	v := newVerifier(t, iss.Config())
+	iss := clerktest.NewIssuer(t, clerktest.IssuerOptions{Clock: clerktest.NewClock(t0)})
+	v := newVerifier(t, iss.AuthConfig())
 	oldKid := iss.KeyID()
 	oldPEM := iss.PublicKeyPEM()
 	oldTok := iss.Token(clerktest.Claims{UserID: "user_old"})
@@ -217,7 +217,7 @@ func TestRotateAndDropKey(t *testing.T) {
 		t.Fatalf("published %v after DropKey, want [%s]", got, newKid)
 	}
 	// A fresh verifier no longer knows the old key.
-	v2 := newVerifier(t, iss.Config())
+	v2 := newVerifier(t, iss.AuthConfig())
 	mustVerify(t, v2, newTok)
 	if _, err := v2.Verify(context.Background(), oldTok); !errors.Is(err, auth.ErrUnknownKey) {
 		t.Fatalf("old token after DropKey: %v, want ErrUnknownKey", err)
@@ -226,7 +226,7 @@ func TestRotateAndDropKey(t *testing.T) {
 
 // Tokens, rotation, failures and fetches all at once, for -race.
 func TestConcurrentUse(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
+	iss := clerktest.NewIssuer(t)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for range 2 {
@@ -234,11 +234,10 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	})
 	wg.Go(func() {
-		for _, f := range []clerktest.Failure{clerktest.Failure500, clerktest.FailureGarbage, clerktest.FailureNone} {
-			iss.SetFailure(f)
-			iss.SetLatency(time.Millisecond)
+		for _, f := range []clerktest.Fault{{Status: 500}, {Kind: clerktest.FaultGarbage}, {Latency: time.Millisecond}} {
+			iss.InjectFault(f)
 		}
-		iss.SetLatency(0)
+		iss.ClearFaults()
 	})
 	var mu sync.Mutex
 	var tokens []string
@@ -257,7 +256,7 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 	// Every token's kid names the key that signed it.
-	v := newVerifier(t, iss.Config())
+	v := newVerifier(t, iss.AuthConfig())
 	for _, tok := range tokens {
 		mustVerify(t, v, tok)
 	}

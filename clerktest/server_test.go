@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"math/big"
 	"net/http"
 	"reflect"
@@ -36,7 +37,7 @@ func jwksKids(t *testing.T, iss *clerktest.Issuer) []string {
 }
 
 func TestJWKSShape(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
+	iss := clerktest.NewIssuer(t)
 	for _, path := range []string{"/.well-known/jwks.json", "/v1/jwks"} {
 		status, body, err := get(t, context.Background(), iss, path, bearer(iss))
 		if err != nil || status != http.StatusOK {
@@ -69,7 +70,7 @@ func TestDomainsShape(t *testing.T) {
 		{"happy-cat-12.clerk.accounts.dev", "happy-cat-12.clerk.accounts.dev", "https://happy-cat-12.accounts.dev"},
 		{"clerk.example.com", "example.com", "https://accounts.example.com"},
 	} {
-		iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{FrontendAPI: tc.host})
+		iss := clerktest.NewIssuer(t, clerktest.IssuerOptions{FrontendAPI: tc.host})
 		status, body, err := get(t, context.Background(), iss, "/v1/domains", bearer(iss))
 		if err != nil || status != http.StatusOK {
 			t.Fatalf("domains: %d %v", status, err)
@@ -125,7 +126,7 @@ func checkClerkError(t *testing.T, body []byte, code string) {
 }
 
 func TestSecretKeyRequired(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
+	iss := clerktest.NewIssuer(t)
 	ctx := context.Background()
 	for _, path := range []string{"/v1/jwks", "/v1/domains"} {
 		for _, authz := range []string{"", "Bearer sk_test_wrong", "Basic " + iss.SecretKey(), iss.SecretKey(), "Bearer " + iss.SecretKey() + "x",
@@ -153,7 +154,7 @@ func TestSecretKeyRequired(t *testing.T) {
 	checkClerkError(t, body, "resource_not_found")
 
 	// A verifier with the wrong secret key cannot load keys.
-	cfg := iss.Config()
+	cfg := iss.AuthConfig()
 	cfg.SecretKey = "sk_test_wrong"
 	v := newVerifier(t, cfg)
 	if err := v.Warm(ctx); !errors.Is(err, auth.ErrKeysUnavailable) {
@@ -161,28 +162,33 @@ func TestSecretKeyRequired(t *testing.T) {
 	}
 }
 
-func TestFailureModes(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{Clock: clerktest.NewClock(t0)})
+func TestFaultKinds(t *testing.T) {
+	iss := clerktest.NewIssuer(t, clerktest.IssuerOptions{Clock: clerktest.NewClock(t0)})
 	ctx := context.Background()
 	paths := []string{"/.well-known/jwks.json", "/v1/jwks", "/v1/domains"}
-	check := map[clerktest.Failure]func(t *testing.T, path string, status int, body []byte, err error){
-		clerktest.FailureDown: func(t *testing.T, path string, status int, body []byte, err error) {
+	type checkFunc func(t *testing.T, path string, status int, body []byte, err error)
+	for _, tc := range []struct {
+		name  string
+		fault clerktest.Fault
+		check checkFunc
+	}{
+		{"down", clerktest.Fault{Kind: clerktest.FaultDown}, func(t *testing.T, path string, status int, body []byte, err error) {
 			if err == nil {
 				t.Errorf("got %d %q, want a transport error", status, body)
 			}
-		},
-		clerktest.Failure500: func(t *testing.T, path string, status int, body []byte, err error) {
+		}},
+		{"500", clerktest.Fault{Status: http.StatusInternalServerError}, func(t *testing.T, path string, status int, body []byte, err error) {
 			if err != nil || status != http.StatusInternalServerError {
 				t.Fatalf("got %d %v, want 500", status, err)
 			}
 			checkClerkError(t, body, "internal_clerk_error")
-		},
-		clerktest.FailureGarbage: func(t *testing.T, path string, status int, body []byte, err error) {
+		}},
+		{"garbage", clerktest.Fault{Kind: clerktest.FaultGarbage}, func(t *testing.T, path string, status int, body []byte, err error) {
 			if err != nil || status != http.StatusOK || json.Valid(body) || len(body) == 0 {
 				t.Errorf("got %d %q %v, want 200 with a non-JSON body", status, body, err)
 			}
-		},
-		clerktest.FailureEmptySet: func(t *testing.T, path string, status int, body []byte, err error) {
+		}},
+		{"empty set", clerktest.Fault{Kind: clerktest.FaultEmptySet}, func(t *testing.T, path string, status int, body []byte, err error) {
 			want := `{"keys":[]}`
 			if path == "/v1/domains" {
 				want = `{"data":[],"total_count":0}`
@@ -190,23 +196,22 @@ func TestFailureModes(t *testing.T) {
 			if err != nil || status != http.StatusOK || string(body) != want {
 				t.Errorf("got %d %q %v, want 200 %s", status, body, err, want)
 			}
-		},
-	}
-	for _, f := range []clerktest.Failure{clerktest.FailureDown, clerktest.Failure500, clerktest.FailureGarbage, clerktest.FailureEmptySet} {
-		t.Run(f.String(), func(t *testing.T) {
-			iss.SetFailure(f)
-			defer iss.SetFailure(clerktest.FailureNone)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer iss.ClearFaults()
+			iss.InjectFault(tc.fault)
 			for _, path := range paths {
-				// The failure comes before the secret key check.
+				// The fault comes before the secret key check.
 				for _, authz := range []string{bearer(iss), ""} {
 					status, body, err := get(t, ctx, iss, path, authz)
-					check[f](t, path, status, body, err)
+					tc.check(t, path, status, body, err)
 				}
 			}
 			// A verifier cannot load keys, whatever its configuration.
 			for _, cfg := range []auth.Config{
-				iss.Config(),
-				{JWKSURL: iss.URL() + "/.well-known/jwks.json", Issuer: iss.IssuerURL(), HTTPClient: iss.Config().HTTPClient},
+				iss.AuthConfig(),
+				{JWKSURL: iss.URL() + "/.well-known/jwks.json", Issuer: iss.IssuerURL(), HTTPClient: iss.AuthConfig().HTTPClient},
 			} {
 				v := newVerifier(t, cfg)
 				if err := v.Warm(ctx); !errors.Is(err, auth.ErrKeysUnavailable) {
@@ -217,25 +222,95 @@ func TestFailureModes(t *testing.T) {
 	}
 	// Service restored: a verifier that failed recovers once its retry
 	// throttle has passed.
-	iss.SetFailure(clerktest.Failure500)
-	v := newVerifier(t, iss.Config())
+	iss.InjectFault(clerktest.Fault{Status: http.StatusInternalServerError})
+	v := newVerifier(t, iss.AuthConfig())
 	tok := iss.Token(clerktest.Claims{UserID: "user_1"})
 	if _, err := v.Verify(ctx, tok); !errors.Is(err, auth.ErrKeysUnavailable) {
 		t.Fatalf("Verify while failing: %v", err)
 	}
-	iss.SetFailure(clerktest.FailureNone)
+	iss.ClearFaults()
 	iss.Clock().Advance(auth.DefaultMinRefreshInterval)
 	tok = iss.Token(clerktest.Claims{UserID: "user_1"})
 	mustVerify(t, v, tok)
-	if got := clerktest.Failure(42).String(); got != "Failure(42)" {
+	if got := clerktest.FaultKind(42).String(); got != "FaultKind(42)" {
 		t.Errorf("String = %q", got)
 	}
 }
 
+func TestFaultRouteTimesAndStatus(t *testing.T) {
+	iss := clerktest.NewIssuer(t)
+	ctx := context.Background()
+	// Faults apply in order, to their route, as many times as they say.
+	iss.InjectFault(clerktest.Fault{Route: "GET /v1/domains", Status: http.StatusTooManyRequests, RetryAfter: 1500 * time.Millisecond, Times: 2})
+	iss.InjectFault(clerktest.Fault{Route: "GET /v1/domains", Status: http.StatusServiceUnavailable, Times: 1})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, iss.URL()+"/v1/domains", nil)
+	req.Header.Set("Authorization", bearer(iss))
+	for i, want := range []int{429, 429, 503, 200} {
+		resp, err := iss.AuthConfig().HTTPClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("request %d: %d %s, want %d", i, resp.StatusCode, body, want)
+		}
+		switch want {
+		case 429:
+			if ra := resp.Header.Get("Retry-After"); ra != "2" {
+				t.Errorf("Retry-After %q, want 2 (1.5 s rounded up)", ra)
+			}
+			checkClerkError(t, body, "too_many_requests")
+		case 503:
+			checkClerkError(t, body, "internal_clerk_error")
+		}
+	}
+	// Another route is untouched.
+	iss.InjectFault(clerktest.Fault{Route: "GET /v1/jwks", Kind: clerktest.FaultDown})
+	if status, _, err := get(t, ctx, iss, "/.well-known/jwks.json", ""); err != nil || status != http.StatusOK {
+		t.Errorf("frontend JWKS: %d %v", status, err)
+	}
+	if _, _, err := get(t, ctx, iss, "/v1/jwks", bearer(iss)); err == nil {
+		t.Error("GET /v1/jwks answered through FaultDown")
+	}
+	iss.ClearFaults()
+	if status, _, err := get(t, ctx, iss, "/v1/jwks", bearer(iss)); err != nil || status != http.StatusOK {
+		t.Errorf("after ClearFaults: %d %v", status, err)
+	}
+}
+
+func TestInjectFaultRejectsInvalid(t *testing.T) {
+	iss := clerktest.NewIssuer(t)
+	for name, f := range map[string]clerktest.Fault{
+		"unknown route":        {Route: "GET /v1/users"},
+		"route without method": {Route: "/v1/jwks"},
+		"kind and status":      {Kind: clerktest.FaultDown, Status: 500},
+		"retry-after alone":    {RetryAfter: time.Second},
+		"status too low":       {Status: 99},
+		"status too high":      {Status: 600},
+		"negative times":       {Times: -1},
+		"negative latency":     {Latency: -time.Second},
+		"unknown kind":         {Kind: clerktest.FaultKind(9)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("InjectFault(%+v) did not panic", f)
+				}
+			}()
+			iss.InjectFault(f)
+		})
+	}
+	// None was added.
+	if status, _, err := get(t, context.Background(), iss, "/.well-known/jwks.json", ""); err != nil || status != http.StatusOK {
+		t.Errorf("after rejected faults: %d %v", status, err)
+	}
+}
+
 func TestLatency(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
+	iss := clerktest.NewIssuer(t)
 	const d = 300 * time.Millisecond
-	iss.SetLatency(d)
+	iss.InjectFault(clerktest.Fault{Latency: d})
 
 	start := time.Now()
 	status, _, err := get(t, context.Background(), iss, "/.well-known/jwks.json", "")
@@ -253,36 +328,37 @@ func TestLatency(t *testing.T) {
 		t.Errorf("request with a short deadline: %v, want DeadlineExceeded", err)
 	}
 
-	// Latency then failure.
-	iss.SetFailure(clerktest.Failure500)
+	// Latency then failure, in one fault (the first that matches applies).
+	iss.ClearFaults()
+	iss.InjectFault(clerktest.Fault{Latency: d, Status: http.StatusInternalServerError, Times: 1})
+	iss.InjectFault(clerktest.Fault{Latency: d})
 	start = time.Now()
 	if status, _, _ := get(t, context.Background(), iss, "/v1/domains", ""); status != http.StatusInternalServerError || time.Since(start) < d {
 		t.Errorf("slow 500: %d after %v", status, time.Since(start))
 	}
-	iss.SetFailure(clerktest.FailureNone)
 
 	// A verifier's FetchTimeout bounds the wait.
-	cfg := iss.Config()
+	cfg := iss.AuthConfig()
 	cfg.FetchTimeout = 50 * time.Millisecond
 	if err := newVerifier(t, cfg).Warm(context.Background()); !errors.Is(err, auth.ErrKeysUnavailable) {
 		t.Errorf("Warm against a slow server: %v, want ErrKeysUnavailable", err)
 	}
 
-	iss.SetLatency(0)
+	iss.ClearFaults()
 	start = time.Now()
 	get(t, context.Background(), iss, "/.well-known/jwks.json", "")
 	if el := time.Since(start); el >= d {
-		t.Errorf("SetLatency(0): answered after %v", el)
+		t.Errorf("after ClearFaults: answered after %v", el)
 	}
 }
 
 // Close does not wait out injected latency.
 func TestCloseDuringLatency(t *testing.T) {
-	iss, err := clerktest.NewIssuer(clerktest.IssuerOptions{})
+	iss, err := clerktest.StartIssuer()
 	if err != nil {
 		t.Fatal(err)
 	}
-	iss.SetLatency(time.Hour)
+	iss.InjectFault(clerktest.Fault{Latency: time.Hour})
 	errc := make(chan error, 1)
 	go func() {
 		_, _, err := get(t, context.Background(), iss, "/.well-known/jwks.json", "")
@@ -303,10 +379,10 @@ func TestCloseDuringLatency(t *testing.T) {
 	}
 }
 
-func TestFailureIsPerIssuer(t *testing.T) {
-	a := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
-	b := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
-	a.SetFailure(clerktest.FailureDown)
+func TestFaultIsPerIssuer(t *testing.T) {
+	a := clerktest.NewIssuer(t)
+	b := clerktest.NewIssuer(t)
+	a.InjectFault(clerktest.Fault{Kind: clerktest.FaultDown})
 	if status, _, err := get(t, context.Background(), b, "/.well-known/jwks.json", ""); err != nil || status != 200 {
 		t.Errorf("other issuer affected: %d %v", status, err)
 	}

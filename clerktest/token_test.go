@@ -21,7 +21,7 @@ import (
 func num(n int64) json.Number { return json.Number(fmt.Sprint(n)) }
 
 func TestTokenDefaults(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{Clock: clerktest.NewClock(t0)})
+	iss := clerktest.NewIssuer(t, clerktest.IssuerOptions{Clock: clerktest.NewClock(t0)})
 	tok := iss.Token(clerktest.Claims{UserID: "user_1"})
 
 	h := headerOf(t, tok)
@@ -71,7 +71,7 @@ func TestTokenDefaults(t *testing.T) {
 }
 
 func TestTokenAllClaims(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
+	iss := clerktest.NewIssuer(t)
 	fva := [2]int{3, -1}
 	c := clerktest.Claims{
 		UserID:    "user_1",
@@ -86,7 +86,7 @@ func TestTokenAllClaims(t *testing.T) {
 		Extra:     map[string]any{"metadata": map[string]any{"plan": "gold"}},
 	}
 	tok := iss.Token(c)
-	cfg := iss.Config()
+	cfg := iss.AuthConfig()
 	cfg.AuthorizedParties = []string{"https://app.example.com"}
 	s := mustVerify(t, newVerifier(t, cfg), tok)
 	want := auth.Session{
@@ -140,8 +140,8 @@ func TestTokenAllClaims(t *testing.T) {
 
 // Version 1 and version 2 tokens for the same org give the same session.
 func TestVersionsAgree(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
-	v := newVerifier(t, iss.Config())
+	iss := clerktest.NewIssuer(t)
+	v := newVerifier(t, iss.AuthConfig())
 	orgs := []*clerktest.Org{
 		nil,
 		{ID: "org_1", Slug: "acme", Role: "admin"},
@@ -186,7 +186,7 @@ func TestVersionsAgree(t *testing.T) {
 }
 
 func TestVersion1Layout(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
+	iss := clerktest.NewIssuer(t)
 	p := payloadOf(t, iss.Token(clerktest.Claims{
 		UserID: "user_1", Version: 1, Features: []string{"u:export"}, Plans: []string{"u:free"},
 		Org: &clerktest.Org{ID: "org_1", Slug: "acme", Role: "admin", Permissions: []string{"org:a:b", "org:c:d"}},
@@ -203,7 +203,7 @@ func TestVersion1Layout(t *testing.T) {
 
 // The worked example of CLERK-FACTS section 2.
 func TestWorkedFPMExample(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
+	iss := clerktest.NewIssuer(t)
 	perms := []string{"org:dashboard:manage", "org:dashboard:read", "org:teams:read"}
 	tok := iss.Token(clerktest.Claims{UserID: "user_1", Org: &clerktest.Org{ID: "org_1", Slug: "acme", Role: "org:admin", Permissions: perms}})
 	p := payloadOf(t, tok)
@@ -211,14 +211,14 @@ func TestWorkedFPMExample(t *testing.T) {
 	if !reflect.DeepEqual(p["o"], wantO) || p["fea"] != "o:dashboard,o:teams" {
 		t.Errorf("o = %v, fea = %v; want %v, o:dashboard,o:teams", p["o"], p["fea"], wantO)
 	}
-	s := mustVerify(t, newVerifier(t, iss.Config()), tok)
+	s := mustVerify(t, newVerifier(t, iss.AuthConfig()), tok)
 	if !slices.Equal(s.OrgPermissions, perms) {
 		t.Errorf("OrgPermissions %v, want %v", s.OrgPermissions, perms)
 	}
 }
 
 func TestFeaturesAfterPermissionFeatures(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
+	iss := clerktest.NewIssuer(t)
 	perms := []string{"org:dashboard:read", "org:teams:manage"}
 	tok := iss.Token(clerktest.Claims{
 		UserID:   "user_1",
@@ -230,7 +230,7 @@ func TestFeaturesAfterPermissionFeatures(t *testing.T) {
 	if p["fea"] != "o:dashboard,o:teams,u:export,o:sso" || o["per"] != "read,manage" || o["fpm"] != "1,2,0,0" {
 		t.Errorf("fea %v per %v fpm %v", p["fea"], o["per"], o["fpm"])
 	}
-	s := mustVerify(t, newVerifier(t, iss.Config()), tok)
+	s := mustVerify(t, newVerifier(t, iss.AuthConfig()), tok)
 	if !slices.Equal(s.OrgPermissions, perms) || !slices.Equal(s.Features, []string{"o:dashboard", "o:teams", "u:export", "o:sso"}) {
 		t.Errorf("OrgPermissions %v, Features %v", s.OrgPermissions, s.Features)
 	}
@@ -252,7 +252,7 @@ func TestFeaturesAfterPermissionFeatures(t *testing.T) {
 
 // More than 64 distinct permission names: masks beyond uint64.
 func TestManyPermissionNames(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
+	iss := clerktest.NewIssuer(t)
 	var perms []string
 	for i := range 70 {
 		perms = append(perms, fmt.Sprintf("org:reports:p%02d", i))
@@ -282,7 +282,7 @@ func TestManyPermissionNames(t *testing.T) {
 	if masks[4] != "9223372036854775808" {
 		t.Errorf("top mask %v, want 2^63", masks[4])
 	}
-	s := mustVerify(t, newVerifier(t, iss.Config()), tok)
+	s := mustVerify(t, newVerifier(t, iss.AuthConfig()), tok)
 	if !slices.Equal(sorted(s.OrgPermissions), sorted(perms)) {
 		t.Errorf("OrgPermissions (%d) differ from the input (%d)", len(s.OrgPermissions), len(perms))
 	}
@@ -292,7 +292,7 @@ func TestManyPermissionNames(t *testing.T) {
 }
 
 func TestTokenPanicsOnBadPermission(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
+	iss := clerktest.NewIssuer(t)
 	for _, p := range []string{"invoices:create", "org:invoices", "org::create", "org:invoices:", "org:a:b:c", "org:a,b:c", "org:a:b,c"} {
 		func() {
 			defer func() {
@@ -318,7 +318,7 @@ func TestTokenPanicsOnBadPermission(t *testing.T) {
 
 // Broken tokens fail in auth with the expected error.
 func TestHostileTokens(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{Clock: clerktest.NewClock(t0)})
+	iss := clerktest.NewIssuer(t, clerktest.IssuerOptions{Clock: clerktest.NewClock(t0)})
 	foreign, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -362,7 +362,7 @@ func TestHostileTokens(t *testing.T) {
 		{"duplicate header member", iss.SignRaw([]byte(`{"alg":"RS256","kid":"`+iss.KeyID()+`","alg":"none"}`), p), auth.ErrMalformed},
 		{"payload not JSON", iss.SignRaw(h, []byte(`not json`)), auth.ErrMalformed},
 	}
-	v := newVerifier(t, iss.Config())
+	v := newVerifier(t, iss.AuthConfig())
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := v.Verify(context.Background(), tc.token); !errors.Is(err, tc.want) {
@@ -420,8 +420,8 @@ func TestHostileTokens(t *testing.T) {
 }
 
 func TestTokenExpiresWithClock(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{Clock: clerktest.NewClock(t0)})
-	v := newVerifier(t, iss.Config())
+	iss := clerktest.NewIssuer(t, clerktest.IssuerOptions{Clock: clerktest.NewClock(t0)})
+	v := newVerifier(t, iss.AuthConfig())
 	tok := iss.Token(clerktest.Claims{UserID: "user_1"})
 	mustVerify(t, v, tok)
 	iss.Clock().Advance(clerktest.TokenLifetime + auth.DefaultClockSkew - time.Second)

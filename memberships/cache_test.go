@@ -8,7 +8,7 @@ import (
 
 	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/auth"
-	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/internal/bapi/bapitest"
 	"github.com/clerkkit/clerkkit/memberships"
 	"github.com/clerkkit/clerkkit/metadata"
@@ -18,7 +18,7 @@ import (
 // held back, and a second Client standing for "elsewhere" (the Dashboard,
 // another service), which shares no cache with it.
 type cacheFixture struct {
-	srv       *clerktest.Server
+	srv       *emulator.Server
 	c         *clerkkit.Client
 	elsewhere *clerkkit.Client
 	v         *auth.Verifier

@@ -11,19 +11,20 @@ import (
 	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/memberships"
 	"github.com/clerkkit/clerkkit/metadata"
 )
 
 const routeMembers = "GET /v1/organizations/{organization_id}/memberships"
 
-func emulated(t *testing.T, seed clerktest.SeedData) (*clerktest.Server, *clerkkit.Client, *auth.Verifier) {
+func emulated(t *testing.T, seed emulator.SeedData) (*emulator.Server, *clerkkit.Client, *auth.Verifier) {
 	t.Helper()
-	srv := clerktest.NewServer(t)
+	srv := emulator.NewServer(t)
 	if err := srv.Seed(seed); err != nil {
 		t.Fatal(err)
 	}
-	c, err := clerkkit.New(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL(), HTTPClient: srv.HTTPClient()})
+	c, err := clerkkit.New(srv.ClientConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func emulated(t *testing.T, seed clerktest.SeedData) (*clerktest.Server, *clerkk
 
 // signedIn returns a context with the verified session of a fresh token
 // for userID with orgID active ("" for none).
-func signedIn(t *testing.T, srv *clerktest.Server, v *auth.Verifier, userID, orgID string) context.Context {
+func signedIn(t *testing.T, srv *emulator.Server, v *auth.Verifier, userID, orgID string) context.Context {
 	t.Helper()
 	tok, err := srv.SessionToken(userID, orgID)
 	if err != nil {
@@ -49,20 +50,20 @@ func signedIn(t *testing.T, srv *clerktest.Server, v *auth.Verifier, userID, org
 	return auth.WithSession(context.Background(), s)
 }
 
-func acmeSeed() clerktest.SeedData {
-	return clerktest.SeedData{
-		Roles: []clerktest.SeedRole{{Key: "org:editor", Permissions: []string{"org:posts:edit", "org:posts:read"}}},
-		Users: []clerktest.SeedUser{
+func acmeSeed() emulator.SeedData {
+	return emulator.SeedData{
+		Roles: []emulator.SeedRole{{Key: "org:editor", Permissions: []string{"org:posts:edit", "org:posts:read"}}},
+		Users: []emulator.SeedUser{
 			{ID: "user_admin", EmailAddresses: []string{"admin@example.com"}},
 			{ID: "user_ed", EmailAddresses: []string{"ed@example.com"}},
 			{ID: "user_mem", EmailAddresses: []string{"mem@example.com"}},
 			{ID: "user_out", EmailAddresses: []string{"out@example.com"}},
 		},
-		Organizations: []clerktest.SeedOrganization{
+		Organizations: []emulator.SeedOrganization{
 			{ID: "org_acme", Name: "Acme", Slug: "acme", CreatedBy: "user_admin"},
 			{ID: "org_beta", Name: "Beta", Slug: "beta", CreatedBy: "user_out"},
 		},
-		Memberships: []clerktest.SeedMembership{
+		Memberships: []emulator.SeedMembership{
 			{OrganizationID: "org_acme", UserID: "user_ed", Role: "org:editor"},
 			{OrganizationID: "org_acme", UserID: "user_mem"},
 			{OrganizationID: "org_beta", UserID: "user_admin"},
@@ -288,11 +289,11 @@ func TestEmulatorMembershipMetadata(t *testing.T) {
 }
 
 func TestEmulatorAllAcrossPages(t *testing.T) {
-	seed := clerktest.SeedData{Organizations: []clerktest.SeedOrganization{{ID: "org_big", Name: "Big"}}}
+	seed := emulator.SeedData{Organizations: []emulator.SeedOrganization{{ID: "org_big", Name: "Big"}}}
 	for i := range 540 {
 		id := fmt.Sprintf("user_%04d", i)
-		seed.Users = append(seed.Users, clerktest.SeedUser{ID: id})
-		seed.Memberships = append(seed.Memberships, clerktest.SeedMembership{OrganizationID: "org_big", UserID: id})
+		seed.Users = append(seed.Users, emulator.SeedUser{ID: id})
+		seed.Memberships = append(seed.Memberships, emulator.SeedMembership{OrganizationID: "org_big", UserID: id})
 	}
 	srv, c, _ := emulated(t, seed)
 	srv.ResetCalls()

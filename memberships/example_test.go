@@ -9,19 +9,19 @@ import (
 
 	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/auth"
-	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/memberships"
 )
 
 // RequireOrgAdmin in an HTTP handler: 401 without a session, 403 for a
 // non-admin, 503 when Clerk could not be asked.
 func ExampleClient_RequireOrgAdmin() {
-	srv, _ := clerktest.StartServer()
+	srv, _ := emulator.StartServer()
 	defer srv.Close()
-	srv.Seed(clerktest.SeedData{
-		Users:         []clerktest.SeedUser{{ID: "user_ann"}, {ID: "user_bob"}},
-		Organizations: []clerktest.SeedOrganization{{ID: "org_acme", Name: "Acme", CreatedBy: "user_ann"}},
-		Memberships:   []clerktest.SeedMembership{{OrganizationID: "org_acme", UserID: "user_bob"}},
+	srv.Seed(emulator.SeedData{
+		Users:         []emulator.SeedUser{{ID: "user_ann"}, {ID: "user_bob"}},
+		Organizations: []emulator.SeedOrganization{{ID: "org_acme", Name: "Acme", CreatedBy: "user_ann"}},
+		Memberships:   []emulator.SeedMembership{{OrganizationID: "org_acme", UserID: "user_bob"}},
 	})
 	b, _ := clerkkit.NewBackend(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL()})
 	m := memberships.New(b, nil)

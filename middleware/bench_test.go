@@ -47,7 +47,7 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	iss := clerktest.StartIssuer(b, clerktest.IssuerOptions{Clock: clerktest.RealClock()})
+	iss := clerktest.NewIssuer(b, clerktest.IssuerOptions{Clock: clerktest.RealClock()})
 	e := &benchEnv{iss: iss}
 	now := time.Now()
 	for i := range benchTokens {
@@ -108,7 +108,7 @@ func serve(b *testing.B, h http.Handler, reqs []*http.Request, parallel bool) {
 }
 
 func clerkkitHandler(b *testing.B, e *benchEnv, cache bool) http.Handler {
-	cfg := e.iss.Config()
+	cfg := e.iss.AuthConfig()
 	cfg.Now = nil // the real clock, like clerk-sdk-go
 	cfg.DisableTokenCache = !cache
 	v, err := auth.NewVerifier(cfg)

@@ -11,9 +11,9 @@ import (
 )
 
 func ExampleNew() {
-	iss, _ := clerktest.NewIssuer(clerktest.IssuerOptions{})
+	iss, _ := clerktest.StartIssuer()
 	defer iss.Close()
-	v, _ := auth.NewVerifier(iss.Config()) // auth.ConfigFromEnv() in production
+	v, _ := auth.NewVerifier(iss.AuthConfig()) // auth.ConfigFromEnv() in production
 	m := middleware.New(v)
 
 	mux := http.NewServeMux()
@@ -46,9 +46,9 @@ func ExampleNew() {
 }
 
 func ExampleMiddleware_Protect() {
-	iss, _ := clerktest.NewIssuer(clerktest.IssuerOptions{})
+	iss, _ := clerktest.StartIssuer()
 	defer iss.Close()
-	v, _ := auth.NewVerifier(iss.Config())
+	v, _ := auth.NewVerifier(iss.AuthConfig())
 	m := middleware.New(v, middleware.WithSignInURL("/sign-in"))
 
 	site := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
@@ -72,9 +72,9 @@ func ExampleMiddleware_Protect() {
 }
 
 func ExampleWithPublicURL() {
-	iss, _ := clerktest.NewIssuer(clerktest.IssuerOptions{})
+	iss, _ := clerktest.StartIssuer()
 	defer iss.Close()
-	v, _ := auth.NewVerifier(iss.Config())
+	v, _ := auth.NewVerifier(iss.AuthConfig())
 	// Clerk's Account Portal is on another origin, so redirect_url must be
 	// absolute: it is built on the configured origin, not on the Host header.
 	m := middleware.New(v,

@@ -24,8 +24,8 @@ type fixture struct {
 
 func setup(t *testing.T) fixture {
 	t.Helper()
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{Clock: clerktest.NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))})
-	v, err := auth.NewVerifier(iss.Config())
+	iss := clerktest.NewIssuer(t, clerktest.IssuerOptions{Clock: clerktest.NewClock(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))})
+	v, err := auth.NewVerifier(iss.AuthConfig())
 	require.NoError(t, err)
 	return fixture{iss, v}
 }
@@ -97,7 +97,7 @@ func TestRequireAuth(t *testing.T) {
 
 func TestKeysUnavailableIs503(t *testing.T) {
 	f := setup(t)
-	f.iss.SetFailure(clerktest.Failure500)
+	f.iss.InjectFault(clerktest.Fault{Status: 500})
 	w := do(middleware.New(f.v).RequireAuth(echo), "GET", "/", f.iss.Token(clerktest.Claims{UserID: "user_1"}), nil)
 	assert.Equal(t, 503, w.Code)
 	assert.Equal(t, "5", w.Header().Get("Retry-After"))

@@ -15,30 +15,31 @@ import (
 	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/internal/bapi/bapitest"
 	"github.com/clerkkit/clerkkit/middleware"
 )
 
 type apiFixture struct {
-	srv *clerktest.Server
+	srv *emulator.Server
 	c   *clerkkit.Client
 	v   *auth.Verifier
 }
 
 func setupAPI(t *testing.T) apiFixture {
 	t.Helper()
-	srv := clerktest.NewServer(t)
-	require.NoError(t, srv.Seed(clerktest.SeedData{
-		Users: []clerktest.SeedUser{
+	srv := emulator.NewServer(t)
+	require.NoError(t, srv.Seed(emulator.SeedData{
+		Users: []emulator.SeedUser{
 			{ID: "user_admin", EmailAddresses: []string{"admin@example.com"}, PublicMetadata: json.RawMessage(`{"role":"admin","theme":"dark"}`)},
 			{ID: "user_member", EmailAddresses: []string{"member@example.com"}, PublicMetadata: json.RawMessage(`{"role":"member"}`)},
 			{ID: "user_outsider", EmailAddresses: []string{"out@example.com"}},
 		},
-		Organizations: []clerktest.SeedOrganization{
+		Organizations: []emulator.SeedOrganization{
 			{ID: "org_acme", Name: "Acme", CreatedBy: "user_admin"},
 			{ID: "org_beta", Name: "Beta", CreatedBy: "user_admin"},
 		},
-		Memberships: []clerktest.SeedMembership{
+		Memberships: []emulator.SeedMembership{
 			{OrganizationID: "org_acme", UserID: "user_member"},
 		},
 	}))
@@ -207,7 +208,7 @@ func TestRequireRoleSeesOwnWritesAtOnce(t *testing.T) {
 // user.updated webhook hook), or Middleware.ForgetRole, is called.
 func TestRequireRoleChangedElsewhereSeenAfterForget(t *testing.T) {
 	f := setupAPI(t)
-	elsewhere, err := clerkkit.New(clerkkit.Config{SecretKey: f.srv.SecretKey(), APIURL: f.srv.URL(), HTTPClient: f.srv.HTTPClient()})
+	elsewhere, err := clerkkit.New(f.srv.ClientConfig())
 	require.NoError(t, err)
 	m := middleware.New(f.v, middleware.WithUsers(f.c.Users, 0))
 	h := m.RequireRole("admin")(echo)
@@ -233,7 +234,7 @@ func TestRequireRoleLookupInFlightDuringForget(t *testing.T) {
 	hold := &bapitest.Hold{Base: f.srv.HTTPClient().Transport}
 	c, err := clerkkit.New(clerkkit.Config{SecretKey: f.srv.SecretKey(), APIURL: f.srv.URL(), HTTPClient: &http.Client{Transport: hold}})
 	require.NoError(t, err)
-	elsewhere, err := clerkkit.New(clerkkit.Config{SecretKey: f.srv.SecretKey(), APIURL: f.srv.URL(), HTTPClient: f.srv.HTTPClient()})
+	elsewhere, err := clerkkit.New(f.srv.ClientConfig())
 	require.NoError(t, err)
 	h := middleware.New(f.v, middleware.WithUsers(c.Users, 0)).RequireRole("admin")(echo)
 	admin := f.token(t, "user_admin", "")

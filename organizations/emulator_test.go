@@ -10,16 +10,16 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2"
 
 	"github.com/clerkkit/clerkkit"
-	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/internal/bapi/bapitest"
 	"github.com/clerkkit/clerkkit/metadata"
 	"github.com/clerkkit/clerkkit/organizations"
 )
 
-func emulated(t *testing.T) (*clerktest.Server, *clerkkit.Client) {
+func emulated(t *testing.T) (*emulator.Server, *clerkkit.Client) {
 	t.Helper()
-	srv := clerktest.NewServer(t)
-	c, err := clerkkit.New(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL(), HTTPClient: srv.HTTPClient()})
+	srv := emulator.NewServer(t)
+	c, err := clerkkit.New(srv.ClientConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func emulated(t *testing.T) (*clerktest.Server, *clerkkit.Client) {
 
 func TestEmulatorCreateGetUpdateDelete(t *testing.T) {
 	srv, c := emulated(t)
-	if err := srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{{ID: "user_owner", EmailAddresses: []string{"owner@example.com"}}}}); err != nil {
+	if err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{ID: "user_owner", EmailAddresses: []string{"owner@example.com"}}}}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -72,7 +72,7 @@ func TestEmulatorCreateGetUpdateDelete(t *testing.T) {
 
 func TestEmulatorMetadata(t *testing.T) {
 	srv, c := emulated(t)
-	err := srv.Seed(clerktest.SeedData{Organizations: []clerktest.SeedOrganization{{
+	err := srv.Seed(emulator.SeedData{Organizations: []emulator.SeedOrganization{{
 		ID: "org_md", Name: "MD",
 		PublicMetadata:  json.RawMessage(`{"limits":{"seats":5,"projects":{"max":3,"used":1}},"tier":"pro"}`),
 		PrivateMetadata: json.RawMessage(`{"crm":"x"}`),
@@ -101,9 +101,9 @@ func TestEmulatorMetadata(t *testing.T) {
 
 func TestEmulatorAllAcrossPages(t *testing.T) {
 	srv, c := emulated(t)
-	var seed clerktest.SeedData
+	var seed emulator.SeedData
 	for i := range 620 {
-		seed.Organizations = append(seed.Organizations, clerktest.SeedOrganization{ID: fmt.Sprintf("org_%04d", i), Name: fmt.Sprintf("Org %d", i)})
+		seed.Organizations = append(seed.Organizations, emulator.SeedOrganization{ID: fmt.Sprintf("org_%04d", i), Name: fmt.Sprintf("Org %d", i)})
 	}
 	if err := srv.Seed(seed); err != nil {
 		t.Fatal(err)
@@ -127,12 +127,12 @@ func TestEmulatorAllAcrossPages(t *testing.T) {
 
 func TestEmulatorInvitationAcceptedBecomesMembership(t *testing.T) {
 	srv, c := emulated(t)
-	err := srv.Seed(clerktest.SeedData{
-		Users: []clerktest.SeedUser{
+	err := srv.Seed(emulator.SeedData{
+		Users: []emulator.SeedUser{
 			{ID: "user_admin", EmailAddresses: []string{"admin@example.com"}},
 			{ID: "user_ann", EmailAddresses: []string{"ann@example.com"}},
 		},
-		Organizations: []clerktest.SeedOrganization{{ID: "org_acme", Name: "Acme", Slug: "acme", CreatedBy: "user_admin"}},
+		Organizations: []emulator.SeedOrganization{{ID: "org_acme", Name: "Acme", Slug: "acme", CreatedBy: "user_admin"}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -189,9 +189,9 @@ func TestEmulatorInvitationAcceptedBecomesMembership(t *testing.T) {
 
 func TestEmulatorRevokeInvitation(t *testing.T) {
 	srv, c := emulated(t)
-	err := srv.Seed(clerktest.SeedData{
-		Users:         []clerktest.SeedUser{{ID: "user_admin"}, {ID: "user_bob", EmailAddresses: []string{"bob@example.com"}}},
-		Organizations: []clerktest.SeedOrganization{{ID: "org_acme", Name: "Acme", CreatedBy: "user_admin"}},
+	err := srv.Seed(emulator.SeedData{
+		Users:         []emulator.SeedUser{{ID: "user_admin"}, {ID: "user_bob", EmailAddresses: []string{"bob@example.com"}}},
+		Organizations: []emulator.SeedOrganization{{ID: "org_acme", Name: "Acme", CreatedBy: "user_admin"}},
 	})
 	if err != nil {
 		t.Fatal(err)

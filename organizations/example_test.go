@@ -6,14 +6,14 @@ import (
 	"log"
 
 	"github.com/clerkkit/clerkkit"
-	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/organizations"
 )
 
 func ExampleClient_Invite() {
-	srv, _ := clerktest.StartServer()
+	srv, _ := emulator.StartServer()
 	defer srv.Close()
-	srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{
+	srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{
 		{ID: "user_ann", EmailAddresses: []string{"ann@example.com"}},
 		{ID: "user_bob", EmailAddresses: []string{"bob@example.com"}},
 	}})

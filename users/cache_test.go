@@ -11,7 +11,7 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2"
 
 	"github.com/clerkkit/clerkkit"
-	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/internal/bapi"
 	"github.com/clerkkit/clerkkit/internal/bapi/bapitest"
 	"github.com/clerkkit/clerkkit/metadata"
@@ -22,7 +22,7 @@ import (
 // held back, and a second Client over the same emulator standing for
 // "elsewhere" (the Dashboard, another service): it shares no cache.
 type roleFixture struct {
-	srv       *clerktest.Server
+	srv       *emulator.Server
 	c         *users.Client
 	elsewhere *users.Client
 	hold      *bapitest.Hold
@@ -30,8 +30,8 @@ type roleFixture struct {
 
 func newRoleFixture(t *testing.T, opts *users.Options) roleFixture {
 	t.Helper()
-	srv := clerktest.NewServer(t)
-	err := srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{
+	srv := emulator.NewServer(t)
+	err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{
 		{ID: "user_a", PublicMetadata: json.RawMessage(`{"role":"admin","plan":"pro"}`)},
 		{ID: "user_b", PublicMetadata: json.RawMessage(`{"role":"member"}`)},
 	}})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/internal/bapi"
 	"github.com/clerkkit/clerkkit/internal/bapi/bapitest"
 	"github.com/clerkkit/clerkkit/metadata"
@@ -28,9 +29,9 @@ const (
 
 // emulated returns a users.Client on a fresh emulator whose retries
 // record their waits instead of sleeping.
-func emulated(t *testing.T, opts *users.Options) (*clerktest.Server, *users.Client, *sleeps) {
+func emulated(t *testing.T, opts *users.Options) (*emulator.Server, *users.Client, *sleeps) {
 	t.Helper()
-	srv := clerktest.NewServer(t)
+	srv := emulator.NewServer(t)
 	sl := &sleeps{}
 	b, err := bapi.NewBackend(bapi.Config{
 		SecretKey:  srv.SecretKey(),
@@ -64,9 +65,9 @@ func (s *sleeps) all() []time.Duration {
 
 func TestEmulatorAllAcrossPages(t *testing.T) {
 	srv, c, _ := emulated(t, nil)
-	var seed clerktest.SeedData
+	var seed emulator.SeedData
 	for i := range 1234 {
-		seed.Users = append(seed.Users, clerktest.SeedUser{
+		seed.Users = append(seed.Users, emulator.SeedUser{
 			ID:             fmt.Sprintf("user_%04d", i),
 			EmailAddresses: []string{fmt.Sprintf("u%04d@example.com", i)},
 			FirstName:      map[bool]string{true: "Ann", false: "Bob"}[i%3 == 0],
@@ -129,7 +130,7 @@ func TestEmulatorAllAcrossPages(t *testing.T) {
 
 func TestEmulatorMetadataDeepMergeAndNullRemoval(t *testing.T) {
 	srv, c, _ := emulated(t, nil)
-	err := srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{{
+	err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{
 		ID:              "user_md",
 		PublicMetadata:  json.RawMessage(`{"a":{"b":1,"c":{"d":2,"e":3}},"keep":true,"role":"member"}`),
 		PrivateMetadata: json.RawMessage(`{"secret":{"x":1}}`),
@@ -168,7 +169,7 @@ func TestEmulatorMetadataDeepMergeAndNullRemoval(t *testing.T) {
 
 func TestEmulatorSetRolePreservesOtherKeys(t *testing.T) {
 	srv, c, _ := emulated(t, nil)
-	err := srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{{
+	err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{
 		ID:              "user_r",
 		PublicMetadata:  json.RawMessage(`{"plan":"pro","nested":{"x":1},"role":"member"}`),
 		PrivateMetadata: json.RawMessage(`{"stripe":"cus_1"}`),
@@ -220,8 +221,8 @@ func TestEmulatorSetRolePreservesOtherKeys(t *testing.T) {
 	}
 }
 
-func backendOf(t *testing.T, srv *clerktest.Server) clerk.Backend {
-	b, err := clerkkit.NewBackend(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL(), HTTPClient: srv.HTTPClient()})
+func backendOf(t *testing.T, srv *emulator.Server) clerk.Backend {
+	b, err := clerkkit.NewBackend(srv.ClientConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +305,7 @@ func TestEmulatorBadInputMakesNoCall(t *testing.T) {
 
 func TestEmulatorRetries(t *testing.T) {
 	srv, c, sl := emulated(t, nil)
-	if err := srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{{ID: "user_1"}}}); err != nil {
+	if err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{ID: "user_1"}}}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -319,7 +320,7 @@ func TestEmulatorRetries(t *testing.T) {
 		t.Fatalf("%d GETs", srv.Calls(routeGet))
 	}
 	// GET: the connection dropped once.
-	srv.InjectFault(clerktest.Fault{Route: routeGet, Drop: true, Times: 1})
+	srv.InjectFault(clerktest.Fault{Route: routeGet, Kind: clerktest.FaultDown, Times: 1})
 	if _, err := c.Get(ctx, "user_1"); err != nil || srv.Calls(routeGet) != 5 {
 		t.Fatalf("after a drop: %v, %d GETs", err, srv.Calls(routeGet))
 	}
@@ -355,7 +356,7 @@ func TestEmulatorRetries(t *testing.T) {
 
 func TestEmulatorCurrent(t *testing.T) {
 	srv, c, _ := emulated(t, &users.Options{CurrentCacheTTL: time.Minute})
-	if err := srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{{ID: "user_cur", FirstName: "Cy"}}}); err != nil {
+	if err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{ID: "user_cur", FirstName: "Cy"}}}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := sessionContext(t, srv, "user_cur")

@@ -6,7 +6,7 @@ import (
 	"log"
 
 	"github.com/clerkkit/clerkkit"
-	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/metadata"
 	"github.com/clerkkit/clerkkit/users"
 )
@@ -14,12 +14,12 @@ import (
 // The users package on its own: a Backend from clerkkit.NewBackend (or
 // any clerk.Backend) and users.New.
 func ExampleNew() {
-	srv, err := clerktest.StartServer()
+	srv, err := emulator.StartServer()
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer srv.Close()
-	srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{{ID: "user_ann", FirstName: "Ann"}}})
+	srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{ID: "user_ann", FirstName: "Ann"}}})
 
 	b, err := clerkkit.NewBackend(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL()})
 	if err != nil {
@@ -35,11 +35,11 @@ func ExampleNew() {
 }
 
 func ExampleClient_All() {
-	srv, _ := clerktest.StartServer()
+	srv, _ := emulator.StartServer()
 	defer srv.Close()
-	var seed clerktest.SeedData
+	var seed emulator.SeedData
 	for i := range 1200 {
-		seed.Users = append(seed.Users, clerktest.SeedUser{ID: fmt.Sprintf("user_%04d", i)})
+		seed.Users = append(seed.Users, emulator.SeedUser{ID: fmt.Sprintf("user_%04d", i)})
 	}
 	srv.Seed(seed)
 	b, _ := clerkkit.NewBackend(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL()})
@@ -58,9 +58,9 @@ func ExampleClient_All() {
 
 // UpdateMetadata deep-merges; a metadata.Patch says exactly what changes.
 func ExampleClient_UpdateMetadata() {
-	srv, _ := clerktest.StartServer()
+	srv, _ := emulator.StartServer()
 	defer srv.Close()
-	srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{{
+	srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{
 		ID: "user_ann", PublicMetadata: []byte(`{"prefs":{"theme":"light","lang":"en"},"legacy":true}`),
 	}}})
 	b, _ := clerkkit.NewBackend(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL()})

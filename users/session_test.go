@@ -5,12 +5,12 @@ import (
 	"testing"
 
 	"github.com/clerkkit/clerkkit/auth"
-	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 )
 
 // sessionContext returns a context carrying the verified session of a
 // token the emulator minted for userID.
-func sessionContext(t *testing.T, srv *clerktest.Server, userID string) context.Context {
+func sessionContext(t *testing.T, srv *emulator.Server, userID string) context.Context {
 	t.Helper()
 	tok, err := srv.SessionToken(userID, "")
 	if err != nil {

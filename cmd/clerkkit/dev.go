@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/webhooks"
 )
 
@@ -61,18 +62,19 @@ func runDev(ctx context.Context, args []string, e env) error {
 		fmt.Fprintf(e.stderr, "clerkkit dev: warning: --addr %s is not a loopback address, so other machines can reach "+
 			"this emulator; it is for local development only (use 127.0.0.1:PORT)\n", *addr)
 	}
-	seed := clerktest.DemoSeed()
+	seed := emulator.DemoSeed()
 	if *seedFile != "" {
 		if seed, err = readSeed(*seedFile); err != nil {
 			return err
 		}
 	}
-	opts := []clerktest.ServerOption{clerktest.WithAddr(*addr), clerktest.WithClock(clerktest.RealClock())}
+	opts := emulator.Options{Addr: *addr, Clock: clerktest.RealClock()}
 	if *hookURL != "" {
 		// Given before seeding, so that the seed's changes are delivered.
-		opts = append(opts, clerktest.WithWebhook(*hookURL, secret), clerktest.WithWebhookObserver(deliveryLogger(e.stderr)))
+		opts.Webhooks = []emulator.WebhookEndpoint{{URL: *hookURL, Secret: secret}}
+		opts.WebhookObserver = deliveryLogger(e.stderr)
 	}
-	srv, err := clerktest.StartServer(opts...)
+	srv, err := emulator.StartServer(opts)
 	if err != nil {
 		return err
 	}
@@ -134,11 +136,11 @@ func devWebhookSecret(fs *flag.FlagSet, hookURL, flagSecret string, e env) (secr
 	return secret, false, nil
 }
 
-// deliveryLogger returns a WithWebhookObserver function that writes one
+// deliveryLogger returns an Options.WebhookObserver function that writes one
 // line per delivery attempt to w, e.g. "webhook msg_… user.created -> 200".
-func deliveryLogger(w io.Writer) func(clerktest.Delivery) {
+func deliveryLogger(w io.Writer) func(emulator.Delivery) {
 	var mu sync.Mutex // one line at a time
-	return func(d clerktest.Delivery) {
+	return func(d emulator.Delivery) {
 		a := d.Attempts[len(d.Attempts)-1]
 		outcome := fmt.Sprint(a.Status)
 		if a.Status == 0 {
@@ -161,14 +163,14 @@ func deliveryLogger(w io.Writer) func(clerktest.Delivery) {
 
 // readSeed reads a seed file, strictly: an unknown key is an error that
 // names it and the file.
-func readSeed(file string) (clerktest.SeedData, error) {
-	var seed clerktest.SeedData
+func readSeed(file string) (emulator.SeedData, error) {
+	var seed emulator.SeedData
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return seed, fmt.Errorf("--seed: %w", err)
 	}
 	if err := json.Unmarshal(raw, &seed); err != nil {
-		var ke *clerktest.SeedKeyError
+		var ke *emulator.SeedKeyError
 		var se *json.SyntaxError
 		switch {
 		case errors.As(err, &ke):
@@ -193,7 +195,7 @@ func isLoopback(host string) bool {
 	return err == nil && ip.Zone() == "" && ip.Unmap().IsLoopback()
 }
 
-func firstUser(s clerktest.SeedData) string {
+func firstUser(s emulator.SeedData) string {
 	if len(s.Users) > 0 && s.Users[0].ID != "" {
 		return s.Users[0].ID
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/internal/testutil"
 	"github.com/clerkkit/clerkkit/webhooks"
 )
@@ -55,7 +56,7 @@ func TestHelp(t *testing.T) {
 }
 
 func TestVerify(t *testing.T) {
-	iss := clerktest.StartIssuer(t, clerktest.IssuerOptions{})
+	iss := clerktest.NewIssuer(t)
 	env := map[string]string{"CLERK_SECRET_KEY": iss.SecretKey(), "CLERK_PUBLISHABLE_KEY": iss.PublishableKey(), "CLERK_API_URL": iss.URL()}
 	tok := iss.Token(clerktest.Claims{UserID: "user_1", Org: &clerktest.Org{ID: "org_1", Role: "admin", Permissions: []string{"org:a:b"}}})
 
@@ -133,7 +134,7 @@ func TestWebhookSend(t *testing.T) {
 
 	// A file, and the secret from the environment.
 	f := filepath.Join(t.TempDir(), "ev.json")
-	body, _ := clerktest.WebhookExample("user.created")
+	body, _ := emulator.WebhookExample("user.created")
 	require.NoError(t, os.WriteFile(f, body, 0o600))
 	code, _, errOut = cli(t, map[string]string{"CLERK_WEBHOOK_SIGNING_SECRET": secret}, "webhook", "send", "--url", srv.URL, "--data", f)
 	require.Equal(t, 0, code, errOut)

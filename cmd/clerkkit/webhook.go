@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/webhooks"
 )
 
@@ -143,9 +143,9 @@ func eventBody(typ, file string) ([]byte, error) {
 	case typ == "":
 		return nil, usagef("--type or --data is required")
 	}
-	b, ok := clerktest.WebhookExample(typ)
+	b, ok := emulator.WebhookExample(typ)
 	if !ok {
-		return nil, usagef("--type %q has no example payload; known types: %s", typ, strings.Join(clerktest.WebhookExampleTypes(), ", "))
+		return nil, usagef("--type %q has no example payload; known types: %s", typ, strings.Join(emulator.WebhookExampleTypes(), ", "))
 	}
 	return b, nil
 }

@@ -67,12 +67,12 @@ func run(ctx context.Context, addr string, getenv func(string) string, out io.Wr
 		cfg = auth.ConfigFromEnv()
 	} else {
 		// The embedded local default: a Clerk issuer on loopback.
-		demo, err = clerktest.NewIssuer(clerktest.IssuerOptions{Clock: clerktest.RealClock()})
+		demo, err = clerktest.StartIssuer(clerktest.IssuerOptions{Clock: clerktest.RealClock()})
 		if err != nil {
 			return err
 		}
 		defer demo.Close()
-		cfg = demo.Config()
+		cfg = demo.AuthConfig()
 	}
 	v, err := auth.NewVerifier(cfg)
 	if err != nil {

@@ -5,7 +5,7 @@
 //	go run ./examples/saas                 # local demo (nothing configured)
 //	go run ./examples/saas -addr 127.0.0.1:9000
 //
-// Local mode runs a Clerk emulator (clerktest.Server) in-process with demo
+// Local mode runs a Clerk emulator (emulator.Server) in-process with demo
 // users and organizations, delivers its webhooks to this app (so the
 // database fills through the real webhook path), and /sign-in lets you
 // choose a demo user. It starts with -local or CLERK_LOCAL=1, or when
@@ -43,6 +43,7 @@ import (
 	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/examples/saas/app"
 	"github.com/clerkkit/clerkkit/examples/saas/store"
 	"github.com/clerkkit/clerkkit/examples/saas/syncer"
@@ -105,7 +106,7 @@ type options struct {
 // running is a started program, for tests.
 type running struct {
 	URL           string
-	Emulator      *clerktest.Server // nil with real Clerk
+	Emulator      *emulator.Server // nil with real Clerk
 	Store         *store.Store
 	Clerk         *clerkkit.Client
 	WebhookSecret string
@@ -134,7 +135,7 @@ func run(ctx context.Context, o options) error {
 	var (
 		verifier *auth.Verifier
 		client   *clerkkit.Client
-		emulator *clerktest.Server
+		em       *emulator.Server
 		secret   = su.WebhookSecret
 		cfg      = app.Config{Logger: o.Logger, RatePerSecond: o.RatePerSecond, Burst: o.Burst}
 		dbURL    = su.DatabaseURL
@@ -149,18 +150,18 @@ func run(ctx context.Context, o options) error {
 		if clock == nil {
 			clock = clerktest.RealClock()
 		}
-		emulator, err = clerktest.StartServer(
-			clerktest.WithClock(clock),
-			clerktest.WithWebhook(base+"/api/webhooks/clerk", secret),
-		)
+		em, err = emulator.StartServer(emulator.Options{
+			Clock:    clock,
+			Webhooks: []emulator.WebhookEndpoint{{URL: base + "/api/webhooks/clerk", Secret: secret}},
+		})
 		if err != nil {
 			return err
 		}
-		defer emulator.Close()
-		if verifier, err = auth.NewVerifier(emulator.AuthConfig()); err != nil {
+		defer em.Close()
+		if verifier, err = auth.NewVerifier(em.AuthConfig()); err != nil {
 			return err
 		}
-		if client, err = clerkkit.New(clerkkit.Config{SecretKey: emulator.SecretKey(), APIURL: emulator.URL(), HTTPClient: emulator.HTTPClient()}); err != nil {
+		if client, err = clerkkit.New(em.ClientConfig()); err != nil {
 			return err
 		}
 		cfg.LocalSignIn = &app.LocalSignIn{}
@@ -220,7 +221,7 @@ func run(ctx context.Context, o options) error {
 	if su.Local {
 		// Seeding through the emulator sends user.created, organization.created
 		// and organizationMembership.created webhooks to this app.
-		if err := emulator.Seed(clerktest.DemoSeed()); err != nil {
+		if err := em.Seed(emulator.DemoSeed()); err != nil {
 			return err
 		}
 		if err := printLocal(ctx, o.Out, base, client, secret); err != nil {
@@ -230,7 +231,7 @@ func run(ctx context.Context, o options) error {
 		fmt.Fprintf(o.Out, "saas example on %s with your Clerk instance (webhooks: POST %s/api/webhooks/clerk)\n", base, base)
 	}
 	if o.Ready != nil {
-		o.Ready <- &running{URL: base, Emulator: emulator, Store: st, Clerk: client, WebhookSecret: secret}
+		o.Ready <- &running{URL: base, Emulator: em, Store: st, Clerk: client, WebhookSecret: secret}
 	}
 
 	select {

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/internal/testutil"
 )
 
@@ -27,7 +28,7 @@ import (
 // the Account Portal, Clerk's browser SDK loaded from the Frontend API
 // host and allowed by the Content-Security-Policy, and nothing else.
 func TestProductionModeAgainstTheEmulator(t *testing.T) {
-	em := clerktest.NewServer(t)
+	em := emulator.NewServer(t)
 	fapi := strings.TrimPrefix(em.Issuer().IssuerURL(), "https://")
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan *running, 1)

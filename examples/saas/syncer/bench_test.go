@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/examples/saas/store"
 	"github.com/clerkkit/clerkkit/examples/saas/store/storetest"
 	"github.com/clerkkit/clerkkit/examples/saas/syncer"
@@ -97,7 +97,7 @@ ON CONFLICT (id) DO UPDATE SET email = excluded.email, first_name = excluded.fir
 // exampleUser returns a function making the spec's example user.created
 // event for a user id and updated_at.
 func exampleUser(b *testing.B) func(id string, updatedAt int64) []byte {
-	raw, ok := clerktest.WebhookExample("user.created")
+	raw, ok := emulator.WebhookExample("user.created")
 	if !ok {
 		b.Fatal("no user.created example")
 	}

@@ -1,4 +1,4 @@
-package clerktest_test
+package emulator_test
 
 import (
 	"context"
@@ -17,12 +17,12 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2/user"
 
 	"github.com/clerkkit/clerkkit/auth"
-	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 )
 
 // sdkConfig is how a service points clerk-sdk-go v2 at a Server: per
 // client, never through clerk.SetKey.
-func sdkConfig(srv *clerktest.Server) *clerk.ClientConfig {
+func sdkConfig(srv *emulator.Server) *clerk.ClientConfig {
 	return &clerk.ClientConfig{BackendConfig: clerk.BackendConfig{
 		URL:        clerk.String(srv.URL() + "/v1"),
 		Key:        clerk.String(srv.SecretKey()),
@@ -67,7 +67,7 @@ func sdkError(t *testing.T, err error, status int, code string) {
 func TestClerkSDKScenario(t *testing.T) {
 	ctx := context.Background()
 	srv := newServer(t)
-	if err := srv.Seed(clerktest.SeedData{Roles: []clerktest.SeedRole{
+	if err := srv.Seed(emulator.SeedData{Roles: []emulator.SeedRole{
 		{Key: "org:editor", Name: "Editor", Permissions: []string{"org:posts:edit", "org:posts:read", "org:billing:read"}},
 	}}); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package clerktest
+package emulator
 
 import (
 	"encoding/json"
@@ -163,10 +163,10 @@ func (u *userRec) setMetadata(md [3]json.RawMessage) {
 // addUser validates b and stores a new user.
 func (st *state) addUser(b *createUserBody, now time.Time) (*userRec, *apiError) {
 	if len(b.PhoneNumber) > 0 {
-		return nil, errValue("phone_number", "clerktest does not emulate phone numbers.")
+		return nil, errValue("phone_number", "The emulator does not emulate phone numbers.")
 	}
 	if len(b.Web3Wallet) > 0 {
-		return nil, errValue("web3_wallet", "clerktest does not emulate web3 wallets.")
+		return nil, errValue("web3_wallet", "The emulator does not emulate web3 wallets.")
 	}
 	if n := len(b.EmailAddressIdentificationStatus); n > 0 && n != len(b.EmailAddress) {
 		return nil, errValue("email_address_identification_status", "email_address_identification_status must have one item per email address.")
@@ -581,7 +581,7 @@ func parseUserFilter(q url.Values) (*userFilter, *apiError) {
 	}
 	for _, p := range []string{"phone_number", "web3_wallet", "provider_user_id"} {
 		if len(q[p]) > 0 {
-			f.userIDs.include = append(f.userIDs.include, "") // clerktest stores none: match nothing
+			f.userIDs.include = append(f.userIDs.include, "") // the emulator stores none: match nothing
 		}
 	}
 	return f, nil

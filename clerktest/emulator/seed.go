@@ -1,4 +1,4 @@
-package clerktest
+package emulator
 
 import (
 	"encoding/json"
@@ -61,10 +61,10 @@ type SeedKeyError struct {
 	Known []string
 }
 
-// Error returns e.g. `clerktest: seed data: unknown key "email" in
+// Error returns e.g. `emulator: seed data: unknown key "email" in
 // users[1] (known keys: id, email_addresses, …)`.
 func (e *SeedKeyError) Error() string {
-	return "clerktest: seed data: " + e.Detail()
+	return "emulator: seed data: " + e.Detail()
 }
 
 // Detail is Error without the package prefix, for tools that name the
@@ -211,12 +211,12 @@ func (s *Server) Seed(d SeedData) error {
 	now := s.clock.Now()
 	for i, r := range d.Roles {
 		if err := st.seedRole(r); err != nil {
-			return fmt.Errorf("clerktest: Seed: roles[%d]: %w", i, err)
+			return fmt.Errorf("emulator: Seed: roles[%d]: %w", i, err)
 		}
 	}
 	for i, su := range d.Users {
 		if su.ID != "" && (!strings.HasPrefix(su.ID, "user_") || len(su.ID) == len("user_") || st.users[su.ID] != nil) {
-			return fmt.Errorf("clerktest: Seed: users[%d]: id %q must be new and start with user_", i, su.ID)
+			return fmt.Errorf("emulator: Seed: users[%d]: id %q must be new and start with user_", i, su.ID)
 		}
 		b := &createUserBody{
 			id: su.ID, EmailAddress: slices.Clone(su.EmailAddresses), Username: optString(su.Username),
@@ -225,12 +225,12 @@ func (s *Server) Seed(d SeedData) error {
 			Banned: &su.Banned,
 		}
 		if _, e := st.addUser(b, now); e != nil {
-			return fmt.Errorf("clerktest: Seed: users[%d]: %w", i, e.err())
+			return fmt.Errorf("emulator: Seed: users[%d]: %w", i, e.err())
 		}
 	}
 	for i, so := range d.Organizations {
 		if so.ID != "" && (!strings.HasPrefix(so.ID, "org_") || len(so.ID) == len("org_") || st.orgs[so.ID] != nil) {
-			return fmt.Errorf("clerktest: Seed: organizations[%d]: id %q must be new and start with org_", i, so.ID)
+			return fmt.Errorf("emulator: Seed: organizations[%d]: id %q must be new and start with org_", i, so.ID)
 		}
 		name := so.Name
 		b := &createOrgBody{
@@ -239,12 +239,12 @@ func (s *Server) Seed(d SeedData) error {
 			PublicMetadata:        so.PublicMetadata, PrivateMetadata: so.PrivateMetadata,
 		}
 		if _, e := st.addOrg(b, now); e != nil {
-			return fmt.Errorf("clerktest: Seed: organizations[%d]: %w", i, e.err())
+			return fmt.Errorf("emulator: Seed: organizations[%d]: %w", i, e.err())
 		}
 	}
 	for i, sm := range d.Memberships {
 		if err := st.seedMembership(sm, now); err != nil {
-			return fmt.Errorf("clerktest: Seed: memberships[%d]: %w", i, err)
+			return fmt.Errorf("emulator: Seed: memberships[%d]: %w", i, err)
 		}
 	}
 	s.st = st

@@ -1,4 +1,4 @@
-package clerktest_test
+package emulator_test
 
 import (
 	"context"
@@ -8,14 +8,14 @@ import (
 
 	"github.com/clerk/clerk-sdk-go/v2"
 
-	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/webhooks"
 )
 
 // A Server delivers Svix-signed webhooks for the changes it makes, as
 // Clerk does, so a service's webhook receiver can be tested end to end.
 // WaitForDeliveries waits for them; Deliveries reports every attempt.
-func ExampleWithWebhook() {
+func ExampleOptions_webhooks() {
 	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 	// The service's receiver.
@@ -34,14 +34,14 @@ func ExampleWithWebhook() {
 	receiver := httptest.NewServer(h)
 	defer receiver.Close()
 
-	srv, err := clerktest.StartServer(clerktest.WithWebhook(receiver.URL, secret))
+	srv, err := emulator.StartServer(emulator.Options{Webhooks: []emulator.WebhookEndpoint{{URL: receiver.URL, Secret: secret}}})
 	if err != nil {
 		panic(err)
 	}
 	defer srv.Close()
-	err = srv.Seed(clerktest.SeedData{
-		Users:         []clerktest.SeedUser{{ID: "user_ada", EmailAddresses: []string{"ada@example.com"}}},
-		Organizations: []clerktest.SeedOrganization{{ID: "org_acme", Name: "Acme", Slug: "acme", CreatedBy: "user_ada"}},
+	err = srv.Seed(emulator.SeedData{
+		Users:         []emulator.SeedUser{{ID: "user_ada", EmailAddresses: []string{"ada@example.com"}}},
+		Organizations: []emulator.SeedOrganization{{ID: "org_acme", Name: "Acme", Slug: "acme", CreatedBy: "user_ada"}},
 	})
 	if err != nil {
 		panic(err)

@@ -1,4 +1,4 @@
-package clerktest
+package emulator
 
 import "encoding/json"
 

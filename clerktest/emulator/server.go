@@ -1,7 +1,9 @@
-package clerktest
+package emulator
 
 import (
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -15,50 +17,66 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/auth"
+	"github.com/clerkkit/clerkkit/clerktest"
 )
 
-// ServerOption configures NewServer and StartServer.
-type ServerOption func(*serverOptions)
+// Options configures NewServer and StartServer. Every field is optional:
+// the zero value is a development instance with random keys on a running
+// clock, listening on a free loopback port, with no rate limit and no
+// webhook endpoints.
+type Options struct {
+	// Clock is what the Server reads time from: the created_at and
+	// updated_at of everything it stores, session expiry, the iat and exp
+	// of the tokens it mints, rate-limit windows, webhook timestamps, and
+	// AuthConfig's Now. Default: a running clock (see clerktest.Clock).
+	Clock *clerktest.Clock
+	// SecretKey is the secret key (sk_test_… or sk_live_…) the Server
+	// demands on /v1; an sk_live_ key makes a production instance
+	// (pk_live_ publishable key). Default: a random sk_test_ key.
+	SecretKey string
+	// FrontendAPI is the instance's Frontend API host (e.g.
+	// "clerk.example.com"), which the publishable key encodes and tokens
+	// carry as iss https://<host>. Default: a random
+	// "<slug>.clerk.accounts.dev".
+	FrontendAPI string
+	// Addr is the TCP address the Server listens on. Default
+	// "127.0.0.1:0" (a free loopback port).
+	Addr string
+	// RateLimit, when set, makes the Server answer 429 Too Many Requests
+	// as Clerk limits each instance (see RateLimit). Default: no limit.
+	RateLimit RateLimit
+	// Webhooks are endpoints the Server delivers webhooks to from the
+	// start, seeding included (see AddWebhookEndpoint for what is
+	// delivered and how).
+	Webhooks []WebhookEndpoint
+	// WebhookRetry is the retry schedule of webhook deliveries. Default:
+	// DefaultWebhookAttempts attempts with DefaultWebhookBackoff.
+	WebhookRetry WebhookRetry
+	// WebhookObserver, when set, is called after every webhook delivery
+	// attempt with the delivery as it stands (its last Attempt is the one
+	// just made), e.g. to log it. It runs on the endpoint's delivery
+	// goroutine: while it runs, that endpoint gets no other delivery. It
+	// is not called for an attempt that Close interrupted.
+	WebhookObserver func(Delivery)
 
-type serverOptions struct {
-	clock       *Clock
-	secretKey   string
-	frontendAPI string
-	addr        string
-	rateN       int
-	ratePer     time.Duration
-	webhook     webhookOptions
+	// observe, when set (by this package's tests, see export_test.go),
+	// sees every response the Server writes.
+	observe func(*http.Request, int, http.Header, []byte)
 }
 
-// WithClock makes the Server read time from c: the created_at and
-// updated_at of everything it stores, session expiry, the iat and exp of
-// the tokens it mints, rate-limit windows, and AuthConfig's Now. Default: a
-// running clock (see Clock).
-func WithClock(c *Clock) ServerOption { return func(o *serverOptions) { o.clock = c } }
-
-// WithSecretKey sets the secret key (sk_test_… or sk_live_…) the Server
-// demands on /v1. Default: a random sk_test_ key.
-func WithSecretKey(key string) ServerOption { return func(o *serverOptions) { o.secretKey = key } }
-
-// WithFrontendAPI sets the instance's Frontend API host (e.g.
-// "clerk.example.com"), which the publishable key encodes and tokens carry
-// as iss https://<host>. Default: a random "<slug>.clerk.accounts.dev".
-func WithFrontendAPI(host string) ServerOption {
-	return func(o *serverOptions) { o.frontendAPI = host }
-}
-
-// WithAddr sets the TCP address the Server listens on. Default
-// "127.0.0.1:0" (a free loopback port).
-func WithAddr(addr string) ServerOption { return func(o *serverOptions) { o.addr = addr } }
-
-// WithRateLimit makes the Server answer 429 Too Many Requests, with a
-// Retry-After header, once n requests have arrived within one window of
-// length per, as Clerk limits each instance (development instances: 100
-// per 10 s; production: 1000 per 10 s). Windows follow the Server's clock.
-// The JWKS endpoints are not limited, as at Clerk. Off by default.
-func WithRateLimit(n int, per time.Duration) ServerOption {
-	return func(o *serverOptions) { o.rateN, o.ratePer = n, per }
+// RateLimit is a limit of Requests requests per window of length Per, as
+// Clerk limits each instance (development instances: 100 per 10 s;
+// production: 1000 per 10 s). Once Requests requests have arrived within
+// one window, the Server answers 429 with a Retry-After header until the
+// window ends. Windows follow the Server's clock. The JWKS endpoints are
+// not limited, as at Clerk. The zero value is no limit.
+type RateLimit struct {
+	// Requests is how many requests a window admits (at least 1).
+	Requests int
+	// Per is the length of a window (positive).
+	Per time.Duration
 }
 
 // Server is an in-memory Clerk Backend API for tests and local
@@ -66,17 +84,18 @@ func WithRateLimit(n int, per time.Duration) ServerOption {
 // organizations, memberships, organization invitations, sessions and
 // session tokens endpoints with the paths, status codes and JSON shapes of
 // Clerk's Backend API (version 2025-04-10), plus /v1/jwks, /v1/domains and
-// /.well-known/jwks.json from its Issuer, so that Clerk's SDKs, clerkkit
-// and plain HTTP clients can run against it unchanged.
+// /.well-known/jwks.json from its Issuer (see clerktest.Issuer.Handler), so
+// that Clerk's SDKs, clerkkit and plain HTTP clients can run against it
+// unchanged.
 //
 // Every /v1 request needs "Authorization: Bearer <SecretKey>". Tests can
 // count requests per route (Calls), inject faults (InjectFault), enable a
-// rate limit (WithRateLimit), seed data (Seed), and do what has no Backend
-// API endpoint (AcceptInvitation, SetActiveOrganization, EndSession,
-// RemoveSession). It delivers Svix-signed webhooks for the user,
-// organization, membership, invitation and session changes it makes to
-// the endpoints given with WithWebhook or AddWebhookEndpoint (see
-// AddWebhookEndpoint and Deliveries).
+// rate limit (Options.RateLimit), seed data (Seed), and do what has no
+// Backend API endpoint (AcceptInvitation, SetActiveOrganization,
+// EndSession, RemoveSession). It delivers Svix-signed webhooks for the
+// user, organization, membership, invitation and session changes it makes
+// to the endpoints given in Options.Webhooks or with AddWebhookEndpoint
+// (see AddWebhookEndpoint and Deliveries).
 //
 // What it does not emulate: phone numbers, web3 wallets, OAuth and SAML
 // accounts, passwords beyond password_enabled, emails (invitations are
@@ -89,8 +108,8 @@ func WithRateLimit(n int, per time.Duration) ServerOption {
 // A Server is safe for concurrent use. Create it with NewServer in tests
 // or StartServer in programs, and Close it when done.
 type Server struct {
-	iss       *Issuer
-	clock     *Clock
+	iss       *clerktest.Issuer
+	clock     *clerktest.Clock
 	srv       *http.Server
 	listener  net.Listener
 	url       string
@@ -109,8 +128,7 @@ type Server struct {
 	faultMu sync.Mutex
 	faults  []*activeFault
 
-	rateN      int
-	ratePer    time.Duration
+	rate       RateLimit
 	rateMu     sync.Mutex
 	rateStart  time.Time
 	rateCount  int
@@ -121,13 +139,9 @@ type Server struct {
 	wh *webhookHub // webhook endpoints, queues and deliveries
 }
 
-// responseObserver, when set (by tests of this package only), sees every
-// response a Server writes.
-var responseObserver atomic.Pointer[func(*http.Request, int, http.Header, []byte)]
-
-// NewServer starts a Server for a test: on failure it calls tb.Fatal, and
-// it closes the Server when the test ends.
-func NewServer(tb testing.TB, opts ...ServerOption) *Server {
+// NewServer is StartServer for tests: on failure it calls tb.Fatal, and it
+// closes the Server when the test ends.
+func NewServer(tb testing.TB, opts ...Options) *Server {
 	tb.Helper()
 	s, err := StartServer(opts...)
 	if err != nil {
@@ -138,53 +152,58 @@ func NewServer(tb testing.TB, opts ...ServerOption) *Server {
 }
 
 // StartServer starts a Server and returns it; the caller must Close it.
-// It fails on an invalid secret key or Frontend API host, a rate limit
-// with n < 1 or per <= 0, an invalid webhook endpoint or retry schedule,
-// or an address it cannot listen on.
-func StartServer(opts ...ServerOption) (*Server, error) {
-	o := serverOptions{addr: "127.0.0.1:0"}
-	for _, opt := range opts {
-		opt(&o)
+// opts is at most one Options (none: the zero value). It fails on more
+// than one, an invalid secret key or Frontend API host, an invalid rate
+// limit, webhook endpoint or retry schedule, or an address it cannot
+// listen on.
+func StartServer(opts ...Options) (*Server, error) {
+	if len(opts) > 1 {
+		return nil, errors.New("emulator: StartServer takes at most one Options")
 	}
-	if o.clock == nil {
-		o.clock = RealClock()
+	var o Options
+	if len(opts) == 1 {
+		o = opts[0]
 	}
-	if o.rateN != 0 || o.ratePer != 0 {
-		if o.rateN < 1 || o.ratePer <= 0 {
-			return nil, errors.New("clerktest: WithRateLimit needs n >= 1 and per > 0")
-		}
+	if o.Addr == "" {
+		o.Addr = "127.0.0.1:0"
 	}
-	wh, err := newWebhookHub(o.webhook, o.clock)
+	if o.Clock == nil {
+		o.Clock = clerktest.RealClock()
+	}
+	if o.RateLimit != (RateLimit{}) && (o.RateLimit.Requests < 1 || o.RateLimit.Per <= 0) {
+		return nil, errors.New("emulator: Options.RateLimit needs Requests >= 1 and Per > 0")
+	}
+	wh, err := newWebhookHub(o, o.Clock)
 	if err != nil {
 		return nil, err
 	}
-	iss, err := NewIssuer(IssuerOptions{
-		FrontendAPI: o.frontendAPI,
-		SecretKey:   o.secretKey,
-		Live:        strings.HasPrefix(o.secretKey, "sk_live_"),
-		Clock:       o.clock,
+	iss, err := clerktest.StartIssuer(clerktest.IssuerOptions{
+		FrontendAPI: o.FrontendAPI,
+		SecretKey:   o.SecretKey,
+		Live:        strings.HasPrefix(o.SecretKey, "sk_live_"),
+		Clock:       o.Clock,
 	})
 	if err != nil {
 		wh.close()
 		return nil, err
 	}
-	l, err := net.Listen("tcp", o.addr)
+	l, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		iss.Close()
 		wh.close()
-		return nil, fmt.Errorf("clerktest: listen on %s: %w", o.addr, err)
+		return nil, fmt.Errorf("emulator: listen on %s: %w", o.Addr, err)
 	}
 	s := &Server{
 		iss:       iss,
-		clock:     o.clock,
+		clock:     o.Clock,
 		listener:  l,
 		url:       "http://" + l.Addr().String(),
 		routes:    map[string]bool{},
 		done:      make(chan struct{}),
 		serveDone: make(chan struct{}),
 		st:        newState(),
-		rateN:     o.rateN,
-		ratePer:   o.ratePer,
+		rate:      o.RateLimit,
+		observe:   o.observe,
 		wh:        wh,
 		transport: &http.Transport{
 			Proxy:               nil, // loopback: never through a proxy
@@ -193,10 +212,7 @@ func StartServer(opts ...ServerOption) (*Server, error) {
 			IdleConnTimeout:     30 * time.Second,
 		},
 	}
-	s.st.hooks = len(o.webhook.endpoints) > 0
-	if f := responseObserver.Load(); f != nil {
-		s.observe = *f
-	}
+	s.st.hooks = len(o.Webhooks) > 0
 	s.mux = http.NewServeMux()
 	s.registerRoutes()
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second}
@@ -236,12 +252,12 @@ func (s *Server) PublishableKey() string { return s.iss.PublishableKey() }
 
 // Issuer returns the token issuer whose keys the Server publishes at
 // /v1/jwks and /.well-known/jwks.json and whose Frontend API URL
-// /v1/domains reports. Rotating its keys or setting its failure mode
+// /v1/domains reports. Rotating its keys or injecting faults into it
 // affects those endpoints of the Server too.
-func (s *Server) Issuer() *Issuer { return s.iss }
+func (s *Server) Issuer() *clerktest.Issuer { return s.iss }
 
 // Clock returns the Server's clock.
-func (s *Server) Clock() *Clock { return s.clock }
+func (s *Server) Clock() *clerktest.Clock { return s.clock }
 
 // AuthConfig returns an auth.Config that verifies the session tokens of
 // this Server the way a service configured with its keys does: keys from
@@ -255,6 +271,17 @@ func (s *Server) AuthConfig() auth.Config {
 		Now:            s.clock.Now,
 		HTTPClient:     s.HTTPClient(),
 	}
+}
+
+// ClientConfig returns the clerkkit.Config of a client of this Server:
+// its SecretKey, APIURL and HTTPClient, the rest left to clerkkit's
+// defaults. Set more fields on the result before clerkkit.New, e.g.
+//
+//	cfg := srv.ClientConfig()
+//	cfg.Retry.Disabled = true
+//	client, err := clerkkit.New(cfg)
+func (s *Server) ClientConfig() clerkkit.Config {
+	return clerkkit.Config{SecretKey: s.SecretKey(), APIURL: s.URL(), HTTPClient: s.HTTPClient()}
 }
 
 // HTTPClient returns an HTTP client for the Server: a transport of its
@@ -300,57 +327,40 @@ func (s *Server) Routes() []string {
 
 func (s *Server) mustKnowRoute(fn, route string) {
 	if !s.routes[route] {
-		panic(fmt.Sprintf("clerktest: %s: the Server has no route %q; routes look like \"GET /v1/users/{user_id}\" (see Routes)", fn, route))
+		panic(fmt.Sprintf("emulator: %s: the Server has no route %q; routes look like \"GET /v1/users/{user_id}\" (see Routes)", fn, route))
 	}
-}
-
-// Fault is a misbehaviour InjectFault applies to matching requests, after
-// counting them and before checking the secret key.
-type Fault struct {
-	// Route limits the fault to one route template, as in Calls ("GET
-	// /v1/users/{user_id}"); "" matches every request.
-	Route string
-	// Status, when not 0, is answered instead of the real response, with
-	// a Clerk error body (e.g. 429, 500, 503).
-	Status int
-	// RetryAfter, when positive, is sent as the Retry-After header, in
-	// whole seconds rounded up (Clerk sends it with 429).
-	RetryAfter time.Duration
-	// Latency delays the answer (or the drop). A request whose client
-	// gives up meanwhile is dropped; Close ends the wait.
-	Latency time.Duration
-	// Drop closes the connection without answering; clients see a
-	// transport error. Go's http.Transport retries an idempotent request
-	// (GET, DELETE…) once when a kept-alive connection closes before any
-	// answer, so to make such a request fail, drop it twice (Times: 2).
-	Drop bool
-	// Times is how many matching requests the fault affects; 0 means every
-	// one until ClearFaults.
-	Times int
 }
 
 type activeFault struct {
-	Fault
+	clerktest.Fault
 	left int // remaining uses when Times > 0
 }
 
-// InjectFault adds f. Faults apply in the order they were added: a
-// request meets the first one whose Route matches and that has uses left.
-// It panics on an unknown Route, a negative Times, Latency or RetryAfter,
-// or a Status outside 100..599.
-func (s *Server) InjectFault(f Fault) {
+// InjectFault adds f (see clerktest.Fault), for the Server's routes (see
+// Routes; "" matches every request). Faults apply in the order they were
+// added: a request meets the first one whose Route matches and that has
+// uses left. Faults of the Issuer (Issuer().InjectFault) apply after the
+// Server's, to the Issuer's routes. It panics on an unknown Route, on
+// clerktest.FaultEmptySet for a route other than the Issuer's, on Kind
+// combined with Status, on RetryAfter without Status, on a negative Times,
+// Latency or RetryAfter, and on a Status outside 100..599.
+func (s *Server) InjectFault(f clerktest.Fault) {
 	if f.Route != "" {
 		s.mustKnowRoute("InjectFault", f.Route)
 	}
-	if f.Times < 0 || f.Latency < 0 || f.RetryAfter < 0 || (f.Status != 0 && (f.Status < 100 || f.Status > 599)) {
-		panic(fmt.Sprintf("clerktest: InjectFault: invalid fault %+v", f))
+	bad := f.Kind < clerktest.FaultNone || f.Kind > clerktest.FaultEmptySet ||
+		(f.Status != 0 && (f.Status < 100 || f.Status > 599)) || (f.Status != 0 && f.Kind != clerktest.FaultNone) ||
+		(f.RetryAfter != 0 && f.Status == 0) || f.Times < 0 || f.Latency < 0 || f.RetryAfter < 0 ||
+		(f.Kind == clerktest.FaultEmptySet && !slices.Contains(s.iss.Routes(), f.Route))
+	if bad {
+		panic(fmt.Sprintf("emulator: InjectFault: invalid fault %+v", f))
 	}
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
 	s.faults = append(s.faults, &activeFault{Fault: f, left: f.Times})
 }
 
-// ClearFaults removes every fault.
+// ClearFaults removes every fault InjectFault added (not the Issuer's).
 func (s *Server) ClearFaults() {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
@@ -359,7 +369,7 @@ func (s *Server) ClearFaults() {
 
 // takeFault returns the fault that applies to a request for route, using
 // one of its uses, or nil.
-func (s *Server) takeFault(route string) *Fault {
+func (s *Server) takeFault(route string) *clerktest.Fault {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
 	for i, f := range s.faults {
@@ -379,7 +389,7 @@ func (s *Server) takeFault(route string) *Fault {
 }
 
 // applyFault carries out f and reports whether the request is finished.
-func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *clerktest.Fault) bool {
 	if f.Latency > 0 {
 		t := time.NewTimer(f.Latency)
 		select {
@@ -393,21 +403,39 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bo
 			return true
 		}
 	}
-	if f.Drop {
+	switch {
+	case f.Kind == clerktest.FaultDown:
 		hangUp(w)
-		return true
-	}
-	if f.Status == 0 {
+	case f.Kind == clerktest.FaultGarbage:
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte("<html><body>502 Bad Gateway</body></html>\n"))
+	case f.Kind == clerktest.FaultEmptySet && r.URL.Path == pathDomains:
+		writeJSON(w, http.StatusOK, listResponse[any]{Data: []any{}})
+	case f.Kind == clerktest.FaultEmptySet:
+		writeJSON(w, http.StatusOK, map[string][]any{"keys": {}})
+	case f.Status != 0:
+		if f.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(f.RetryAfter.Seconds()))))
+		}
+		s.writeError(w, faultError(f.Status))
+	default:
 		return false
 	}
-	if f.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(f.RetryAfter.Seconds()))))
-	}
-	s.writeError(w, faultError(f.Status))
 	return true
 }
 
-// faultError is the Clerk error answered for an injected status.
+// hangUp closes the connection without writing a response.
+func hangUp(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler) // the server drops the connection
+	}
+	conn.Close()
+}
+
+// faultError is the Clerk error answered for an injected status, the
+// same as an Issuer answers.
 func faultError(status int) *apiError {
 	switch status {
 	case http.StatusTooManyRequests:
@@ -438,17 +466,17 @@ func errTooManyRequests() *apiError {
 // rateLimited reports whether a request is over the rate limit, and if so
 // how long until the window ends.
 func (s *Server) rateLimited() (bool, time.Duration) {
-	if s.rateN == 0 {
+	if s.rate.Requests == 0 {
 		return false, 0
 	}
 	now := s.clock.Now()
 	s.rateMu.Lock()
 	defer s.rateMu.Unlock()
-	if !s.rateActive || !now.Before(s.rateStart.Add(s.ratePer)) || now.Before(s.rateStart) {
+	if !s.rateActive || !now.Before(s.rateStart.Add(s.rate.Per)) || now.Before(s.rateStart) {
 		s.rateActive, s.rateStart, s.rateCount = true, now, 0
 	}
-	if s.rateCount >= s.rateN {
-		return true, s.rateStart.Add(s.ratePer).Sub(now)
+	if s.rateCount >= s.rate.Requests {
+		return true, s.rateStart.Add(s.rate.Per).Sub(now)
 	}
 	s.rateCount++
 	return false, 0
@@ -560,10 +588,9 @@ func (s *Server) handle(route string, h func(*http.Request) (any, *apiError)) {
 }
 
 func (s *Server) registerRoutes() {
-	// Delegated to the Issuer, which applies its own failure modes.
-	issuerHandler := s.iss.handler()
-	for _, p := range []string{pathBackendJWKS, pathDomains, pathFrontendJWKS} {
-		route := "GET " + p
+	// Delegated to the Issuer, which applies its own faults.
+	issuerHandler := s.iss.Handler()
+	for _, route := range s.iss.Routes() {
 		s.routes[route] = true
 		s.mux.Handle(route, issuerHandler)
 	}
@@ -614,7 +641,7 @@ func (s *Server) registerRoutes() {
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, &apiError{status: http.StatusNotFound, code: "resource_not_found", msg: "not found",
 			long: "The requested resource " + r.Method + " " + r.URL.Path +
-				" was not found (clerktest emulates part of the Backend API: see Server.Routes)"})
+				" was not found (the emulator serves part of the Backend API: see Server.Routes)"})
 	})
 }
 
@@ -642,3 +669,35 @@ func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
 		"clerk_trace_id": strings.ToLower(randomString(32)),
 	})
 }
+
+// Paths of the Issuer's routes that the Server treats apart.
+const (
+	pathFrontendJWKS = "/.well-known/jwks.json"
+	pathBackendJWKS  = "/v1/jwks"
+	pathDomains      = "/v1/domains"
+)
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("emulator: encode response: " + err.Error()) // only our own values are encoded
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// randomString returns n random characters of [0-9A-Za-z].
+func randomString(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
+	}
+	return string(b)
+}
+
+// randomID returns a Clerk-style id: prefix and 27 base62 characters.
+func randomID(prefix string) string { return prefix + randomString(27) }

@@ -1,7 +1,8 @@
-package clerktest
+package emulator
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/clerkkit/clerkkit/clerktest"
 	"github.com/clerkkit/clerkkit/webhooks"
 )
 
@@ -47,39 +49,28 @@ func DefaultWebhookBackoff(attempt int) time.Duration {
 	return schedule[attempt-1]
 }
 
-// WithWebhook makes the Server deliver webhooks to url, signed with
-// secret (whsec_…), for the changes it makes from the start, seeding
-// included; give it several times for several endpoints. StartServer
-// fails on a URL that is not an absolute http or https URL or a secret
-// that webhooks.NewVerifier refuses. See AddWebhookEndpoint for what is
-// delivered and how.
-func WithWebhook(url, secret string) ServerOption {
-	return func(o *serverOptions) {
-		o.webhook.endpoints = append(o.webhook.endpoints, webhookEndpointOption{url: url, secret: secret})
-	}
+// WebhookEndpoint is an endpoint the Server delivers webhooks to, from
+// its start (see Options.Webhooks). StartServer fails on a URL that is not
+// an absolute http or https URL or a secret that webhooks.NewVerifier
+// refuses.
+type WebhookEndpoint struct {
+	// URL is where the messages are posted.
+	URL string
+	// Secret is the signing secret, whsec_….
+	Secret string
 }
 
-// WithWebhookRetry sets the retry schedule of webhook deliveries: at most
-// attempts attempts per message and endpoint (at least 1), and
-// backoff(n), the wait after the nth failed attempt before the next one
-// (nil: DefaultWebhookBackoff). Tests use short waits, e.g.
+// WebhookRetry is the retry schedule of webhook deliveries. Tests use
+// short waits, e.g.
 //
-//	clerktest.WithWebhookRetry(5, func(int) time.Duration { return 10 * time.Millisecond })
-//
-// Default: DefaultWebhookAttempts attempts with DefaultWebhookBackoff.
-func WithWebhookRetry(attempts int, backoff func(attempt int) time.Duration) ServerOption {
-	return func(o *serverOptions) {
-		o.webhook.retrySet, o.webhook.attempts, o.webhook.backoff = true, attempts, backoff
-	}
-}
-
-// WithWebhookObserver makes the Server call f after every webhook
-// delivery attempt with the delivery as it stands (its last Attempt is
-// the one just made), e.g. to log it. f runs on the endpoint's delivery
-// goroutine: while it runs, that endpoint gets no other delivery. It is
-// not called for an attempt that Close interrupted.
-func WithWebhookObserver(f func(Delivery)) ServerOption {
-	return func(o *serverOptions) { o.webhook.observer = f }
+//	emulator.WebhookRetry{Attempts: 5, Backoff: func(int) time.Duration { return 10 * time.Millisecond }}
+type WebhookRetry struct {
+	// Attempts is the most attempts per message and endpoint; 0 means
+	// DefaultWebhookAttempts. StartServer fails on a negative one.
+	Attempts int
+	// Backoff(n) is the wait after the nth failed attempt before the next
+	// one; nil means DefaultWebhookBackoff.
+	Backoff func(attempt int) time.Duration
 }
 
 // Delivery is one webhook message to one endpoint, as Deliveries reports
@@ -169,11 +160,11 @@ type DeliveryAttempt struct {
 // goroutine that posts messages in the order of the changes, with the
 // headers svix-id (the message id, the same on every attempt),
 // svix-timestamp (the attempt's time on the Server's clock: with a clock
-// of WithClock that does not run, verify with webhooks.Config.Now set to
+// of Options.Clock that does not run, verify with webhooks.Config.Now set to
 // Clock().Now) and svix-signature (webhooks.Sign). Any 2xx answer delivers the message;
 // anything else, or no answer within WebhookAttemptTimeout, fails the
 // attempt, and the message is tried again after the backoff (see
-// WithWebhookRetry) while later messages go ahead, so a receiver sees
+// Options.WebhookRetry) while later messages go ahead, so a receiver sees
 // messages out of order after a failure, as with Svix. Close abandons
 // pending deliveries.
 func (s *Server) AddWebhookEndpoint(url, secret string) error {
@@ -207,27 +198,15 @@ func (s *Server) WaitForDeliveries(ctx context.Context) error {
 	return s.wh.wait(ctx)
 }
 
-// ---- options ----
-
-type webhookEndpointOption struct{ url, secret string }
-
-type webhookOptions struct {
-	endpoints []webhookEndpointOption
-	retrySet  bool
-	attempts  int
-	backoff   func(int) time.Duration
-	observer  func(Delivery)
-}
-
 // validateWebhookEndpoint checks an endpoint's URL and secret. Its errors
 // never include the secret.
 func validateWebhookEndpoint(rawURL, secret string) error {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("clerktest: webhook endpoint %q is not an absolute http or https URL", rawURL)
+		return fmt.Errorf("emulator: webhook endpoint %q is not an absolute http or https URL", rawURL)
 	}
 	if _, err := webhooks.NewVerifier(webhooks.Config{SigningSecret: secret}); err != nil {
-		return fmt.Errorf("clerktest: webhook endpoint %s: %w", rawURL, err)
+		return fmt.Errorf("emulator: webhook endpoint %s: %w", rawURL, err)
 	}
 	return nil
 }
@@ -237,7 +216,7 @@ func validateWebhookEndpoint(rawURL, secret string) error {
 // webhookHub delivers the messages of one Server. Lock order: Server.mu,
 // then webhookHub.mu.
 type webhookHub struct {
-	clock    *Clock
+	clock    *clerktest.Clock
 	attempts int
 	backoff  func(int) time.Duration
 	observer func(Delivery)
@@ -271,23 +250,21 @@ type webhookDelivery struct {
 	next       time.Time // the same on the Server's clock, once a retry is scheduled
 }
 
-// newWebhookHub validates o and starts a delivery goroutine per endpoint.
-func newWebhookHub(o webhookOptions, clock *Clock) (*webhookHub, error) {
-	for _, ep := range o.endpoints {
-		if err := validateWebhookEndpoint(ep.url, ep.secret); err != nil {
+// newWebhookHub validates the webhook options of o and starts a delivery
+// goroutine per endpoint.
+func newWebhookHub(o Options, clock *clerktest.Clock) (*webhookHub, error) {
+	for _, ep := range o.Webhooks {
+		if err := validateWebhookEndpoint(ep.URL, ep.Secret); err != nil {
 			return nil, err
 		}
 	}
-	h := &webhookHub{clock: clock, attempts: DefaultWebhookAttempts, backoff: DefaultWebhookBackoff,
-		observer: o.observer, changed: make(chan struct{})}
-	if o.retrySet {
-		if o.attempts < 1 {
-			return nil, errors.New("clerktest: WithWebhookRetry needs attempts >= 1")
-		}
-		h.attempts = o.attempts
-		if o.backoff != nil {
-			h.backoff = o.backoff
-		}
+	if o.WebhookRetry.Attempts < 0 {
+		return nil, errors.New("emulator: Options.WebhookRetry needs Attempts >= 0")
+	}
+	h := &webhookHub{clock: clock, attempts: cmp.Or(o.WebhookRetry.Attempts, DefaultWebhookAttempts),
+		backoff: o.WebhookRetry.Backoff, observer: o.WebhookObserver, changed: make(chan struct{})}
+	if h.backoff == nil {
+		h.backoff = DefaultWebhookBackoff
 	}
 	h.client = &http.Client{
 		Transport: &http.Transport{
@@ -300,8 +277,8 @@ func newWebhookHub(o webhookOptions, clock *Clock) (*webhookHub, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
-	for _, ep := range o.endpoints {
-		if err := h.addEndpoint(ep.url, ep.secret); err != nil {
+	for _, ep := range o.Webhooks {
+		if err := h.addEndpoint(ep.URL, ep.Secret); err != nil {
 			h.close()
 			return nil, err
 		}
@@ -313,7 +290,7 @@ func (h *webhookHub) addEndpoint(url, secret string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return errors.New("clerktest: the Server is closed")
+		return errors.New("emulator: the Server is closed")
 	}
 	ep := &webhookEndpoint{url: url, secret: secret, wake: make(chan struct{}, 1)}
 	h.endpoints = append(h.endpoints, ep)
@@ -390,7 +367,7 @@ func (h *webhookHub) publish(evs []webhookEvent, attrs *eventAttributes, instanc
 		body, err := json.Marshal(webhookEnvelope{Data: ev.data, EventAttributes: attrs, InstanceID: instanceID,
 			Object: "event", Timestamp: ev.at.UnixMilli(), Type: ev.typ})
 		if err != nil {
-			panic("clerktest: webhook envelope: " + err.Error()) // data is JSON the Server rendered
+			panic("emulator: webhook envelope: " + err.Error()) // data is JSON the Server rendered
 		}
 		id := randomID("msg_")
 		for _, ep := range h.endpoints {
@@ -519,7 +496,7 @@ func (h *webhookHub) post(d *webhookDelivery, at time.Time) (int, string) {
 		req.Header[k] = v
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Svix-Webhooks/1.0 (clerktest)")
+	req.Header.Set("User-Agent", "Svix-Webhooks/1.0 (clerkkit emulator)")
 	resp, err := h.client.Do(req)
 	if err != nil {
 		return 0, err.Error()
@@ -571,7 +548,7 @@ func (h *webhookHub) wait(ctx context.Context) error {
 		case pending == 0:
 			return nil
 		case closed:
-			return fmt.Errorf("clerktest: the Server was closed with %d webhook deliveries pending", pending)
+			return fmt.Errorf("emulator: the Server was closed with %d webhook deliveries pending", pending)
 		}
 		select {
 		case <-changed:

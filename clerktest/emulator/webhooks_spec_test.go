@@ -1,4 +1,4 @@
-package clerktest_test
+package emulator_test
 
 import (
 	"bytes"
@@ -16,12 +16,12 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 )
 
 // webhookSpecPath is Clerk's webhook spec, beside the Backend API spec
 // (see specPath).
-const webhookSpecPath = "../../shared/clerk-openapi/webhooks-2025-04-15.yml"
+const webhookSpecPath = "../../../shared/clerk-openapi/webhooks-2025-04-15.yml"
 
 // webhookSpec holds, per event type, the schema of the request body
 // (the whole envelope) that the spec's x-webhooks give.
@@ -196,7 +196,7 @@ func TestWebhookSpecFixes(t *testing.T) {
 	}
 	// The validator bites: a user.created without data.id, and with an
 	// unknown data member, fail.
-	ex, _ := clerktest.WebhookExample("user.created")
+	ex, _ := emulator.WebhookExample("user.created")
 	var m map[string]any
 	if err := json.Unmarshal(ex, &m); err != nil {
 		t.Fatal(err)
@@ -221,7 +221,7 @@ func TestWebhookSpecFixes(t *testing.T) {
 // only the schema's own contradictions remain.
 func completeExample(t *testing.T, typ string) []byte {
 	t.Helper()
-	ex, ok := clerktest.WebhookExample(typ)
+	ex, ok := emulator.WebhookExample(typ)
 	if !ok {
 		t.Fatalf("no example for %s", typ)
 	}

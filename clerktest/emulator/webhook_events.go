@@ -1,4 +1,4 @@
-package clerktest
+package emulator
 
 import (
 	"encoding/json"
@@ -24,7 +24,7 @@ func (st *state) emit(typ string, data any, now time.Time) {
 	}
 	b, err := json.Marshal(data)
 	if err != nil {
-		panic("clerktest: webhook data for " + typ + ": " + err.Error()) // the Server's own JSON types
+		panic("emulator: webhook data for " + typ + ": " + err.Error()) // the Server's own JSON types
 	}
 	st.outbox = append(st.outbox, webhookEvent{typ: typ, data: b, at: now})
 }
@@ -134,7 +134,7 @@ func (s *Server) closeSession(sessionID, status string) error {
 		return e.err()
 	}
 	if cur := se.statusAt(now); cur != "active" {
-		return fmt.Errorf("clerktest: session %s is %s; only an active session can be %s", sessionID, cur, status)
+		return fmt.Errorf("emulator: session %s is %s; only an active session can be %s", sessionID, cur, status)
 	}
 	se.status, se.updatedAt = status, now
 	st.emitSession("session."+status, se, now)

@@ -1,4 +1,4 @@
-package clerktest_test
+package emulator_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/metadata"
 )
 
@@ -35,7 +36,7 @@ func dataIDs(m map[string]any) []string {
 }
 
 func TestPaginationBeyond500(t *testing.T) {
-	a := newAPI(t, clerktest.WithClock(clerktest.NewClock(time.Date(2025, 4, 10, 0, 0, 0, 0, time.UTC))))
+	a := newAPI(t, emulator.Options{Clock: clerktest.NewClock(time.Date(2025, 4, 10, 0, 0, 0, 0, time.UTC))})
 	const n = 600
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -428,7 +429,7 @@ func membershipID(t *testing.T, a *api, orgID, userID string) string {
 
 func TestInvitations(t *testing.T) {
 	clock := clerktest.NewClock(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
-	a := newAPI(t, clerktest.WithClock(clock))
+	a := newAPI(t, emulator.Options{Clock: clock})
 	srv := a.srv
 	admin := a.createUser("admin@example.com", "Ada")
 	member := a.createUser("member@example.com", "Mel")
@@ -530,15 +531,15 @@ func TestInvitations(t *testing.T) {
 }
 
 func isAPIError(err error, status int, code string) bool {
-	e, ok := err.(*clerktest.APIError)
+	e, ok := err.(*emulator.APIError)
 	return ok && e.Status == status && e.Code == code && strings.Contains(e.Error(), code)
 }
 
 func TestSessionsAndTokens(t *testing.T) {
 	clock := clerktest.NewClock(time.Now().Truncate(time.Second))
-	a := newAPI(t, clerktest.WithClock(clock))
+	a := newAPI(t, emulator.Options{Clock: clock})
 	srv := a.srv
-	if err := srv.Seed(clerktest.SeedData{Roles: []clerktest.SeedRole{{Key: "org:admin", Permissions: []string{"org:billing:manage"}}}}); err != nil {
+	if err := srv.Seed(emulator.SeedData{Roles: []emulator.SeedRole{{Key: "org:admin", Permissions: []string{"org:billing:manage"}}}}); err != nil {
 		t.Fatal(err)
 	}
 	u := a.createUser("u@example.com", "U")
@@ -671,7 +672,7 @@ func TestSessionsAndTokens(t *testing.T) {
 }
 
 func TestAuthentication(t *testing.T) {
-	a := newAPI(t, clerktest.WithSecretKey("sk_test_right"))
+	a := newAPI(t, emulator.Options{SecretKey: "sk_test_right"})
 	// Wrong keys of the same length, a prefix and an extension of the key
 	// are refused like any other.
 	for _, authz := range []string{"", "Bearer sk_test_wrong", "Basic sk_test_right", "sk_test_right", "Bearer",
@@ -731,8 +732,8 @@ func TestAuthentication(t *testing.T) {
 }
 
 func TestServerOptions(t *testing.T) {
-	srv, err := clerktest.StartServer(clerktest.WithAddr("127.0.0.1:0"), clerktest.WithFrontendAPI("clerk.example.com"),
-		clerktest.WithSecretKey("sk_live_abc"))
+	srv, err := emulator.StartServer(emulator.Options{Addr: "127.0.0.1:0", FrontendAPI: "clerk.example.com",
+		SecretKey: "sk_live_abc"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -749,14 +750,16 @@ func TestServerOptions(t *testing.T) {
 	if _, err := srv.HTTPClient().Get(srv.URL() + "/.well-known/jwks.json"); err == nil {
 		t.Fatal("closed server answered")
 	}
-	for _, opts := range [][]clerktest.ServerOption{
-		{clerktest.WithSecretKey("nope")},
-		{clerktest.WithFrontendAPI("https://x.example.com")},
-		{clerktest.WithAddr("256.0.0.1:0")},
-		{clerktest.WithRateLimit(0, time.Second)},
-		{clerktest.WithRateLimit(5, 0)},
+	for _, opts := range [][]emulator.Options{
+		{{SecretKey: "nope"}},
+		{{FrontendAPI: "https://x.example.com"}},
+		{{Addr: "256.0.0.1:0"}},
+		{{RateLimit: emulator.RateLimit{Requests: 0, Per: time.Second}}},
+		{{RateLimit: emulator.RateLimit{Requests: 5}}},
+		{{RateLimit: emulator.RateLimit{Requests: -1, Per: time.Second}}},
+		{{}, {}}, // at most one Options
 	} {
-		if s, err := clerktest.StartServer(opts...); err == nil {
+		if s, err := emulator.StartServer(opts...); err == nil {
 			s.Close()
 			t.Errorf("StartServer accepted %v", opts)
 		}
@@ -863,14 +866,14 @@ func TestFaults(t *testing.T) {
 	// Drop: the client sees a transport error, then service resumes.
 	// (Go's transport retries an idempotent request once when a reused
 	// connection closes without an answer: use a fresh connection.)
-	srv.InjectFault(clerktest.Fault{Route: "GET /v1/users/{user_id}", Drop: true, Times: 1})
+	srv.InjectFault(clerktest.Fault{Route: "GET /v1/users/{user_id}", Kind: clerktest.FaultDown, Times: 1})
 	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	if _, err := fresh.Do(authedGet(t, srv, userPath)); err == nil {
 		t.Fatal("dropped request got an answer")
 	}
 	// On a kept-alive connection, two drops outlast the retry.
 	a.ok("GET", userPath, nil)
-	srv.InjectFault(clerktest.Fault{Route: "GET /v1/users/{user_id}", Drop: true, Times: 2})
+	srv.InjectFault(clerktest.Fault{Route: "GET /v1/users/{user_id}", Kind: clerktest.FaultDown, Times: 2})
 	if _, err := srv.HTTPClient().Do(authedGet(t, srv, userPath)); err == nil {
 		t.Fatal("dropped request got an answer")
 	}
@@ -934,7 +937,7 @@ func TestFaults(t *testing.T) {
 	}
 }
 
-func authedGet(t *testing.T, srv *clerktest.Server, path string) *http.Request {
+func authedGet(t *testing.T, srv *emulator.Server, path string) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest("GET", srv.URL()+path, nil)
 	if err != nil {
@@ -944,7 +947,7 @@ func authedGet(t *testing.T, srv *clerktest.Server, path string) *http.Request {
 	return req
 }
 
-func rawGet(t *testing.T, srv *clerktest.Server, path string) *http.Response {
+func rawGet(t *testing.T, srv *emulator.Server, path string) *http.Response {
 	t.Helper()
 	resp, err := srv.HTTPClient().Do(authedGet(t, srv, path))
 	if err != nil {
@@ -956,7 +959,7 @@ func rawGet(t *testing.T, srv *clerktest.Server, path string) *http.Response {
 
 func TestRateLimit(t *testing.T) {
 	clock := clerktest.NewClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
-	a := newAPI(t, clerktest.WithClock(clock), clerktest.WithRateLimit(3, 10*time.Second))
+	a := newAPI(t, emulator.Options{Clock: clock, RateLimit: emulator.RateLimit{Requests: 3, Per: 10 * time.Second}})
 	srv := a.srv
 	for range 3 {
 		a.list("/v1/users")
@@ -1039,7 +1042,7 @@ func TestSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d clerktest.SeedData
+	var d emulator.SeedData
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
@@ -1077,22 +1080,22 @@ func TestSeed(t *testing.T) {
 	}
 	// Seeding is all or nothing.
 	before := a.ok("GET", "/v1/users/count", nil)["total_count"]
-	for _, bad := range []clerktest.SeedData{
-		{Users: []clerktest.SeedUser{{ID: "user_new"}, {EmailAddresses: []string{"alice@example.com"}}}},
-		{Users: []clerktest.SeedUser{{ID: "user_alice"}}},
-		{Users: []clerktest.SeedUser{{ID: "usr_x"}}},
-		{Users: []clerktest.SeedUser{{ID: "user_new2"}}, Organizations: []clerktest.SeedOrganization{{Name: "Dup", Slug: "acme"}}},
-		{Organizations: []clerktest.SeedOrganization{{ID: "acme", Name: "x"}}},
-		{Organizations: []clerktest.SeedOrganization{{Name: "x", CreatedBy: "user_nope"}}},
-		{Memberships: []clerktest.SeedMembership{{OrganizationID: "acme", UserID: "user_alice"}}},
-		{Memberships: []clerktest.SeedMembership{{OrganizationID: "org_nope", UserID: "user_alice"}}},
-		{Memberships: []clerktest.SeedMembership{{OrganizationID: "acme", UserID: "user_carol", Role: "org:nope"}}},
-		{Roles: []clerktest.SeedRole{{Key: "editor"}}},
-		{Roles: []clerktest.SeedRole{{Key: "org:x", Permissions: []string{"posts:edit"}}}},
-		{Roles: []clerktest.SeedRole{{Key: "org:x", Permissions: []string{"org:sys_profile:manage"}}}},
-		{Users: []clerktest.SeedUser{{ID: "user_meta", PublicMetadata: json.RawMessage(`[1]`)}}},
+	for _, bad := range []emulator.SeedData{
+		{Users: []emulator.SeedUser{{ID: "user_new"}, {EmailAddresses: []string{"alice@example.com"}}}},
+		{Users: []emulator.SeedUser{{ID: "user_alice"}}},
+		{Users: []emulator.SeedUser{{ID: "usr_x"}}},
+		{Users: []emulator.SeedUser{{ID: "user_new2"}}, Organizations: []emulator.SeedOrganization{{Name: "Dup", Slug: "acme"}}},
+		{Organizations: []emulator.SeedOrganization{{ID: "acme", Name: "x"}}},
+		{Organizations: []emulator.SeedOrganization{{Name: "x", CreatedBy: "user_nope"}}},
+		{Memberships: []emulator.SeedMembership{{OrganizationID: "acme", UserID: "user_alice"}}},
+		{Memberships: []emulator.SeedMembership{{OrganizationID: "org_nope", UserID: "user_alice"}}},
+		{Memberships: []emulator.SeedMembership{{OrganizationID: "acme", UserID: "user_carol", Role: "org:nope"}}},
+		{Roles: []emulator.SeedRole{{Key: "editor"}}},
+		{Roles: []emulator.SeedRole{{Key: "org:x", Permissions: []string{"posts:edit"}}}},
+		{Roles: []emulator.SeedRole{{Key: "org:x", Permissions: []string{"org:sys_profile:manage"}}}},
+		{Users: []emulator.SeedUser{{ID: "user_meta", PublicMetadata: json.RawMessage(`[1]`)}}},
 	} {
-		if err := srv.Seed(bad); err == nil || !strings.HasPrefix(err.Error(), "clerktest: Seed: ") {
+		if err := srv.Seed(bad); err == nil || !strings.HasPrefix(err.Error(), "emulator: Seed: ") {
 			t.Errorf("Seed(%+v) = %v, want an error", bad, err)
 		}
 	}
@@ -1102,7 +1105,7 @@ func TestSeed(t *testing.T) {
 	a.fail("GET", "/v1/users/user_new", nil, 404, "resource_not_found")
 }
 
-func mustVerifierFor(t *testing.T, srv *clerktest.Server) *auth.Verifier {
+func mustVerifierFor(t *testing.T, srv *emulator.Server) *auth.Verifier {
 	t.Helper()
 	v, err := auth.NewVerifier(srv.AuthConfig())
 	if err != nil {

@@ -1,23 +1,25 @@
-package clerktest_test
+package emulator_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 )
 
 // api calls a Server's Backend API with its secret key.
 type api struct {
 	t   testing.TB
-	srv *clerktest.Server
+	srv *emulator.Server
 }
 
-func newAPI(t testing.TB, opts ...clerktest.ServerOption) *api {
+func newAPI(t testing.TB, opts ...emulator.Options) *api {
 	return &api{t: t, srv: newServer(t, opts...)}
 }
 
@@ -133,3 +135,25 @@ func (a *api) createUser(email, first string) map[string]any {
 	}
 	return a.ok("POST", "/v1/users", body)
 }
+
+// payloadOf decodes the payload of a compact JWS, numbers as json.Number.
+func payloadOf(t *testing.T, token string) map[string]any {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token has %d segments", len(parts))
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatalf("payload: %v", err)
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		t.Fatalf("payload: %v", err)
+	}
+	return m
+}
+
+func num(n int64) json.Number { return json.Number(strconv.FormatInt(n, 10)) }

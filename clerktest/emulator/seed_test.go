@@ -1,4 +1,4 @@
-package clerktest_test
+package emulator_test
 
 import (
 	"context"
@@ -11,13 +11,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 )
 
 // seedDocExample returns the JSON example in SeedData's doc comment.
 func seedDocExample(t *testing.T) string {
 	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "emulator_seed.go", nil, parser.ParseComments)
+	f, err := parser.ParseFile(token.NewFileSet(), "seed.go", nil, parser.ParseComments)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,11 +43,11 @@ func TestSeedDocExampleLoads(t *testing.T) {
 	if !strings.Contains(example, `"memberships"`) {
 		t.Fatalf("doc example not found:\n%s", example)
 	}
-	var d clerktest.SeedData
+	var d emulator.SeedData
 	if err := json.Unmarshal([]byte(example), &d); err != nil {
 		t.Fatal(err)
 	}
-	srv := clerktest.NewServer(t)
+	srv := emulator.NewServer(t)
 	if err := srv.Seed(d); err != nil {
 		t.Fatal(err)
 	}
@@ -74,9 +74,9 @@ func TestSeedUnknownKeys(t *testing.T) {
 		{`{"organizations":[{"name":"A","createdBy":"user_a"}]}`, "createdBy", "organizations[0]"},
 		{`{"memberships":[{"organization_id":"a","user_id":"u","org_role":"org:admin"}]}`, "org_role", "memberships[0]"},
 	} {
-		var d clerktest.SeedData
+		var d emulator.SeedData
 		err := json.Unmarshal([]byte(tc.json), &d)
-		var ke *clerktest.SeedKeyError
+		var ke *emulator.SeedKeyError
 		if !errors.As(err, &ke) || ke.Key != tc.key || ke.Path != tc.path || len(ke.Known) == 0 {
 			t.Errorf("%s: %v", tc.json, err)
 			continue
@@ -90,7 +90,7 @@ func TestSeedUnknownKeys(t *testing.T) {
 	}
 	// Metadata is free-form; malformed JSON and wrong types still fail as
 	// encoding/json reports them.
-	var d clerktest.SeedData
+	var d emulator.SeedData
 	if err := json.Unmarshal([]byte(`{"users":[{"id":"user_a","public_metadata":{"anything":{"goes":[1]}}}]}`), &d); err != nil {
 		t.Fatal(err)
 	}

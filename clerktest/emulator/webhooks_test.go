@@ -1,4 +1,4 @@
-package clerktest_test
+package emulator_test
 
 import (
 	"context"
@@ -20,6 +20,7 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2"
 
 	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/webhooks"
 )
 
@@ -29,8 +30,17 @@ var (
 )
 
 // fastRetry retries webhook deliveries quickly.
-func fastRetry(attempts int, wait time.Duration) clerktest.ServerOption {
-	return clerktest.WithWebhookRetry(attempts, func(int) time.Duration { return wait })
+func fastRetry(attempts int, wait time.Duration) emulator.WebhookRetry {
+	return emulator.WebhookRetry{Attempts: attempts, Backoff: func(int) time.Duration { return wait }}
+}
+
+// hooks are the endpoints of Options.Webhooks, each url with hookSecret.
+func hooks(urls ...string) []emulator.WebhookEndpoint {
+	var out []emulator.WebhookEndpoint
+	for _, u := range urls {
+		out = append(out, emulator.WebhookEndpoint{URL: u, Secret: hookSecret})
+	}
+	return out
 }
 
 // received is one request a receiver got.
@@ -167,7 +177,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // waitDeliveries waits for srv's deliveries, failing t after 10 s.
-func waitDeliveries(t testing.TB, srv *clerktest.Server) []clerktest.Delivery {
+func waitDeliveries(t testing.TB, srv *emulator.Server) []emulator.Delivery {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -202,7 +212,7 @@ func decodeEnvelope(t testing.TB, payload []byte) envelope {
 }
 
 // checkSpec validates every delivered payload against the webhook spec.
-func checkSpec(t *testing.T, ds []clerktest.Delivery) {
+func checkSpec(t *testing.T, ds []emulator.Delivery) {
 	t.Helper()
 	spec := loadWebhookSpec(t)
 	for _, d := range ds {
@@ -233,7 +243,7 @@ func jsonEqual(t *testing.T, what string, got, want []byte) {
 func TestWebhooksFidelity(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t, hookSecret).start()
-	a := newAPI(t, clerktest.WithWebhook(rc.url(), hookSecret), fastRetry(3, 5*time.Millisecond))
+	a := newAPI(t, emulator.Options{Webhooks: hooks(rc.url()), WebhookRetry: fastRetry(3, 5*time.Millisecond)})
 	srv := a.srv
 	raw := func(method, path string, body any) []byte {
 		t.Helper()
@@ -344,7 +354,7 @@ func TestWebhooksFidelity(t *testing.T) {
 	a.list("/v1/users")
 	raw("GET", "/v1/organizations", nil)
 
-	if err := srv.Seed(clerktest.DemoSeed()); err != nil {
+	if err := srv.Seed(emulator.DemoSeed()); err != nil {
 		t.Fatal(err)
 	}
 	want["user.created"] += 2
@@ -510,7 +520,7 @@ func TestWebhookClockAndRequest(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2024, 5, 28, 8, 0, 0, 123e6, time.UTC)
 	clock := clerktest.NewClock(at)
-	a := newAPI(t, clerktest.WithClock(clock))
+	a := newAPI(t, emulator.Options{Clock: clock})
 	srv := a.srv
 	var mu sync.Mutex
 	var got *webhooks.Event
@@ -570,8 +580,8 @@ func TestWebhookRetryThenSuccess(t *testing.T) {
 		return 0
 	})
 	rc.start()
-	srv := newServer(t, clerktest.WithWebhook(rc.url(), hookSecret), fastRetry(3, 20*time.Millisecond))
-	if err := srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{{ID: "user_1"}}}); err != nil {
+	srv := newServer(t, emulator.Options{Webhooks: hooks(rc.url()), WebhookRetry: fastRetry(3, 20*time.Millisecond)})
+	if err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{ID: "user_1"}}}); err != nil {
 		t.Fatal(err)
 	}
 	ds := waitDeliveries(t, srv)
@@ -604,14 +614,14 @@ func TestWebhookGivesUp(t *testing.T) {
 	rc.setFail(func(string, int) int { return http.StatusServiceUnavailable })
 	rc.start()
 	var mu sync.Mutex
-	var observed []clerktest.Delivery
-	srv := newServer(t, clerktest.WithWebhook(rc.url(), hookSecret), fastRetry(3, time.Millisecond),
-		clerktest.WithWebhookObserver(func(d clerktest.Delivery) {
+	var observed []emulator.Delivery
+	srv := newServer(t, emulator.Options{Webhooks: hooks(rc.url()), WebhookRetry: fastRetry(3, time.Millisecond),
+		WebhookObserver: func(d emulator.Delivery) {
 			mu.Lock()
 			defer mu.Unlock()
 			observed = append(observed, d)
-		}))
-	if err := srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{{ID: "user_1"}}}); err != nil {
+		}})
+	if err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{ID: "user_1"}}}); err != nil {
 		t.Fatal(err)
 	}
 	ds := waitDeliveries(t, srv)
@@ -640,8 +650,8 @@ func TestWebhookEndpointDownThenUp(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	srv := newServer(t, clerktest.WithWebhook("http://"+addr+"/hooks", hookSecret), fastRetry(200, 10*time.Millisecond))
-	if err := srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{{ID: "user_1"}, {ID: "user_2"}}}); err != nil {
+	srv := newServer(t, emulator.Options{Webhooks: hooks("http://" + addr + "/hooks"), WebhookRetry: fastRetry(200, 10*time.Millisecond)})
+	if err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{ID: "user_1"}, {ID: "user_2"}}}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -694,8 +704,8 @@ func TestWebhookLaterMessagesGoAhead(t *testing.T) {
 		return 0
 	})
 	rc.start()
-	srv := newServer(t, clerktest.WithWebhook(rc.url(), hookSecret), fastRetry(3, 100*time.Millisecond))
-	if err := srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{{ID: "user_a"}, {ID: "user_b"}, {ID: "user_c"}}}); err != nil {
+	srv := newServer(t, emulator.Options{Webhooks: hooks(rc.url()), WebhookRetry: fastRetry(3, 100*time.Millisecond)})
+	if err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{ID: "user_a"}, {ID: "user_b"}, {ID: "user_c"}}}); err != nil {
 		t.Fatal(err)
 	}
 	waitDeliveries(t, srv)
@@ -714,7 +724,7 @@ func TestWebhookLaterMessagesGoAhead(t *testing.T) {
 func TestWebhookTwoEndpoints(t *testing.T) {
 	t.Parallel()
 	rc1, rc2 := newReceiver(t, hookSecret).start(), newReceiver(t, hookSecret2).start()
-	a := newAPI(t, clerktest.WithWebhook(rc1.url(), hookSecret), clerktest.WithWebhook(rc2.url(), hookSecret2))
+	a := newAPI(t, emulator.Options{Webhooks: []emulator.WebhookEndpoint{{URL: rc1.url(), Secret: hookSecret}, {URL: rc2.url(), Secret: hookSecret2}}})
 	u := a.createUser("ada@example.com", "Ada")["id"].(string)
 	a.ok("POST", "/v1/organizations", map[string]any{"name": "Acme", "created_by": u})
 	ds := waitDeliveries(t, a.srv)
@@ -762,7 +772,7 @@ func TestWebhookCloseAbandonsPending(t *testing.T) {
 	failing := newReceiver(t, hookSecret)
 	failing.setFail(func(string, int) int { return http.StatusInternalServerError })
 	failing.start()
-	srv, err := clerktest.StartServer(clerktest.WithWebhook(hang.URL, hookSecret), clerktest.WithWebhook(failing.url(), hookSecret))
+	srv, err := emulator.StartServer(emulator.Options{Webhooks: hooks(hang.URL, failing.url())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -817,8 +827,8 @@ func TestWebhookWaitHonoursContext(t *testing.T) {
 	rc := newReceiver(t, hookSecret)
 	rc.setFail(func(string, int) int { return http.StatusInternalServerError })
 	rc.start()
-	srv := newServer(t, clerktest.WithWebhook(rc.url(), hookSecret))
-	if err := srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{{ID: "user_1"}}}); err != nil {
+	srv := newServer(t, emulator.Options{Webhooks: hooks(rc.url())})
+	if err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{ID: "user_1"}}}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -846,7 +856,7 @@ func TestWebhookEndpointsLater(t *testing.T) {
 	if err := srv.AddWebhookEndpoint(rc.url(), hookSecret); err != nil {
 		t.Fatal(err)
 	}
-	err := srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{{ID: "user_x"}, {ID: "user_x"}}})
+	err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{ID: "user_x"}, {ID: "user_x"}}})
 	if err == nil {
 		t.Fatal("Seed with a duplicate id succeeded")
 	}
@@ -883,12 +893,12 @@ func TestWebhookEndpointValidation(t *testing.T) {
 	if err := srv.AddWebhookEndpoint("https://example.com/hooks", hookSecret); err != nil {
 		t.Errorf("valid endpoint: %v", err)
 	}
-	for name, opts := range map[string][]clerktest.ServerOption{
-		"bad URL":       {clerktest.WithWebhook("nope", hookSecret)},
-		"bad secret":    {clerktest.WithWebhook("http://127.0.0.1:1", "whsec_x")},
-		"zero attempts": {clerktest.WithWebhookRetry(0, nil)},
+	for name, opts := range map[string]emulator.Options{
+		"bad URL":           {Webhooks: hooks("nope")},
+		"bad secret":        {Webhooks: []emulator.WebhookEndpoint{{URL: "http://127.0.0.1:1", Secret: "whsec_x"}}},
+		"negative attempts": {WebhookRetry: emulator.WebhookRetry{Attempts: -1}},
 	} {
-		if s, err := clerktest.StartServer(opts...); err == nil {
+		if s, err := emulator.StartServer(opts); err == nil {
 			s.Close()
 			t.Errorf("%s: StartServer succeeded", name)
 		}
@@ -922,7 +932,7 @@ func TestWebhookSessionEndAndRemove(t *testing.T) {
 			t.Errorf("RemoveSession of a %s session succeeded", status)
 		}
 	}
-	var apiErr *clerktest.APIError
+	var apiErr *emulator.APIError
 	if err := srv.EndSession("sess_nope"); !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotFound {
 		t.Errorf("EndSession of an unknown session: %v", err)
 	}
@@ -932,14 +942,14 @@ func TestWebhookSessionEndAndRemove(t *testing.T) {
 func TestWebhookDefaultBackoff(t *testing.T) {
 	t.Parallel()
 	var got []string
-	for n := 0; n <= clerktest.DefaultWebhookAttempts; n++ {
-		got = append(got, clerktest.DefaultWebhookBackoff(n).String())
+	for n := 0; n <= emulator.DefaultWebhookAttempts; n++ {
+		got = append(got, emulator.DefaultWebhookBackoff(n).String())
 	}
 	want := []string{"0s", "1s", "2s", "5s", "10s", "30s", "1m0s", "5m0s", "5m0s"}
 	if !slices.Equal(got, want) {
-		t.Errorf("DefaultWebhookBackoff(0..%d) = %v, want %v", clerktest.DefaultWebhookAttempts, got, want)
+		t.Errorf("DefaultWebhookBackoff(0..%d) = %v, want %v", emulator.DefaultWebhookAttempts, got, want)
 	}
-	if clerktest.DefaultWebhookBackoff(100) != 5*time.Minute {
+	if emulator.DefaultWebhookBackoff(100) != 5*time.Minute {
 		t.Error("the backoff does not stay at 5m")
 	}
 }

@@ -1,4 +1,4 @@
-package clerktest_test
+package emulator_test
 
 import (
 	"bytes"
@@ -20,15 +20,15 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
-	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 )
 
 // specPath is Clerk's Backend API spec, in the shared folder beside the
 // repository (/work/shared next to /work/main).
-const specPath = "../../shared/clerk-openapi/bapi-2025-04-10.yml"
+const specPath = "../../../shared/clerk-openapi/bapi-2025-04-10.yml"
 
 // spec checks every response of every Server started by this package's
-// tests (examples included) against specPath; TestMain installs it.
+// tests through newServer or newAPI against specPath; TestMain loads it.
 var spec *specValidator
 
 // TestMain validates every response the tests get from a Server against
@@ -39,13 +39,12 @@ func TestMain(m *testing.M) {
 	v, err := loadSpec(specPath)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		fmt.Fprintf(os.Stderr, "clerktest: %s is absent: responses are not validated against the spec\n", specPath)
+		fmt.Fprintf(os.Stderr, "emulator: %s is absent: responses are not validated against the spec\n", specPath)
 	case err != nil:
-		fmt.Fprintf(os.Stderr, "clerktest: load %s: %v\n", specPath, err)
+		fmt.Fprintf(os.Stderr, "emulator: load %s: %v\n", specPath, err)
 		os.Exit(1)
 	default:
 		spec = v
-		clerktest.SetResponseObserver(v.observe)
 	}
 	code := m.Run()
 	if spec != nil {
@@ -113,9 +112,9 @@ func loadSpec(path string) (*specValidator, error) {
 	}, nil
 }
 
-// newServer starts a Server for t (see clerktest.NewServer) and reports,
+// newServer starts a Server for t (see emulator.NewServer) and reports,
 // once t's Server is closed, every response of it that broke the spec.
-func newServer(t testing.TB, opts ...clerktest.ServerOption) *clerktest.Server {
+func newServer(t testing.TB, opts ...emulator.Options) *emulator.Server {
 	t.Helper()
 	var o *owner
 	t.Cleanup(func() { // runs after the Server's Close
@@ -128,7 +127,14 @@ func newServer(t testing.TB, opts ...clerktest.ServerOption) *clerktest.Server {
 			t.Errorf("response breaks the spec: %s", f)
 		}
 	})
-	srv := clerktest.NewServer(t, opts...)
+	if spec != nil && len(opts) <= 1 {
+		var o emulator.Options
+		if len(opts) == 1 {
+			o = opts[0]
+		}
+		opts = []emulator.Options{emulator.WithResponseObserver(o, spec.observe)}
+	}
+	srv := emulator.NewServer(t, opts...)
 	if spec != nil {
 		u, _ := url.Parse(srv.URL())
 		o = &owner{t: t}
@@ -228,7 +234,7 @@ func (v *specValidator) report(wantSome bool) int {
 			fmt.Printf("spec-validated %5d × %s\n", v.byRoute[k], k)
 		}
 	}
-	fmt.Printf("clerktest: %d Server responses validated against %s, %d failures\n", total, specPath, len(v.failures))
+	fmt.Printf("emulator: %d Server responses validated against %s, %d failures\n", total, specPath, len(v.failures))
 	for _, f := range v.failures {
 		fmt.Println("FAIL spec:", f)
 	}

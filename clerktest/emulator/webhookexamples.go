@@ -1,4 +1,4 @@
-package clerktest
+package emulator
 
 import (
 	_ "embed"
@@ -11,7 +11,7 @@ import (
 // payload of Clerk's webhook spec (2025-04-15), plus subscriptionItem.created,
 // which the spec lacks (built from subscriptionItem.active's example). It
 // is generated from the webhooks package's spec copy; a test keeps it in
-// sync (go test ./clerktest -run TestWebhookExamplesInSync -update).
+// sync (go test ./clerktest/emulator -run TestWebhookExamplesInSync -update).
 //
 //go:embed webhook_examples.json
 var webhookExamplesJSON []byte
@@ -19,7 +19,7 @@ var webhookExamplesJSON []byte
 var webhookExamples = sync.OnceValue(func() map[string]json.RawMessage {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(webhookExamplesJSON, &m); err != nil {
-		panic("clerktest: embedded webhook examples: " + err.Error())
+		panic("emulator: embedded webhook examples: " + err.Error())
 	}
 	return m
 })

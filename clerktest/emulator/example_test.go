@@ -1,4 +1,4 @@
-package clerktest_test
+package emulator_test
 
 import (
 	"context"
@@ -11,16 +11,18 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2"
 	"github.com/clerk/clerk-sdk-go/v2/user"
 
+	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 )
 
 // A Server stands in for Clerk's Backend API: Clerk's own SDK and
 // clerkkit's verifier run against it unchanged. In a test, use
-// clerktest.NewServer(t), which closes it when the test ends.
+// emulator.NewServer(t), which closes it when the test ends.
 func ExampleNewServer() {
 	ctx := context.Background()
-	srv, err := clerktest.StartServer()
+	srv, err := emulator.StartServer()
 	if err != nil {
 		panic(err)
 	}
@@ -65,13 +67,13 @@ func rawJSON(s string) *json.RawMessage {
 // Seed loads users, organizations, roles and memberships, for example
 // from a JSON file; tokens then carry the organization claims.
 func ExampleServer_Seed() {
-	srv, err := clerktest.StartServer()
+	srv, err := emulator.StartServer()
 	if err != nil {
 		panic(err)
 	}
 	defer srv.Close()
 
-	var data clerktest.SeedData
+	var data emulator.SeedData
 	err = json.Unmarshal([]byte(`{
 	  "roles": [{"key": "org:editor", "name": "Editor", "permissions": ["org:posts:edit"]}],
 	  "users": [{"id": "user_ada", "email_addresses": ["ada@example.com"]}],
@@ -105,12 +107,12 @@ func ExampleServer_Seed() {
 // InjectFault makes the Server fail the way Clerk sometimes does, to test
 // a client's retries; Calls counts what reached it.
 func ExampleServer_InjectFault() {
-	srv, err := clerktest.StartServer()
+	srv, err := emulator.StartServer()
 	if err != nil {
 		panic(err)
 	}
 	defer srv.Close()
-	if err := srv.Seed(clerktest.SeedData{Users: []clerktest.SeedUser{{ID: "user_ada"}}}); err != nil {
+	if err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{ID: "user_ada"}}}); err != nil {
 		panic(err)
 	}
 
@@ -136,14 +138,14 @@ func ExampleServer_InjectFault() {
 // AcceptInvitation does what the invitee does by following the emailed
 // link, for which the Backend API has no endpoint.
 func ExampleServer_AcceptInvitation() {
-	srv, err := clerktest.StartServer()
+	srv, err := emulator.StartServer()
 	if err != nil {
 		panic(err)
 	}
 	defer srv.Close()
-	err = srv.Seed(clerktest.SeedData{
-		Users:         []clerktest.SeedUser{{ID: "user_ada", EmailAddresses: []string{"ada@example.com"}}},
-		Organizations: []clerktest.SeedOrganization{{ID: "org_acme", Name: "Acme"}},
+	err = srv.Seed(emulator.SeedData{
+		Users:         []emulator.SeedUser{{ID: "user_ada", EmailAddresses: []string{"ada@example.com"}}},
+		Organizations: []emulator.SeedOrganization{{ID: "org_acme", Name: "Acme"}},
 	})
 	if err != nil {
 		panic(err)
@@ -169,4 +171,28 @@ func ExampleServer_AcceptInvitation() {
 	// Output:
 	// accepted
 	// 1
+}
+
+// ClientConfig is the clerkkit.Config of a client of the Server.
+func ExampleServer_ClientConfig() {
+	srv, err := emulator.StartServer()
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	if err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{ID: "user_ada", FirstName: "Ada"}}}); err != nil {
+		panic(err)
+	}
+
+	client, err := clerkkit.New(srv.ClientConfig())
+	if err != nil {
+		panic(err)
+	}
+	u, err := client.Users.Get(context.Background(), "user_ada")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(u.ID, *u.FirstName)
+	// Output:
+	// user_ada Ada
 }

@@ -1,4 +1,4 @@
-package clerktest
+package emulator
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/clerkkit/clerkkit/clerktest"
 )
 
 type createSessionBody struct {
@@ -171,7 +173,7 @@ func (s *Server) createSessionToken(r *http.Request) (any, *apiError) {
 	if e := decodeBody(r, &b); e != nil {
 		return nil, e
 	}
-	lifetime := TokenLifetime
+	lifetime := clerktest.TokenLifetime
 	if b.ExpiresInSeconds != nil {
 		if n := *b.ExpiresInSeconds; n < 30 || n > 315360000 {
 			return nil, errValue("expires_in_seconds", "expires_in_seconds must be between 30 and 315360000.")
@@ -201,7 +203,7 @@ func (s *Server) mintToken(se *sessRec, lifetime time.Duration) (string, *apiErr
 		return "", &apiError{status: http.StatusNotFound, code: "resource_not_found", msg: "not found",
 			long: "Session " + se.id + " is " + status + "; only active sessions have tokens."}
 	}
-	c := Claims{UserID: se.userID, SessionID: se.id, IssuedAt: now, ExpiresAt: now.Add(lifetime)}
+	c := clerktest.Claims{UserID: se.userID, SessionID: se.id, IssuedAt: now, ExpiresAt: now.Add(lifetime)}
 	fva := [2]int{int(now.Sub(se.createdAt) / time.Minute), -1}
 	c.FVA = &fva
 	if m := st.members[se.activeOrg][se.userID]; m != nil {
@@ -210,7 +212,7 @@ func (s *Server) mintToken(se *sessRec, lifetime time.Duration) (string, *apiErr
 		if role := st.roles[m.role]; role != nil {
 			perms = role.custom
 		}
-		c.Org = &Org{ID: o.id, Slug: o.slug, Role: m.role, Permissions: perms}
+		c.Org = &clerktest.Org{ID: o.id, Slug: o.slug, Role: m.role, Permissions: perms}
 	}
 	se.lastActiveAt = now
 	if u := st.users[se.userID]; u != nil {
@@ -238,7 +240,7 @@ func (s *Server) SessionToken(userID, orgID string) (string, error) {
 	if e != nil {
 		return "", e.err()
 	}
-	tok, e := s.mintToken(se, TokenLifetime)
+	tok, e := s.mintToken(se, clerktest.TokenLifetime)
 	if e != nil {
 		return "", e.err()
 	}
@@ -292,14 +294,14 @@ func (s *Server) AcceptInvitation(invitationID, userID string) error {
 		return e.err()
 	}
 	if !slices.ContainsFunc(u.emails, func(em *emailRec) bool { return em.address == inv.email }) {
-		return fmt.Errorf("clerktest: user %s does not have the invited email address %s", userID, inv.email)
+		return fmt.Errorf("emulator: user %s does not have the invited email address %s", userID, inv.email)
 	}
 	o := st.orgs[inv.orgID]
 	if e := st.checkNewMember(o, u); e != nil {
 		return e.err()
 	}
 	if st.roles[inv.role] == nil {
-		return fmt.Errorf("clerktest: the invited role %s no longer exists", inv.role)
+		return fmt.Errorf("emulator: the invited role %s no longer exists", inv.role)
 	}
 	st.addMember(o, u, inv.role, inv.public, inv.private, now)
 	inv.status, inv.updatedAt = "accepted", now
@@ -322,10 +324,10 @@ type APIError struct {
 	Message string
 }
 
-// Error returns e.g. "clerktest: 404 resource_not_found: No user was found
+// Error returns e.g. "emulator: 404 resource_not_found: No user was found
 // with id user_x".
 func (e *APIError) Error() string {
-	return "clerktest: " + strconv.Itoa(e.Status) + " " + e.Code + ": " + e.Message
+	return "emulator: " + strconv.Itoa(e.Status) + " " + e.Code + ": " + e.Message
 }
 
 func (e *apiError) err() error {

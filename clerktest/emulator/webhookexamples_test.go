@@ -1,4 +1,4 @@
-package clerktest
+package emulator
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ var updateExamples = flag.Bool("update", false, "rewrite webhook_examples.json f
 
 // specCorpus is the webhooks package's seed corpus: one file per event type,
 // each holding that type's spec example (kept in sync with the spec there).
-const specCorpus = "../webhooks/testdata/fuzz/FuzzVerifyAndDecode"
+const specCorpus = "../../webhooks/testdata/fuzz/FuzzVerifyAndDecode"
 
 func TestWebhookExamplesInSync(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(specCorpus, "spec-*"))
