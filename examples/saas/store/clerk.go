@@ -79,6 +79,11 @@ type UserOrganization struct {
 // UpsertUser stores u unless the stored row is newer or u's id is
 // tombstoned, and reports whether it wrote u.
 func (s *Store) UpsertUser(ctx context.Context, u User) (applied bool, err error) {
+	return s.write(ctx, func(t *Tx) (bool, error) { return t.UpsertUser(ctx, u) })
+}
+
+// UpsertUser is Store.UpsertUser in the transaction.
+func (t *Tx) UpsertUser(ctx context.Context, u User) (applied bool, err error) {
 	if u.ID == "" {
 		return false, fmt.Errorf("%w: user without id", ErrInvalid)
 	}
@@ -86,7 +91,7 @@ func (s *Store) UpsertUser(ctx context.Context, u User) (applied bool, err error
 	if err != nil {
 		return false, err
 	}
-	applied, err = s.upsert(ctx, kindUser, u.ID, sqlUpsertUser,
+	applied, err = t.upsert(ctx, kindUser, u.ID, sqlUpsertUser,
 		u.ID, u.Email, u.FirstName, u.LastName, u.ImageURL, md, ms(u.CreatedAt), ms(u.UpdatedAt))
 	if err != nil {
 		return false, fmt.Errorf("store: upsert user %s: %w", u.ID, err)
@@ -97,7 +102,12 @@ func (s *Store) UpsertUser(ctx context.Context, u User) (applied bool, err error
 // DeleteUser deletes the user, its memberships and the projects it owns,
 // tombstones its id, and reports whether a row was deleted.
 func (s *Store) DeleteUser(ctx context.Context, id string) (deleted bool, err error) {
-	deleted, err = s.delete(ctx, kindUser, id, sqlDeleteUser)
+	return s.write(ctx, func(t *Tx) (bool, error) { return t.DeleteUser(ctx, id) })
+}
+
+// DeleteUser is Store.DeleteUser in the transaction.
+func (t *Tx) DeleteUser(ctx context.Context, id string) (deleted bool, err error) {
+	deleted, err = t.delete(ctx, kindUser, id, sqlDeleteUser)
 	if err != nil {
 		return false, fmt.Errorf("store: delete user %s: %w", id, err)
 	}
@@ -117,6 +127,11 @@ func (s *Store) GetUser(ctx context.Context, id string) (User, error) {
 // tombstoned, and reports whether it wrote o. It fails with ErrConflict
 // when another organization holds o's slug.
 func (s *Store) UpsertOrganization(ctx context.Context, o Organization) (applied bool, err error) {
+	return s.write(ctx, func(t *Tx) (bool, error) { return t.UpsertOrganization(ctx, o) })
+}
+
+// UpsertOrganization is Store.UpsertOrganization in the transaction.
+func (t *Tx) UpsertOrganization(ctx context.Context, o Organization) (applied bool, err error) {
 	if o.ID == "" {
 		return false, fmt.Errorf("%w: organization without id", ErrInvalid)
 	}
@@ -124,7 +139,7 @@ func (s *Store) UpsertOrganization(ctx context.Context, o Organization) (applied
 	if err != nil {
 		return false, err
 	}
-	applied, err = s.upsert(ctx, kindOrganization, o.ID, sqlUpsertOrg,
+	applied, err = t.upsert(ctx, kindOrganization, o.ID, sqlUpsertOrg,
 		o.ID, o.Name, nullString(o.Slug), o.ImageURL, md, o.CreatedBy, ms(o.CreatedAt), ms(o.UpdatedAt))
 	if err != nil {
 		return false, fmt.Errorf("store: upsert organization %s: %w", o.ID, err)
@@ -135,7 +150,12 @@ func (s *Store) UpsertOrganization(ctx context.Context, o Organization) (applied
 // DeleteOrganization deletes the organization, its memberships and its
 // projects, tombstones its id, and reports whether a row was deleted.
 func (s *Store) DeleteOrganization(ctx context.Context, id string) (deleted bool, err error) {
-	deleted, err = s.delete(ctx, kindOrganization, id, sqlDeleteOrg)
+	return s.write(ctx, func(t *Tx) (bool, error) { return t.DeleteOrganization(ctx, id) })
+}
+
+// DeleteOrganization is Store.DeleteOrganization in the transaction.
+func (t *Tx) DeleteOrganization(ctx context.Context, id string) (deleted bool, err error) {
+	deleted, err = t.delete(ctx, kindOrganization, id, sqlDeleteOrg)
 	if err != nil {
 		return false, fmt.Errorf("store: delete organization %s: %w", id, err)
 	}
@@ -170,41 +190,53 @@ func (s *Store) GetOrganizationBySlug(ctx context.Context, slug string) (Organiz
 // with ErrMissingParent, which is retryable (see the package
 // documentation).
 func (s *Store) UpsertMembership(ctx context.Context, m Membership) (applied bool, err error) {
+	return s.write(ctx, func(t *Tx) (bool, error) { return t.UpsertMembership(ctx, m) })
+}
+
+// UpsertMembership is Store.UpsertMembership in the transaction.
+func (t *Tx) UpsertMembership(ctx context.Context, m Membership) (applied bool, err error) {
 	if m.ID == "" || m.OrganizationID == "" || m.UserID == "" || m.Role == "" {
 		return false, fmt.Errorf("%w: membership needs an id, an organization id, a user id and a role", ErrInvalid)
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		deleted, err := s.lockObject(ctx, tx, kindMembership, m.ID)
-		if err != nil || deleted {
-			return err
-		}
-		var gone int
-		err = s.queryRow(ctx, tx, sqlDeletedParents, kindUser, m.UserID, kindOrganization, m.OrganizationID).Scan(&gone)
-		if err != nil || gone > 0 {
-			return err
-		}
-		var users, orgs int
-		if err := s.queryRow(ctx, tx, sqlStoredParents, m.UserID, m.OrganizationID).Scan(&users, &orgs); err != nil {
-			return err
-		}
-		if users == 0 || orgs == 0 {
-			return fmt.Errorf("%w: user stored: %t, organization stored: %t", ErrMissingParent, users > 0, orgs > 0)
-		}
-		n, err := s.exec(ctx, tx, sqlUpsertMembership,
-			m.ID, m.OrganizationID, m.UserID, m.Role, ms(m.CreatedAt), ms(m.UpdatedAt))
-		applied = n > 0
-		return err
-	})
+	applied, err = t.upsertMembership(ctx, m)
 	if err != nil {
 		return false, fmt.Errorf("store: upsert membership %s: %w", m.ID, err)
 	}
 	return applied, nil
 }
 
+func (t *Tx) upsertMembership(ctx context.Context, m Membership) (applied bool, err error) {
+	s, tx := t.s, t.tx
+	deleted, err := t.lockObject(ctx, kindMembership, m.ID)
+	if err != nil || deleted {
+		return false, err
+	}
+	var gone int
+	err = s.queryRow(ctx, tx, sqlDeletedParents, kindUser, m.UserID, kindOrganization, m.OrganizationID).Scan(&gone)
+	if err != nil || gone > 0 {
+		return false, err
+	}
+	var users, orgs int
+	if err := s.queryRow(ctx, tx, sqlStoredParents, m.UserID, m.OrganizationID).Scan(&users, &orgs); err != nil {
+		return false, err
+	}
+	if users == 0 || orgs == 0 {
+		return false, fmt.Errorf("%w: user stored: %t, organization stored: %t", ErrMissingParent, users > 0, orgs > 0)
+	}
+	n, err := s.exec(ctx, tx, sqlUpsertMembership,
+		m.ID, m.OrganizationID, m.UserID, m.Role, ms(m.CreatedAt), ms(m.UpdatedAt))
+	return n > 0, err
+}
+
 // DeleteMembership deletes the membership with id, tombstones the id, and
 // reports whether a row was deleted.
 func (s *Store) DeleteMembership(ctx context.Context, id string) (deleted bool, err error) {
-	deleted, err = s.delete(ctx, kindMembership, id, sqlDeleteMembership)
+	return s.write(ctx, func(t *Tx) (bool, error) { return t.DeleteMembership(ctx, id) })
+}
+
+// DeleteMembership is Store.DeleteMembership in the transaction.
+func (t *Tx) DeleteMembership(ctx context.Context, id string) (deleted bool, err error) {
+	deleted, err = t.delete(ctx, kindMembership, id, sqlDeleteMembership)
 	if err != nil {
 		return false, fmt.Errorf("store: delete membership %s: %w", id, err)
 	}
@@ -301,41 +333,33 @@ func (s *Store) PruneTombstones(ctx context.Context, before time.Time) (int64, e
 
 // upsert runs the upsert q of the object (kind, id) unless the object is
 // tombstoned, and reports whether it changed a row.
-func (s *Store) upsert(ctx context.Context, kind, id, q string, args ...any) (applied bool, err error) {
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		deleted, err := s.lockObject(ctx, tx, kind, id)
-		if err != nil || deleted {
-			return err
-		}
-		n, err := s.exec(ctx, tx, q, args...)
-		applied = n > 0
-		return err
-	})
-	return applied, err
+func (t *Tx) upsert(ctx context.Context, kind, id, q string, args ...any) (applied bool, err error) {
+	deleted, err := t.lockObject(ctx, kind, id)
+	if err != nil || deleted {
+		return false, err
+	}
+	n, err := t.s.exec(ctx, t.tx, q, args...)
+	return n > 0, err
 }
 
 // delete tombstones the object (kind, id) and runs the delete q, and
 // reports whether it deleted a row.
-func (s *Store) delete(ctx context.Context, kind, id, q string) (deleted bool, err error) {
+func (t *Tx) delete(ctx context.Context, kind, id, q string) (deleted bool, err error) {
 	if id == "" {
 		return false, fmt.Errorf("%w: empty id", ErrInvalid)
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := s.exec(ctx, tx, sqlTombstone, kind, id, time.Now().UnixMilli()); err != nil {
-			return err
-		}
-		n, err := s.exec(ctx, tx, q, id)
-		deleted = n > 0
-		return err
-	})
-	return deleted, err
+	if _, err := t.s.exec(ctx, t.tx, sqlTombstone, kind, id, time.Now().UnixMilli()); err != nil {
+		return false, err
+	}
+	n, err := t.s.exec(ctx, t.tx, q, id)
+	return n > 0, err
 }
 
 // lockObject locks the object's row in clerk_objects for the transaction
 // and reports whether the object is tombstoned.
-func (s *Store) lockObject(ctx context.Context, tx *sql.Tx, kind, id string) (deleted bool, err error) {
+func (t *Tx) lockObject(ctx context.Context, kind, id string) (deleted bool, err error) {
 	var at sql.NullInt64
-	if err := s.queryRow(ctx, tx, sqlLockObject, kind, id).Scan(&at); err != nil {
+	if err := t.s.queryRow(ctx, t.tx, sqlLockObject, kind, id).Scan(&at); err != nil {
 		return false, classify(err)
 	}
 	return at.Valid, nil

@@ -30,6 +30,19 @@ WHERE (deleted_at IS NOT NULL AND deleted_at < ?)
    OR (deleted_at IS NULL AND kind = ? AND NOT EXISTS (SELECT 1 FROM organization_members m WHERE m.id = clerk_objects.id))`
 )
 
+// Webhook deliveries.
+const (
+	// sqlRecordDelivery records a delivery id; it changes no row when the
+	// id is recorded, and waits for a concurrent transaction inserting the
+	// same id to end.
+	sqlRecordDelivery = `INSERT INTO webhook_deliveries (svix_id, applied_at) VALUES (?, ?)
+ON CONFLICT (svix_id) DO NOTHING`
+	// sqlPruneDeliveries deletes at most ? of the ids recorded before ?,
+	// oldest first.
+	sqlPruneDeliveries = `DELETE FROM webhook_deliveries WHERE svix_id IN (
+	SELECT svix_id FROM webhook_deliveries WHERE applied_at < ? ORDER BY applied_at LIMIT ?)`
+)
+
 // Users.
 const (
 	userColumns   = `id, email, first_name, last_name, image_url, public_metadata, created_at, updated_at`

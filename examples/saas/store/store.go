@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -46,6 +47,12 @@ var (
 type Store struct {
 	db      *sql.DB
 	dialect webhooks.Dialect
+
+	// recorded counts the delivery ids ApplyOnce recorded, to prune every
+	// pruneEvery-th time at most pruneBatch old ids (tests lower both).
+	recorded   atomic.Uint64
+	pruneEvery int
+	pruneBatch int
 }
 
 // Open connects to databaseURL and migrates the schema. The URL selects the
@@ -71,7 +78,7 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		db.SetMaxOpenConns(10)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	s := &Store{db: db, dialect: dialect}
+	s := &Store{db: db, dialect: dialect, pruneEvery: pruneEvery, pruneBatch: pruneBatch}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)

@@ -20,9 +20,9 @@ import (
 
 // BenchmarkWebhookSync measures the webhook sync path on each database:
 // "webhook" is a signed user.created delivery through syncer.NewHandler —
-// signature verification, the svix-id idempotency claim, the store's
-// upsert (object lock, tombstone check, newest-wins upsert) and the
-// commit; "raw-upsert" is the limit: one autocommitted single-row
+// signature verification, then one transaction: recording the svix-id,
+// the store's upsert (object lock, tombstone check, newest-wins upsert)
+// and the commit; "raw-upsert" is the limit: one autocommitted single-row
 // INSERT … ON CONFLICT DO UPDATE into the same users table, nothing else.
 // Each reports events/s.
 //

@@ -14,19 +14,29 @@
 //
 // # Guarantees
 //
-// The webhooks.Handler verifies each delivery and runs its function at most
-// once per svix-id, recording ids in the store's own database (so every
-// replica shares them). Deliveries still arrive out of order and, across
-// svix-ids, more than once; the store makes that harmless: an older
-// updated_at never overwrites a newer one and a deletion is final (see the
-// store package). A function returns an error, so that Svix retries the
-// delivery later, when the store failed or a membership arrived before its
-// user (store.ErrMissingParent) or an organization's slug is still held by
-// another organization (store.ErrConflict). A membership that arrives before
-// its organization stores the copy of the organization the event carries
-// (when that copy has an updated_at).
+// The webhooks.Handler verifies each delivery and decodes its data; the
+// sync function then applies it with store.ApplyOnce: one transaction
+// records the svix-id in the store's own database (so every replica shares
+// it) and makes the event's writes, so an id is recorded exactly when its
+// writes are committed. A redelivery of an applied svix-id finds the id and
+// is answered 200 without being applied again. Concurrent copies of one
+// delivery serialize on the id (its unique key in PostgreSQL, the write
+// lock in SQLite): the first applies it and the others, once it commits,
+// find the id and are answered 200; if it fails, the transaction rolls back
+// the id with the writes, and the next copy or Svix's retry applies the
+// event. (The Handler's own 409 for a delivery in flight is not used.)
+//
+// Deliveries still arrive out of order and, across svix-ids, more than
+// once; the store makes that harmless: an older updated_at never
+// overwrites a newer one and a deletion is final (see the store package).
+// A function returns an error, so that Svix retries the delivery later,
+// when the store failed or a membership arrived before its user
+// (store.ErrMissingParent) or an organization's slug is still held by
+// another organization (store.ErrConflict). A membership that arrives
+// before its organization stores the copy of the organization the event
+// carries (when that copy has an updated_at), in a transaction of its own.
 // Events that can never be stored (store.ErrInvalid, e.g. no id) are logged
-// and acknowledged: retrying them cannot help.
+// and acknowledged, their svix-id recorded: retrying them cannot help.
 package syncer
 
 import (
@@ -43,19 +53,18 @@ import (
 )
 
 // NewHandler returns a webhooks.Handler configured by cfg with the sync
-// functions registered. When cfg.Store is nil it records delivery ids in a
-// webhooks.SQLStore on s's database, creating its table; when cfg.Logger is
-// nil the handler logs to logger.
+// functions registered. When cfg.Store is nil (the usual case) the Handler
+// keeps no delivery ids of its own: the sync functions record them in s's
+// database, in the transaction of their writes (see Guarantees); a
+// non-nil cfg.Store is used in addition. When cfg.Logger is nil the
+// handler logs to logger. ctx bounds the set-up, which has no database
+// work at present: store.Open's migrations create the ids' table.
 func NewHandler(ctx context.Context, cfg webhooks.Config, s *store.Store, logger *slog.Logger) (*webhooks.Handler, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("syncer: %w", err)
+	}
 	if cfg.Store == nil {
-		ws, err := webhooks.NewSQLStore(s.DB(), s.Dialect())
-		if err != nil {
-			return nil, fmt.Errorf("syncer: %w", err)
-		}
-		if err := ws.Migrate(ctx); err != nil {
-			return nil, fmt.Errorf("syncer: %w", err)
-		}
-		cfg.Store = ws
+		cfg.Store = txStore{}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = logger
@@ -68,25 +77,37 @@ func NewHandler(ctx context.Context, cfg webhooks.Config, s *store.Store, logger
 	return h, nil
 }
 
+// txStore is the Handler's webhooks.Store when the sync functions record
+// delivery ids themselves: every claim succeeds, and store.ApplyOnce, in
+// the transaction of the event's writes, finds out whether the id is new.
+type txStore struct{}
+
+func (txStore) Claim(context.Context, string, string, time.Duration) (webhooks.ClaimState, error) {
+	return webhooks.Claimed, nil
+}
+func (txStore) Complete(context.Context, string) error        { return nil }
+func (txStore) Release(context.Context, string, string) error { return nil }
+
 // Register registers on h the functions for user.created, .updated and
 // .deleted, organization.created, .updated and .deleted, and
-// organizationMembership.created, .updated and .deleted, which write to s.
-// A nil logger discards the logs. It panics, like h, when one of these
-// types already has a function.
+// organizationMembership.created, .updated and .deleted, which write to s,
+// each delivery at most once per svix-id whatever h's Store (see
+// Guarantees). A nil logger discards the logs. It panics, like h, when one
+// of these types already has a function.
 func Register(h *webhooks.Handler, s *store.Store, logger *slog.Logger) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	sy := &syncer{s: s, log: logger}
-	h.OnUserCreated(sy.upsertUser)
-	h.OnUserUpdated(sy.upsertUser)
-	h.OnUserDeleted(sy.deleteUser)
-	h.OnOrganizationCreated(sy.upsertOrganization)
-	h.OnOrganizationUpdated(sy.upsertOrganization)
-	h.OnOrganizationDeleted(sy.deleteOrganization)
-	h.OnOrganizationMembershipCreated(sy.upsertMembership)
-	h.OnOrganizationMembershipUpdated(sy.upsertMembership)
-	h.OnOrganizationMembershipDeleted(sy.deleteMembership)
+	webhooks.On(h, webhooks.UserCreated, sy.upsertUser)
+	webhooks.On(h, webhooks.UserUpdated, sy.upsertUser)
+	webhooks.On(h, webhooks.UserDeleted, sy.deleteUser)
+	webhooks.On(h, webhooks.OrganizationCreated, sy.upsertOrganization)
+	webhooks.On(h, webhooks.OrganizationUpdated, sy.upsertOrganization)
+	webhooks.On(h, webhooks.OrganizationDeleted, sy.deleteOrganization)
+	webhooks.On(h, webhooks.OrganizationMembershipCreated, sy.upsertMembership)
+	webhooks.On(h, webhooks.OrganizationMembershipUpdated, sy.upsertMembership)
+	webhooks.On(h, webhooks.OrganizationMembershipDeleted, sy.deleteMembership)
 }
 
 type syncer struct {
@@ -95,49 +116,76 @@ type syncer struct {
 }
 
 func (sy *syncer) upsertUser(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
-	applied, err := sy.s.UpsertUser(ctx, UserFromClerk(u))
-	return sy.done(ctx, ev, u.ID, "upsert", applied, err)
+	row := UserFromClerk(u)
+	return sy.sync(ctx, ev, u.ID, "upsert", func(tx *store.Tx) (bool, error) { return tx.UpsertUser(ctx, row) })
 }
 
 func (sy *syncer) deleteUser(ctx context.Context, d *webhooks.DeletedObject, ev *webhooks.Event) error {
-	deleted, err := sy.s.DeleteUser(ctx, d.ID)
-	return sy.done(ctx, ev, d.ID, "delete", deleted, err)
+	return sy.sync(ctx, ev, d.ID, "delete", func(tx *store.Tx) (bool, error) { return tx.DeleteUser(ctx, d.ID) })
 }
 
 func (sy *syncer) upsertOrganization(ctx context.Context, o *clerk.Organization, ev *webhooks.Event) error {
-	applied, err := sy.s.UpsertOrganization(ctx, OrganizationFromClerk(o))
-	return sy.done(ctx, ev, o.ID, "upsert", applied, err)
+	row := OrganizationFromClerk(o)
+	return sy.sync(ctx, ev, o.ID, "upsert", func(tx *store.Tx) (bool, error) { return tx.UpsertOrganization(ctx, row) })
 }
 
 func (sy *syncer) deleteOrganization(ctx context.Context, d *webhooks.DeletedObject, ev *webhooks.Event) error {
-	deleted, err := sy.s.DeleteOrganization(ctx, d.ID)
-	return sy.done(ctx, ev, d.ID, "delete", deleted, err)
+	return sy.sync(ctx, ev, d.ID, "delete", func(tx *store.Tx) (bool, error) { return tx.DeleteOrganization(ctx, d.ID) })
 }
 
 func (sy *syncer) upsertMembership(ctx context.Context, m *clerk.OrganizationMembership, ev *webhooks.Event) error {
-	mem := MembershipFromClerk(m)
-	applied, err := sy.s.UpsertMembership(ctx, mem)
+	row := MembershipFromClerk(m)
+	write := func(tx *store.Tx) (bool, error) { return tx.UpsertMembership(ctx, row) }
+	dup, applied, err := sy.apply(ctx, ev, write)
 	if errors.Is(err, store.ErrMissingParent) && m.Organization != nil && m.Organization.UpdatedAt > 0 {
 		// The membership overtook its organization.created: store the
 		// organization from the full copy in the event (the newest-wins
-		// rule still applies) and try again. A missing user stays an
-		// error, and so does an organization without a dated copy.
+		// rule still applies), in its own transaction so that it stays
+		// when the user is missing too, and apply the delivery again. A
+		// missing user stays an error, and so does an organization
+		// without a dated copy.
 		if _, oerr := sy.s.UpsertOrganization(ctx, OrganizationFromClerk(m.Organization)); oerr != nil {
-			return sy.done(ctx, ev, m.ID, "upsert", false, oerr)
+			return sy.done(ctx, ev, m.ID, "upsert", false, false, oerr)
 		}
-		applied, err = sy.s.UpsertMembership(ctx, mem)
+		dup, applied, err = sy.apply(ctx, ev, write)
 	}
-	return sy.done(ctx, ev, m.ID, "upsert", applied, err)
+	return sy.done(ctx, ev, m.ID, "upsert", dup, applied, err)
 }
 
 func (sy *syncer) deleteMembership(ctx context.Context, m *clerk.OrganizationMembership, ev *webhooks.Event) error {
-	deleted, err := sy.s.DeleteMembership(ctx, m.ID)
-	return sy.done(ctx, ev, m.ID, "delete", deleted, err)
+	return sy.sync(ctx, ev, m.ID, "delete", func(tx *store.Tx) (bool, error) { return tx.DeleteMembership(ctx, m.ID) })
+}
+
+// sync applies write once for the delivery and logs the outcome; see done
+// for the error it returns.
+func (sy *syncer) sync(ctx context.Context, ev *webhooks.Event, id, op string, write func(*store.Tx) (bool, error)) error {
+	dup, changed, err := sy.apply(ctx, ev, write)
+	return sy.done(ctx, ev, id, op, dup, changed, err)
+}
+
+// apply runs write in the delivery's transaction unless the svix-id was
+// applied before (dup). An ErrInvalid from write is returned but the id is
+// committed: the event is acknowledged and a redelivery is a duplicate.
+func (sy *syncer) apply(ctx context.Context, ev *webhooks.Event, write func(*store.Tx) (bool, error)) (dup, changed bool, err error) {
+	var invalid error
+	dup, err = sy.s.ApplyOnce(ctx, ev.ID, func(tx *store.Tx) error {
+		var err error
+		changed, err = write(tx)
+		if errors.Is(err, store.ErrInvalid) { // raised before any SQL: the transaction is usable
+			invalid, changed = err, false
+			return nil
+		}
+		return err
+	})
+	if err == nil {
+		err = invalid
+	}
+	return dup, changed, err
 }
 
 // done logs the outcome of one event and returns the error the Handler
 // should see: nil to acknowledge, non-nil to have Svix retry.
-func (sy *syncer) done(ctx context.Context, ev *webhooks.Event, id, op string, changed bool, err error) error {
+func (sy *syncer) done(ctx context.Context, ev *webhooks.Event, id, op string, dup, changed bool, err error) error {
 	attrs := []slog.Attr{slog.String("svix_id", ev.ID), slog.String("type", ev.Type), slog.String("id", id)}
 	switch {
 	case errors.Is(err, store.ErrInvalid):
@@ -150,6 +198,8 @@ func (sy *syncer) done(ctx context.Context, ev *webhooks.Event, id, op string, c
 		}
 		sy.log.LogAttrs(ctx, level, "syncer: event not stored, Svix will retry", append(attrs, slog.Any("error", err))...)
 		return err
+	case dup:
+		sy.log.LogAttrs(ctx, slog.LevelInfo, msgDuplicate, attrs...)
 	case changed:
 		sy.log.LogAttrs(ctx, slog.LevelInfo, "syncer: "+op+" applied", attrs...)
 	default:
@@ -157,6 +207,10 @@ func (sy *syncer) done(ctx context.Context, ev *webhooks.Event, id, op string, c
 	}
 	return nil
 }
+
+// msgDuplicate is the log message of a delivery whose svix-id was applied
+// before.
+const msgDuplicate = "syncer: delivery applied before, acknowledged"
 
 // UserFromClerk maps a Clerk user to a store row: the primary email
 // address (the entry of EmailAddresses whose id is PrimaryEmailAddressID,

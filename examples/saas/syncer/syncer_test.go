@@ -179,8 +179,14 @@ type env struct {
 func newEnv(t *testing.T, b storetest.Backend) *env {
 	t.Helper()
 	s := b.Open(t)
-	logs := &logCounter{counts: map[string]int{}}
-	h, err := syncer.NewHandler(t.Context(), webhooks.Config{SigningSecret: testSecret}, s, slog.New(logs))
+	return newEnvConfig(t, s, webhooks.Config{SigningSecret: testSecret})
+}
+
+// newEnvConfig is newEnv on the store s with the Handler configured by cfg.
+func newEnvConfig(t *testing.T, s *store.Store, cfg webhooks.Config) *env {
+	t.Helper()
+	logs := &logCounter{counts: map[string]int{}, dups: map[string]int{}}
+	h, err := syncer.NewHandler(t.Context(), cfg, s, slog.New(logs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,10 +252,12 @@ func (e *env) members(orgID string) []string {
 }
 
 // logCounter is a slog.Handler counting the syncer's outcome records per
-// svix-id, i.e. how many times a delivery ran.
+// svix-id, i.e. how many times a delivery ran, and apart from them the
+// deliveries found applied before.
 type logCounter struct {
 	mu     sync.Mutex
 	counts map[string]int
+	dups   map[string]int
 }
 
 func (l *logCounter) Enabled(context.Context, slog.Level) bool { return true }
@@ -259,10 +267,14 @@ func (l *logCounter) Handle(_ context.Context, r slog.Record) error {
 	if !strings.HasPrefix(r.Message, "syncer: ") {
 		return nil
 	}
+	counts := l.counts
+	if r.Message == "syncer: delivery applied before, acknowledged" {
+		counts = l.dups
+	}
 	r.Attrs(func(a slog.Attr) bool {
 		if a.Key == "svix_id" {
 			l.mu.Lock()
-			l.counts[a.Value.String()]++
+			counts[a.Value.String()]++
 			l.mu.Unlock()
 			return false
 		}
@@ -275,6 +287,12 @@ func (l *logCounter) runs(id string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.counts[id]
+}
+
+func (l *logCounter) duplicates(id string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.dups[id]
 }
 
 func TestUserCreateUpdateDelete(t *testing.T) {
@@ -327,15 +345,24 @@ func TestDuplicateDeliveries(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
 		created := userEvent(t, webhooks.TypeUserCreated, "user_1", "ada", 1000)
-		for range 3 {
+		e.ok("msg_1", created)
+		// A change that a second run of msg_1 would overwrite (same
+		// updated_at: the upsert would apply).
+		if _, err := e.store.UpsertUser(t.Context(), store.User{ID: "user_1", FirstName: "edited", UpdatedAt: time.UnixMilli(1000)}); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
 			e.ok("msg_1", created)
 		}
-		if n := e.logs.runs("msg_1"); n != 1 {
-			t.Fatalf("msg_1 ran %d times, want 1", n)
+		if n, d := e.logs.runs("msg_1"), e.logs.duplicates("msg_1"); n != 1 || d != 2 {
+			t.Fatalf("msg_1 ran %d times and was a duplicate %d times, want 1 and 2", n, d)
+		}
+		if u, _ := e.user("user_1"); u.FirstName != "edited" {
+			t.Fatalf("a redelivery was applied again: first name %q", u.FirstName)
 		}
 
-		// 20 concurrent copies of one delivery: one runs, the others are
-		// answered 200 (already done) or 409 (in flight: Svix retries).
+		// 20 concurrent copies of one delivery: one runs, the others wait
+		// for its transaction, find its id and are answered 200.
 		updated := userEvent(t, webhooks.TypeUserUpdated, "user_1", "grace", 2000)
 		var wg sync.WaitGroup
 		codes := make(chan int, 20)
@@ -345,16 +372,96 @@ func TestDuplicateDeliveries(t *testing.T) {
 		wg.Wait()
 		close(codes)
 		for code := range codes {
-			if code != http.StatusOK && code != http.StatusConflict {
-				t.Errorf("concurrent copy answered %d", code)
+			if code != http.StatusOK {
+				t.Errorf("concurrent copy answered %d, want 200", code)
 			}
 		}
-		e.ok("msg_2", updated) // Svix's retry of a 409
-		if n := e.logs.runs("msg_2"); n != 1 {
-			t.Fatalf("msg_2 ran %d times, want 1", n)
+		if n, d := e.logs.runs("msg_2"), e.logs.duplicates("msg_2"); n != 1 || d != 19 {
+			t.Fatalf("msg_2 ran %d times and was a duplicate %d times, want 1 and 19", n, d)
 		}
 		if u, _ := e.user("user_1"); u.FirstName != "grace" {
 			t.Fatalf("first name %q, want grace", u.FirstName)
+		}
+	})
+}
+
+// recorded reports whether the store recorded the delivery id as applied.
+func (e *env) recorded(id string) bool {
+	e.t.Helper()
+	q := "SELECT COUNT(*) FROM webhook_deliveries WHERE svix_id = ?"
+	if e.store.Dialect() == webhooks.Postgres {
+		q = "SELECT COUNT(*) FROM webhook_deliveries WHERE svix_id = $1"
+	}
+	var n int
+	if err := e.store.DB().QueryRowContext(context.Background(), q, id).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n > 0
+}
+
+// A delivery whose upsert fails is answered 500 and leaves neither its
+// writes nor its id: Svix's retry of the same svix-id applies it.
+func TestFailedDeliveryRetried(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		e := newEnv(t, b)
+		e.ok("msg_org1", orgEvent(t, webhooks.TypeOrganizationCreated, "org_1", "acme", 1000))
+		second := orgEvent(t, webhooks.TypeOrganizationCreated, "org_2", "acme", 1000) // slug taken
+		if code := e.deliver("msg_org2", second); code != http.StatusInternalServerError {
+			t.Fatalf("slug conflict: status %d, want 500", code)
+		}
+		if e.recorded("msg_org2") {
+			t.Fatal("the failed delivery's id was recorded")
+		}
+		if _, err := e.store.GetOrganization(t.Context(), "org_2"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the failed delivery was stored: %v", err)
+		}
+		e.ok("msg_org1_rename", orgEvent(t, webhooks.TypeOrganizationUpdated, "org_1", "acme-old", 2000))
+		e.ok("msg_org2", second) // Svix's retry
+		if o, err := e.store.GetOrganization(t.Context(), "org_2"); err != nil || o.Slug != "acme" || !e.recorded("msg_org2") {
+			t.Fatalf("retry: %+v, %v, recorded %t", o, err, e.recorded("msg_org2"))
+		}
+		if n := e.logs.runs("msg_org2"); n != 2 {
+			t.Fatalf("msg_org2 ran %d times, want 2 (failure, retry)", n)
+		}
+	})
+}
+
+// A delivery whose context ends while its transaction waits (the lease
+// runs out, as when the process hangs or dies) keeps nothing; the retry
+// applies it. In PostgreSQL the transaction has recorded the id and waits
+// for the user's lock; in SQLite it waits for the write lock.
+func TestDeliveryCancelledMidTransaction(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		e := newEnvConfig(t, s, webhooks.Config{SigningSecret: testSecret, Lease: 300 * time.Millisecond})
+		ctx := t.Context()
+		// Another writer holds the lock the delivery needs.
+		tx, err := s.DB().BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lock := "INSERT INTO clerk_objects (kind, id) VALUES ('user', 'user_1') ON CONFLICT (kind, id) DO UPDATE SET kind = excluded.kind"
+		if _, err := tx.ExecContext(ctx, lock); err != nil {
+			t.Fatal(err)
+		}
+		created := userEvent(t, webhooks.TypeUserCreated, "user_1", "ada", 1000)
+		start := time.Now()
+		code := e.deliver("msg_c", created)
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if code != http.StatusInternalServerError {
+			t.Fatalf("delivery cancelled in its transaction: status %d, want 500", code)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("the cancelled delivery took %v", d)
+		}
+		if _, ok := e.user("user_1"); ok || e.recorded("msg_c") {
+			t.Fatalf("the cancelled delivery left the user (%t) or its id (%t)", ok, e.recorded("msg_c"))
+		}
+		e.ok("msg_c", created) // Svix's retry
+		if u, ok := e.user("user_1"); !ok || u.FirstName != "ada" || !e.recorded("msg_c") {
+			t.Fatalf("retry: %+v (found %t)", u, ok)
 		}
 	})
 }
@@ -395,6 +502,9 @@ func TestMembershipBeforeUserAndOrganization(t *testing.T) {
 		// so the delivery fails and Svix will retry it.
 		if code := e.deliver("msg_mem", created); code != http.StatusInternalServerError {
 			t.Fatalf("membership before its user: status %d, want 500", code)
+		}
+		if e.recorded("msg_mem") {
+			t.Fatal("the failed membership's id was recorded")
 		}
 		if o, err := e.store.GetOrganization(t.Context(), specOrg); err != nil || o.Slug != "acme-corp" {
 			t.Fatalf("organization from the membership's copy: %+v, %v", o, err)
@@ -517,11 +627,11 @@ func TestSpecExamples(t *testing.T) {
 		}
 		// Delivery ids were recorded in the store's own database.
 		var n int
-		if err := e.store.DB().QueryRowContext(t.Context(), "SELECT COUNT(*) FROM clerkkit_webhook_events WHERE state = 2").Scan(&n); err != nil {
+		if err := e.store.DB().QueryRowContext(t.Context(), "SELECT COUNT(*) FROM webhook_deliveries").Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n != 10 {
-			t.Fatalf("%d completed delivery ids recorded, want 10", n)
+			t.Fatalf("%d applied delivery ids recorded, want 10", n)
 		}
 	})
 }
@@ -530,6 +640,13 @@ func TestUnusableEventAcknowledged(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
 		e.ok("msg_no_id", body(t, webhooks.TypeUserCreated, func(d map[string]any) { d["id"] = "" }))
+		if !e.recorded("msg_no_id") {
+			t.Fatal("the acknowledged delivery's id was not recorded")
+		}
+		e.ok("msg_no_id", body(t, webhooks.TypeUserCreated, func(d map[string]any) { d["id"] = "" }))
+		if n, d := e.logs.runs("msg_no_id"), e.logs.duplicates("msg_no_id"); n != 1 || d != 1 {
+			t.Fatalf("msg_no_id ran %d times, was a duplicate %d times; want 1 and 1", n, d)
+		}
 	})
 }
 
