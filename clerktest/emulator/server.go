@@ -434,35 +434,6 @@ func hangUp(w http.ResponseWriter) {
 	conn.Close()
 }
 
-// faultError is the Clerk error answered for an injected status, the
-// same as an Issuer answers.
-func faultError(status int) *apiError {
-	switch status {
-	case http.StatusTooManyRequests:
-		return errTooManyRequests()
-	case http.StatusUnauthorized:
-		return &apiError{status: status, code: "authentication_invalid", msg: "Invalid authentication", long: "Unable to authenticate the request."}
-	case http.StatusForbidden:
-		return &apiError{status: status, code: "authorization_invalid", msg: "Unauthorized request", long: "You are not authorized to perform this request."}
-	case http.StatusNotFound:
-		return &apiError{status: status, code: "resource_not_found", msg: "not found", long: "Resource not found"}
-	}
-	if status >= 500 {
-		return &apiError{status: status, code: "internal_clerk_error", msg: "Oops, an unexpected error occurred",
-			long: "There was an internal error on our servers. We've been notified and are working on fixing it."}
-	}
-	text := http.StatusText(status)
-	if text == "" {
-		text = "Status " + strconv.Itoa(status)
-	}
-	return &apiError{status: status, code: strings.ToLower(strings.ReplaceAll(text, " ", "_")), msg: text, long: text}
-}
-
-func errTooManyRequests() *apiError {
-	return &apiError{status: http.StatusTooManyRequests, code: "too_many_requests", msg: "Too Many Requests",
-		long: "Too many requests, retry later"}
-}
-
 // rateLimited reports whether a request is over the rate limit, and if so
 // how long until the window ends.
 func (s *Server) rateLimited() (bool, time.Duration) {
@@ -642,31 +613,6 @@ func (s *Server) registerRoutes() {
 		s.writeError(w, &apiError{status: http.StatusNotFound, code: "resource_not_found", msg: "not found",
 			long: "The requested resource " + r.Method + " " + r.URL.Path +
 				" was not found (the emulator serves part of the Backend API: see Server.Routes)"})
-	})
-}
-
-// apiError is a Clerk Backend API error.
-type apiError struct {
-	status int
-	code   string
-	msg    string
-	long   string
-	param  string // meta.param_name, when about one parameter
-}
-
-func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
-	meta := map[string]any{}
-	if e.param != "" {
-		meta["param_name"] = e.param
-	}
-	writeJSON(w, e.status, map[string]any{
-		"errors": []map[string]any{{
-			"code":         e.code,
-			"message":      e.msg,
-			"long_message": e.long,
-			"meta":         meta,
-		}},
-		"clerk_trace_id": strings.ToLower(randomString(32)),
 	})
 }
 

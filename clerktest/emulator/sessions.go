@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -309,27 +308,4 @@ func (s *Server) AcceptInvitation(invitationID, userID string) error {
 		st.emit("organizationInvitation.accepted", acceptedInvitationJSON{invitationJSON: st.invitationJSON(inv, false, now), UserID: u.id}, now)
 	}
 	return nil
-}
-
-// APIError is the error the test-only methods of Server (SessionToken,
-// AcceptInvitation, SetActiveOrganization, Seed) return when the Backend
-// API would have refused the same operation: its status and Clerk error
-// code.
-type APIError struct {
-	// Status is the HTTP status the API would answer, e.g. 404.
-	Status int
-	// Code is Clerk's error code, e.g. "resource_not_found".
-	Code string
-	// Message is the long message.
-	Message string
-}
-
-// Error returns e.g. "emulator: 404 resource_not_found: No user was found
-// with id user_x".
-func (e *APIError) Error() string {
-	return "emulator: " + strconv.Itoa(e.Status) + " " + e.Code + ": " + e.Message
-}
-
-func (e *apiError) err() error {
-	return &APIError{Status: e.status, Code: e.code, Message: e.long}
 }
