@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"slices"
 	"strings"
@@ -400,4 +401,58 @@ func sameLengthWrong(key string) string {
 		last = 'A'
 	}
 	return key[:len(key)-1] + string(last)
+}
+
+// Handler serves the Issuer's routes on a server of one's own, with the
+// Issuer's faults and fetch counts.
+func TestHandlerOnAnotherServer(t *testing.T) {
+	iss := clerktest.NewIssuer(t)
+	other := httptest.NewServer(iss.Handler())
+	defer other.Close()
+	do := func(path, authz string) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, other.URL+path, nil)
+		if authz != "" {
+			req.Header.Set("Authorization", authz)
+		}
+		resp, err := other.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	if status, body := do("/.well-known/jwks.json", ""); status != 200 || !strings.Contains(string(body), iss.KeyID()) {
+		t.Fatalf("JWKS: %d %s", status, body)
+	}
+	if status, body := do("/v1/jwks", ""); status != 401 {
+		t.Fatalf("/v1/jwks without the key: %d %s", status, body)
+	}
+	if status, _ := do("/v1/domains", bearer(iss)); status != 200 {
+		t.Fatalf("domains: %d", status)
+	}
+	if status, body := do("/v1/users", bearer(iss)); status != 404 {
+		t.Fatalf("unknown path: %d %s", status, body)
+	}
+	iss.InjectFault(clerktest.Fault{Route: "GET /.well-known/jwks.json", Kind: clerktest.FaultEmptySet, Times: 1})
+	if status, body := do("/.well-known/jwks.json", ""); status != 200 || string(body) != `{"keys":[]}` {
+		t.Fatalf("fault through Handler: %d %s", status, body)
+	}
+	if got := iss.JWKSFetches(); got != 3 {
+		t.Errorf("JWKSFetches = %d, want 3", got)
+	}
+	if got := iss.DomainsFetches(); got != 1 {
+		t.Errorf("DomainsFetches = %d, want 1", got)
+	}
+	if got := iss.Routes(); !slices.Equal(got, []string{"GET /.well-known/jwks.json", "GET /v1/domains", "GET /v1/jwks"}) {
+		t.Errorf("Routes = %v", got)
+	}
+}
+
+func TestStartIssuerTakesOneOptions(t *testing.T) {
+	if iss, err := clerktest.StartIssuer(clerktest.IssuerOptions{}, clerktest.IssuerOptions{}); err == nil {
+		iss.Close()
+		t.Fatal("StartIssuer accepted two IssuerOptions")
+	}
 }

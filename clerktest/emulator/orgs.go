@@ -94,19 +94,13 @@ func checkOrgParams(maxMembers *int, createdAtRaw *string, pubRaw, privRaw json.
 	return createdAt, pub, priv, nil
 }
 
-func (s *Server) createOrg(r *http.Request) (any, *apiError) {
-	var b createOrgBody
-	if e := decodeBody(r, &b, ignoredCreateOrgParams...); e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.unlock(r)
-	now := s.clock.Now()
-	o, e := s.st.addOrg(&b, now)
+func (s *Server) createOrg(c *call, b *createOrgBody) (any, *apiError) {
+	now := c.now
+	o, e := c.st.addOrg(b, now)
 	if e != nil {
 		return nil, e
 	}
-	return s.st.orgJSON(o, false, now), nil
+	return c.st.orgJSON(o, false, now), nil
 }
 
 // addOrg validates b and stores a new organization; its creator, if any,
@@ -184,24 +178,22 @@ func (st *state) org(idOrSlug string, bySlug bool) (*orgRec, *apiError) {
 
 // getOrg is GET /v1/organizations/{organization_id}, which takes an id or
 // a slug.
-func (s *Server) getOrg(r *http.Request) (any, *apiError) {
-	q := r.URL.Query()
+func (s *Server) getOrg(c *call) (any, *apiError) {
+	q := c.r.URL.Query()
 	counts, e := parseBool(q, "include_members_count")
 	if e != nil {
 		return nil, e
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o, e := s.st.org(r.PathValue("organization_id"), true)
+	o, e := c.orgOrSlug()
 	if e != nil {
 		return nil, e
 	}
-	return s.st.orgJSON(o, counts, s.clock.Now()), nil
+	return c.st.orgJSON(o, counts, c.now), nil
 }
 
 // listOrgs is GET /v1/organizations.
-func (s *Server) listOrgs(r *http.Request) (any, *apiError) {
-	q := r.URL.Query()
+func (s *Server) listOrgs(c *call) (any, *apiError) {
+	q := c.r.URL.Query()
 	p, e := pageParams(q)
 	if e != nil {
 		return nil, e
@@ -216,9 +208,7 @@ func (s *Server) listOrgs(r *http.Request) (any, *apiError) {
 	}
 	users, orgIDs := parseIDFilter(q["user_id"]), parseIDFilter(q["organization_id"])
 	query := q.Get("query")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, now := s.st, s.clock.Now()
+	st, now := c.st, c.now
 	var orgs []*orgRec
 	for _, o := range st.orgs {
 		if query != "" && o.id != query && !containsFold(o.name, query) && !containsFold(o.slug, query) {
@@ -261,15 +251,9 @@ type updateOrgBody struct {
 
 // updateOrg is PATCH /v1/organizations/{organization_id}. Metadata given
 // here replaces the stored metadata whole.
-func (s *Server) updateOrg(r *http.Request) (any, *apiError) {
-	var b updateOrgBody
-	if e := decodeBody(r, &b, "role_set_key"); e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.unlock(r)
-	st, now := s.st, s.clock.Now()
-	o, e := st.org(r.PathValue("organization_id"), false)
+func (s *Server) updateOrg(c *call, b *updateOrgBody) (any, *apiError) {
+	st, now := c.st, c.now
+	o, e := c.org()
 	if e != nil {
 		return nil, e
 	}
@@ -318,11 +302,9 @@ func (s *Server) updateOrg(r *http.Request) (any, *apiError) {
 // deleteOrg is DELETE /v1/organizations/{organization_id}: its
 // memberships and invitations go with it, and sessions that had it active
 // have no active organization any more.
-func (s *Server) deleteOrg(r *http.Request) (any, *apiError) {
-	s.mu.Lock()
-	defer s.unlock(r)
-	st, now := s.st, s.clock.Now()
-	o, e := st.org(r.PathValue("organization_id"), false)
+func (s *Server) deleteOrg(c *call) (any, *apiError) {
+	st, now := c.st, c.now
+	o, e := c.org()
 	if e != nil {
 		return nil, e
 	}
@@ -349,24 +331,18 @@ type orgMetadataBody struct {
 }
 
 // mergeOrgMetadata is PATCH /v1/organizations/{organization_id}/metadata.
-func (s *Server) mergeOrgMetadata(r *http.Request) (any, *apiError) {
-	return s.orgMetadata(r, mergeParam)
+func (s *Server) mergeOrgMetadata(c *call, b *orgMetadataBody) (any, *apiError) {
+	return orgMetadata(c, b, mergeParam)
 }
 
 // replaceOrgMetadata is PUT /v1/organizations/{organization_id}/metadata.
-func (s *Server) replaceOrgMetadata(r *http.Request) (any, *apiError) {
-	return s.orgMetadata(r, replaceParam)
+func (s *Server) replaceOrgMetadata(c *call, b *orgMetadataBody) (any, *apiError) {
+	return orgMetadata(c, b, replaceParam)
 }
 
-func (s *Server) orgMetadata(r *http.Request, apply func(name string, cur, raw json.RawMessage) (json.RawMessage, *apiError)) (any, *apiError) {
-	var b orgMetadataBody
-	if e := decodeBody(r, &b); e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.unlock(r)
-	now := s.clock.Now()
-	o, e := s.st.org(r.PathValue("organization_id"), false)
+func orgMetadata(c *call, b *orgMetadataBody, apply func(name string, cur, raw json.RawMessage) (json.RawMessage, *apiError)) (any, *apiError) {
+	now := c.now
+	o, e := c.org()
 	if e != nil {
 		return nil, e
 	}
@@ -385,8 +361,8 @@ func (s *Server) orgMetadata(r *http.Request, apply func(name string, cur, raw j
 		o.private = priv
 	}
 	o.updatedAt = now
-	s.st.emitOrg("organization.updated", o, now)
-	return s.st.orgJSON(o, false, now), nil
+	c.st.emitOrg("organization.updated", o, now)
+	return c.st.orgJSON(o, false, now), nil
 }
 
 // ---- memberships ----
@@ -437,15 +413,9 @@ type createMembershipBody struct {
 	PrivateMetadata json.RawMessage `json:"private_metadata"`
 }
 
-func (s *Server) createMembership(r *http.Request) (any, *apiError) {
-	var b createMembershipBody
-	if e := decodeBody(r, &b); e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.unlock(r)
-	st, now := s.st, s.clock.Now()
-	o, e := st.org(r.PathValue("organization_id"), false)
+func (s *Server) createMembership(c *call, b *createMembershipBody) (any, *apiError) {
+	st, now := c.st, c.now
+	o, e := c.org()
 	if e != nil {
 		return nil, e
 	}
@@ -470,32 +440,13 @@ func (s *Server) createMembership(r *http.Request) (any, *apiError) {
 	return st.membershipJSON(m, now), nil
 }
 
-func (st *state) membership(r *http.Request) (*memberRec, *apiError) {
-	o, e := st.org(r.PathValue("organization_id"), false)
-	if e != nil {
-		return nil, e
-	}
-	userID := r.PathValue("user_id")
-	m := st.members[o.id][userID]
-	if m == nil {
-		return nil, errNotFound("organization membership", userID+" in "+o.id)
-	}
-	return m, nil
-}
-
 type updateMembershipBody struct {
 	Role *string `json:"role"`
 }
 
-func (s *Server) updateMembership(r *http.Request) (any, *apiError) {
-	var b updateMembershipBody
-	if e := decodeBody(r, &b); e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.unlock(r)
-	st, now := s.st, s.clock.Now()
-	m, e := st.membership(r)
+func (s *Server) updateMembership(c *call, b *updateMembershipBody) (any, *apiError) {
+	st, now := c.st, c.now
+	m, e := c.membership()
 	if e != nil {
 		return nil, e
 	}
@@ -508,11 +459,9 @@ func (s *Server) updateMembership(r *http.Request) (any, *apiError) {
 }
 
 // deleteMembership answers the membership it removed, as Clerk does.
-func (s *Server) deleteMembership(r *http.Request) (any, *apiError) {
-	s.mu.Lock()
-	defer s.unlock(r)
-	st, now := s.st, s.clock.Now()
-	m, e := st.membership(r)
+func (s *Server) deleteMembership(c *call) (any, *apiError) {
+	st, now := c.st, c.now
+	m, e := c.membership()
 	if e != nil {
 		return nil, e
 	}
@@ -522,15 +471,9 @@ func (s *Server) deleteMembership(r *http.Request) (any, *apiError) {
 	return out, nil
 }
 
-func (s *Server) mergeMembershipMetadata(r *http.Request) (any, *apiError) {
-	var b orgMetadataBody
-	if e := decodeBody(r, &b); e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.unlock(r)
-	st, now := s.st, s.clock.Now()
-	m, e := st.membership(r)
+func (s *Server) mergeMembershipMetadata(c *call, b *orgMetadataBody) (any, *apiError) {
+	st, now := c.st, c.now
+	m, e := c.membership()
 	if e != nil {
 		return nil, e
 	}
@@ -559,8 +502,8 @@ func (st *state) sortMemberships(ms []*memberRec, field string, desc bool) {
 }
 
 // listOrgMemberships is GET /v1/organizations/{organization_id}/memberships.
-func (s *Server) listOrgMemberships(r *http.Request) (any, *apiError) {
-	q := r.URL.Query()
+func (s *Server) listOrgMemberships(c *call) (any, *apiError) {
+	q := c.r.URL.Query()
 	p, e := pageParams(q)
 	if e != nil {
 		return nil, e
@@ -574,10 +517,8 @@ func (s *Server) listOrgMemberships(r *http.Request) (any, *apiError) {
 		return nil, e
 	}
 	roles := q["role"]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, now := s.st, s.clock.Now()
-	o, e := st.org(r.PathValue("organization_id"), false)
+	st, now := c.st, c.now
+	o, e := c.org()
 	if e != nil {
 		return nil, e
 	}
@@ -595,15 +536,13 @@ func (s *Server) listOrgMemberships(r *http.Request) (any, *apiError) {
 }
 
 // listUserMemberships is GET /v1/users/{user_id}/organization_memberships.
-func (s *Server) listUserMemberships(r *http.Request) (any, *apiError) {
-	p, e := pageParams(r.URL.Query())
+func (s *Server) listUserMemberships(c *call) (any, *apiError) {
+	p, e := pageParams(c.r.URL.Query())
 	if e != nil {
 		return nil, e
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, now := s.st, s.clock.Now()
-	u, e := st.user(r.PathValue("user_id"))
+	st, now := c.st, c.now
+	u, e := c.user()
 	if e != nil {
 		return nil, e
 	}
@@ -633,15 +572,9 @@ type createInvitationBody struct {
 // createInvitation is POST /v1/organizations/{organization_id}/invitations.
 // No email is sent. An inviter, when given, must be an admin of the
 // organization.
-func (s *Server) createInvitation(r *http.Request) (any, *apiError) {
-	var b createInvitationBody
-	if e := decodeBody(r, &b); e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.unlock(r)
-	st, now := s.st, s.clock.Now()
-	o, e := st.org(r.PathValue("organization_id"), false)
+func (s *Server) createInvitation(c *call, b *createInvitationBody) (any, *apiError) {
+	st, now := c.st, c.now
+	o, e := c.org()
 	if e != nil {
 		return nil, e
 	}
@@ -713,18 +646,18 @@ func sortInvitations(invs []*invRec, field string, desc bool) {
 	sortBy(invs, desc, key, func(inv *invRec) int64 { return inv.seq })
 }
 
-func (s *Server) listInvitations(r *http.Request) (any, *apiError) {
-	return s.invitationList(r, r.URL.Query()["status"])
+func (s *Server) listInvitations(c *call) (any, *apiError) {
+	return invitationList(c, c.r.URL.Query()["status"])
 }
 
 // listPendingInvitations is the deprecated
 // GET /v1/organizations/{organization_id}/invitations/pending.
-func (s *Server) listPendingInvitations(r *http.Request) (any, *apiError) {
-	return s.invitationList(r, []string{"pending"})
+func (s *Server) listPendingInvitations(c *call) (any, *apiError) {
+	return invitationList(c, []string{"pending"})
 }
 
-func (s *Server) invitationList(r *http.Request, statuses []string) (any, *apiError) {
-	q := r.URL.Query()
+func invitationList(c *call, statuses []string) (any, *apiError) {
+	q := c.r.URL.Query()
 	p, e := pageParams(q)
 	if e != nil {
 		return nil, e
@@ -737,10 +670,8 @@ func (s *Server) invitationList(r *http.Request, statuses []string) (any, *apiEr
 		return nil, e
 	}
 	email := strings.ToLower(q.Get("email_address"))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, now := s.st, s.clock.Now()
-	o, e := st.org(r.PathValue("organization_id"), false)
+	st, now := c.st, c.now
+	o, e := c.org()
 	if e != nil {
 		return nil, e
 	}
@@ -759,8 +690,8 @@ func (s *Server) invitationList(r *http.Request, statuses []string) (any, *apiEr
 // listUserInvitations is GET /v1/users/{user_id}/organization_invitations:
 // the invitations to the user's email addresses, with public organization
 // data.
-func (s *Server) listUserInvitations(r *http.Request) (any, *apiError) {
-	q := r.URL.Query()
+func (s *Server) listUserInvitations(c *call) (any, *apiError) {
+	q := c.r.URL.Query()
 	p, e := pageParams(q)
 	if e != nil {
 		return nil, e
@@ -771,10 +702,8 @@ func (s *Server) listUserInvitations(r *http.Request) (any, *apiError) {
 			return nil, e
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, now := s.st, s.clock.Now()
-	u, e := st.user(r.PathValue("user_id"))
+	st, now := c.st, c.now
+	u, e := c.user()
 	if e != nil {
 		return nil, e
 	}
@@ -790,27 +719,12 @@ func (s *Server) listUserInvitations(r *http.Request) (any, *apiError) {
 	return listPage(invs, p, func(inv *invRec) invitationJSON { return st.invitationJSON(inv, true, now) }), nil
 }
 
-func (st *state) invitation(r *http.Request) (*invRec, *apiError) {
-	o, e := st.org(r.PathValue("organization_id"), false)
+func (s *Server) getInvitation(c *call) (any, *apiError) {
+	inv, e := c.invitation()
 	if e != nil {
 		return nil, e
 	}
-	id := r.PathValue("invitation_id")
-	inv := st.invitations[id]
-	if inv == nil || inv.orgID != o.id {
-		return nil, errNotFound("organization invitation", id)
-	}
-	return inv, nil
-}
-
-func (s *Server) getInvitation(r *http.Request) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	inv, e := s.st.invitation(r)
-	if e != nil {
-		return nil, e
-	}
-	return s.st.invitationJSON(inv, false, s.clock.Now()), nil
+	return c.st.invitationJSON(inv, false, c.now), nil
 }
 
 type revokeInvitationBody struct {
@@ -820,15 +734,9 @@ type revokeInvitationBody struct {
 // revokeInvitation is POST …/invitations/{invitation_id}/revoke. Only a
 // pending invitation can be revoked; a requesting user, when given, must
 // be an admin.
-func (s *Server) revokeInvitation(r *http.Request) (any, *apiError) {
-	var b revokeInvitationBody
-	if e := decodeBody(r, &b); e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.unlock(r)
-	st, now := s.st, s.clock.Now()
-	inv, e := st.invitation(r)
+func (s *Server) revokeInvitation(c *call, b *revokeInvitationBody) (any, *apiError) {
+	st, now := c.st, c.now
+	inv, e := c.invitation()
 	if e != nil {
 		return nil, e
 	}
@@ -854,8 +762,8 @@ func errNotPending(status string) *apiError {
 // listInstanceInvitations is GET /v1/organization_invitations: the
 // invitations of every organization, with public organization data;
 // query filters by email address.
-func (s *Server) listInstanceInvitations(r *http.Request) (any, *apiError) {
-	q := r.URL.Query()
+func (s *Server) listInstanceInvitations(c *call) (any, *apiError) {
+	q := c.r.URL.Query()
 	p, e := pageParams(q)
 	if e != nil {
 		return nil, e
@@ -869,9 +777,7 @@ func (s *Server) listInstanceInvitations(r *http.Request) (any, *apiError) {
 		return nil, e
 	}
 	query := q.Get("query")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, now := s.st, s.clock.Now()
+	st, now := c.st, c.now
 	var invs []*invRec
 	for _, inv := range st.invitations {
 		if (query != "" && !containsFold(inv.email, query)) ||

@@ -545,8 +545,44 @@ func (r *recorder) Unwrap() http.ResponseWriter {
 	return r.ResponseWriter
 }
 
-// handle registers an API handler for a route template.
-func (s *Server) handle(route string, h func(*http.Request) (any, *apiError)) {
+// call is one API request being answered. Handlers registered with handle
+// and handleBody get it while they hold s.mu: they read and change c.st
+// freely, c.now is the Server's clock at the start, and the webhook events
+// of their changes are published, attributed to c.r, when they return.
+type call struct {
+	r   *http.Request
+	st  *state
+	now time.Time
+}
+
+// handle registers h for a route template: the request has passed the
+// secret key check, faults and the rate limit (serveHTTP); h runs with the
+// state locked, and its answer or error is written as JSON.
+func (s *Server) handle(route string, h func(*call) (any, *apiError)) {
+	s.route(route, func(r *http.Request) (any, *apiError) {
+		s.mu.Lock()
+		defer s.unlock(r)
+		return h(&call{r: r, st: s.st, now: s.clock.Now()})
+	})
+}
+
+// handleBody is handle for a route with a JSON body: the body is decoded
+// strictly into a new B (decodeBody, accepting and ignoring the members
+// named in ignored) before the state is locked, and h gets it.
+func handleBody[B any](s *Server, route string, h func(*call, *B) (any, *apiError), ignored ...string) {
+	s.route(route, func(r *http.Request) (any, *apiError) {
+		b := new(B)
+		if e := decodeBody(r, b, ignored...); e != nil {
+			return nil, e
+		}
+		s.mu.Lock()
+		defer s.unlock(r)
+		return h(&call{r: r, st: s.st, now: s.clock.Now()}, b)
+	})
+}
+
+// route registers h for a route template and writes its answer.
+func (s *Server) route(route string, h func(*http.Request) (any, *apiError)) {
 	s.routes[route] = true
 	s.mux.HandleFunc(route, func(w http.ResponseWriter, r *http.Request) {
 		v, e := h(r)
@@ -558,6 +594,51 @@ func (s *Server) handle(route string, h func(*http.Request) (any, *apiError)) {
 	})
 }
 
+// user is the user of the path's {user_id}.
+func (c *call) user() (*userRec, *apiError) { return c.st.user(c.r.PathValue("user_id")) }
+
+// org is the organization of the path's {organization_id}, an id.
+func (c *call) org() (*orgRec, *apiError) { return c.st.org(c.r.PathValue("organization_id"), false) }
+
+// orgOrSlug is the organization of the path's {organization_id}, an id or
+// a slug.
+func (c *call) orgOrSlug() (*orgRec, *apiError) {
+	return c.st.org(c.r.PathValue("organization_id"), true)
+}
+
+// session is the session of the path's {session_id}.
+func (c *call) session() (*sessRec, *apiError) { return c.st.session(c.r.PathValue("session_id")) }
+
+// membership is the membership of the path's {user_id} in the
+// organization of its {organization_id}.
+func (c *call) membership() (*memberRec, *apiError) {
+	o, e := c.org()
+	if e != nil {
+		return nil, e
+	}
+	userID := c.r.PathValue("user_id")
+	m := c.st.members[o.id][userID]
+	if m == nil {
+		return nil, errNotFound("organization membership", userID+" in "+o.id)
+	}
+	return m, nil
+}
+
+// invitation is the invitation of the path's {invitation_id}, which must
+// be one of the organization of its {organization_id}.
+func (c *call) invitation() (*invRec, *apiError) {
+	o, e := c.org()
+	if e != nil {
+		return nil, e
+	}
+	id := c.r.PathValue("invitation_id")
+	inv := c.st.invitations[id]
+	if inv == nil || inv.orgID != o.id {
+		return nil, errNotFound("organization invitation", id)
+	}
+	return inv, nil
+}
+
 func (s *Server) registerRoutes() {
 	// Delegated to the Issuer, which applies its own faults.
 	issuerHandler := s.iss.Handler()
@@ -566,47 +647,47 @@ func (s *Server) registerRoutes() {
 		s.mux.Handle(route, issuerHandler)
 	}
 
-	s.handle("POST /v1/users", s.createUser)
+	handleBody(s, "POST /v1/users", s.createUser, ignoredCreateUserParams...)
 	s.handle("GET /v1/users", s.listUsers)
 	s.handle("GET /v1/users/count", s.countUsers)
 	s.handle("GET /v1/users/{user_id}", s.getUser)
-	s.handle("PATCH /v1/users/{user_id}", s.updateUser)
+	handleBody(s, "PATCH /v1/users/{user_id}", s.updateUser, ignoredUpdateUserParams...)
 	s.handle("DELETE /v1/users/{user_id}", s.deleteUser)
 	s.handle("POST /v1/users/{user_id}/ban", s.banUser(true))
 	s.handle("POST /v1/users/{user_id}/unban", s.banUser(false))
 	s.handle("POST /v1/users/{user_id}/lock", s.lockUser(true))
 	s.handle("POST /v1/users/{user_id}/unlock", s.lockUser(false))
-	s.handle("PATCH /v1/users/{user_id}/metadata", s.mergeUserMetadata)
-	s.handle("PUT /v1/users/{user_id}/metadata", s.replaceUserMetadata)
+	handleBody(s, "PATCH /v1/users/{user_id}/metadata", s.mergeUserMetadata)
+	handleBody(s, "PUT /v1/users/{user_id}/metadata", s.replaceUserMetadata)
 	s.handle("GET /v1/users/{user_id}/organization_memberships", s.listUserMemberships)
 	s.handle("GET /v1/users/{user_id}/organization_invitations", s.listUserInvitations)
 
-	s.handle("POST /v1/organizations", s.createOrg)
+	handleBody(s, "POST /v1/organizations", s.createOrg, ignoredCreateOrgParams...)
 	s.handle("GET /v1/organizations", s.listOrgs)
 	s.handle("GET /v1/organizations/{organization_id}", s.getOrg)
-	s.handle("PATCH /v1/organizations/{organization_id}", s.updateOrg)
+	handleBody(s, "PATCH /v1/organizations/{organization_id}", s.updateOrg, "role_set_key")
 	s.handle("DELETE /v1/organizations/{organization_id}", s.deleteOrg)
-	s.handle("PATCH /v1/organizations/{organization_id}/metadata", s.mergeOrgMetadata)
-	s.handle("PUT /v1/organizations/{organization_id}/metadata", s.replaceOrgMetadata)
+	handleBody(s, "PATCH /v1/organizations/{organization_id}/metadata", s.mergeOrgMetadata)
+	handleBody(s, "PUT /v1/organizations/{organization_id}/metadata", s.replaceOrgMetadata)
 
-	s.handle("POST /v1/organizations/{organization_id}/memberships", s.createMembership)
+	handleBody(s, "POST /v1/organizations/{organization_id}/memberships", s.createMembership)
 	s.handle("GET /v1/organizations/{organization_id}/memberships", s.listOrgMemberships)
-	s.handle("PATCH /v1/organizations/{organization_id}/memberships/{user_id}", s.updateMembership)
+	handleBody(s, "PATCH /v1/organizations/{organization_id}/memberships/{user_id}", s.updateMembership)
 	s.handle("DELETE /v1/organizations/{organization_id}/memberships/{user_id}", s.deleteMembership)
-	s.handle("PATCH /v1/organizations/{organization_id}/memberships/{user_id}/metadata", s.mergeMembershipMetadata)
+	handleBody(s, "PATCH /v1/organizations/{organization_id}/memberships/{user_id}/metadata", s.mergeMembershipMetadata)
 
-	s.handle("POST /v1/organizations/{organization_id}/invitations", s.createInvitation)
+	handleBody(s, "POST /v1/organizations/{organization_id}/invitations", s.createInvitation)
 	s.handle("GET /v1/organizations/{organization_id}/invitations", s.listInvitations)
 	s.handle("GET /v1/organizations/{organization_id}/invitations/pending", s.listPendingInvitations)
 	s.handle("GET /v1/organizations/{organization_id}/invitations/{invitation_id}", s.getInvitation)
-	s.handle("POST /v1/organizations/{organization_id}/invitations/{invitation_id}/revoke", s.revokeInvitation)
+	handleBody(s, "POST /v1/organizations/{organization_id}/invitations/{invitation_id}/revoke", s.revokeInvitation)
 	s.handle("GET /v1/organization_invitations", s.listInstanceInvitations)
 
-	s.handle("POST /v1/sessions", s.createSession)
+	handleBody(s, "POST /v1/sessions", s.createSession)
 	s.handle("GET /v1/sessions", s.listSessions)
 	s.handle("GET /v1/sessions/{session_id}", s.getSession)
 	s.handle("POST /v1/sessions/{session_id}/revoke", s.revokeSession)
-	s.handle("POST /v1/sessions/{session_id}/tokens", s.createSessionToken)
+	handleBody(s, "POST /v1/sessions/{session_id}/tokens", s.createSessionToken)
 
 	// Everything else: Clerk's 404.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/clerktest"
 	"github.com/clerkkit/clerkkit/clerktest/emulator"
@@ -745,6 +747,9 @@ func TestServerOptions(t *testing.T) {
 	if cfg := srv.AuthConfig(); cfg.APIURL != srv.URL() || cfg.SecretKey != "sk_live_abc" || cfg.HTTPClient == nil || cfg.Now == nil {
 		t.Fatalf("AuthConfig: %+v", cfg)
 	}
+	if cfg := srv.ClientConfig(); cfg.APIURL != srv.URL() || cfg.SecretKey != "sk_live_abc" || cfg.HTTPClient == nil {
+		t.Fatalf("ClientConfig: %+v", cfg)
+	}
 	srv.Close()
 	srv.Close() // twice is fine
 	if _, err := srv.HTTPClient().Get(srv.URL() + "/.well-known/jwks.json"); err == nil {
@@ -934,6 +939,98 @@ func TestFaults(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close did not end the latency")
+	}
+}
+
+// The fault kinds that break a body: garbage on any route, an empty set on
+// the Issuer's routes. (Not through newServer: they break the spec on
+// purpose.)
+func TestFaultKindsOnServer(t *testing.T) {
+	srv := emulator.NewServer(t)
+	if err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{ID: "user_1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	body := func(path string) (int, string, string) {
+		t.Helper()
+		resp, err := srv.HTTPClient().Do(authedGet(t, srv, path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	}
+	srv.InjectFault(clerktest.Fault{Route: "GET /v1/users/{user_id}", Kind: clerktest.FaultGarbage, Times: 1})
+	if status, ct, b := body("/v1/users/user_1"); status != 200 || !strings.HasPrefix(ct, "text/html") || json.Valid([]byte(b)) {
+		t.Errorf("garbage: %d %s %q", status, ct, b)
+	}
+	for route, want := range map[string]string{
+		"GET /v1/jwks":               `{"keys":[]}`,
+		"GET /.well-known/jwks.json": `{"keys":[]}`,
+		"GET /v1/domains":            `{"data":[],"total_count":0}`,
+	} {
+		srv.InjectFault(clerktest.Fault{Route: route, Kind: clerktest.FaultEmptySet, Times: 1})
+		if status, _, b := body(strings.TrimPrefix(route, "GET ")); status != 200 || b != want {
+			t.Errorf("%s empty set: %d %s, want %s", route, status, b, want)
+		}
+		if status, _, b := body(strings.TrimPrefix(route, "GET ")); status != 200 || b == want {
+			t.Errorf("%s after the fault: %d %s", route, status, b)
+		}
+	}
+	// The Issuer's own faults apply to the Server's Issuer routes too, after
+	// the Server's.
+	srv.Issuer().InjectFault(clerktest.Fault{Route: "GET /v1/jwks", Status: 503, Times: 1})
+	if status, _, _ := body("/v1/jwks"); status != 503 {
+		t.Errorf("Issuer fault through the Server: %d", status)
+	}
+	if status, _, _ := body("/v1/jwks"); status != 200 {
+		t.Errorf("after the Issuer fault: %d", status)
+	}
+}
+
+func TestInjectFaultRejectsInvalid(t *testing.T) {
+	srv := newServer(t)
+	for name, f := range map[string]clerktest.Fault{
+		"unknown route":              {Route: "GET /v1/nothing"},
+		"empty set on an API route":  {Route: "GET /v1/users", Kind: clerktest.FaultEmptySet},
+		"empty set on every route":   {Kind: clerktest.FaultEmptySet},
+		"kind and status":            {Kind: clerktest.FaultGarbage, Status: 500},
+		"retry-after without status": {RetryAfter: time.Second},
+		"status out of range":        {Status: 600},
+		"negative times":             {Times: -1},
+		"negative latency":           {Latency: -1},
+		"unknown kind":               {Kind: clerktest.FaultKind(-1)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("InjectFault(%+v) did not panic", f)
+				}
+			}()
+			srv.InjectFault(f)
+		})
+	}
+	// None was added.
+	if resp := rawGet(t, srv, "/v1/users"); resp.StatusCode != 200 {
+		t.Errorf("after rejected faults: %d", resp.StatusCode)
+	}
+}
+
+func TestClientConfig(t *testing.T) {
+	srv := newServer(t)
+	cfg := srv.ClientConfig()
+	if cfg.SecretKey != srv.SecretKey() || cfg.APIURL != srv.URL() || cfg.HTTPClient == nil {
+		t.Fatalf("ClientConfig: %+v", cfg)
+	}
+	if err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{ID: "user_1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := clerkkit.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, err := c.Users.Get(context.Background(), "user_1"); err != nil || u.ID != "user_1" {
+		t.Fatalf("Users.Get through ClientConfig: %v %v", u, err)
 	}
 }
 

@@ -20,18 +20,12 @@ type createSessionBody struct {
 // active_organization_id; without it (or with ""), the session has none:
 // a new session never inherits an organization the user was active in
 // before.
-func (s *Server) createSession(r *http.Request) (any, *apiError) {
-	var b createSessionBody
-	if e := decodeBody(r, &b); e != nil {
-		return nil, e
-	}
+func (s *Server) createSession(c *call, b *createSessionBody) (any, *apiError) {
 	if b.UserID == nil || *b.UserID == "" {
 		return nil, errMissing("user_id")
 	}
-	s.mu.Lock()
-	defer s.unlock(r)
-	now := s.clock.Now()
-	u, e := s.st.user(*b.UserID)
+	now := c.now
+	u, e := c.st.user(*b.UserID)
 	if e != nil {
 		return nil, e
 	}
@@ -39,11 +33,11 @@ func (s *Server) createSession(r *http.Request) (any, *apiError) {
 	if b.ActiveOrganizationID != nil {
 		org = *b.ActiveOrganizationID
 	}
-	se, e := s.st.addSession(u, org, now)
+	se, e := c.st.addSession(u, org, now)
 	if e != nil {
 		return nil, e
 	}
-	return s.st.sessionJSON(se, now), nil
+	return c.st.sessionJSON(se, now), nil
 }
 
 func errNotAMember(userID, orgID string) *apiError {
@@ -90,22 +84,20 @@ func (st *state) session(id string) (*sessRec, *apiError) {
 	return se, nil
 }
 
-func (s *Server) getSession(r *http.Request) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	se, e := s.st.session(r.PathValue("session_id"))
+func (s *Server) getSession(c *call) (any, *apiError) {
+	se, e := c.session()
 	if e != nil {
 		return nil, e
 	}
-	return s.st.sessionJSON(se, s.clock.Now()), nil
+	return c.st.sessionJSON(se, c.now), nil
 }
 
 var sessionStatuses = []string{"abandoned", "active", "ended", "expired", "removed", "replaced", "revoked"}
 
 // listSessions is GET /v1/sessions: a bare array, or with paginated=true
 // (as clerk-sdk-go sends) {"data":[…],"total_count":N}.
-func (s *Server) listSessions(r *http.Request) (any, *apiError) {
-	q := r.URL.Query()
+func (s *Server) listSessions(c *call) (any, *apiError) {
+	q := c.r.URL.Query()
 	p, e := pageParams(q)
 	if e != nil {
 		return nil, e
@@ -122,9 +114,7 @@ func (s *Server) listSessions(r *http.Request) (any, *apiError) {
 		return nil, &apiError{status: http.StatusUnprocessableEntity, code: "form_param_missing",
 			msg: "user_id or client_id must be included.", long: "At least one of user_id or client_id must be included."}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, now := s.st, s.clock.Now()
+	st, now := c.st, c.now
 	var list []*sessRec
 	for _, se := range st.sessions {
 		if (userID == "" || se.userID == userID) && (clientID == "" || se.clientID == clientID) &&
@@ -141,19 +131,17 @@ func (s *Server) listSessions(r *http.Request) (any, *apiError) {
 }
 
 // revokeSession is POST /v1/sessions/{session_id}/revoke.
-func (s *Server) revokeSession(r *http.Request) (any, *apiError) {
-	s.mu.Lock()
-	defer s.unlock(r)
-	now := s.clock.Now()
-	se, e := s.st.session(r.PathValue("session_id"))
+func (s *Server) revokeSession(c *call) (any, *apiError) {
+	now := c.now
+	se, e := c.session()
 	if e != nil {
 		return nil, e
 	}
 	if se.statusAt(now) == "active" {
 		se.status, se.updatedAt = "revoked", now
-		s.st.emitSession("session.revoked", se, now)
+		c.st.emitSession("session.revoked", se, now)
 	}
-	return s.st.sessionJSON(se, now), nil
+	return c.st.sessionJSON(se, now), nil
 }
 
 type createTokenBody struct {
@@ -167,11 +155,7 @@ type tokenJSON struct {
 
 // createSessionToken is POST /v1/sessions/{session_id}/tokens: a version 2
 // session token, signed by the Issuer, for an active session.
-func (s *Server) createSessionToken(r *http.Request) (any, *apiError) {
-	var b createTokenBody
-	if e := decodeBody(r, &b); e != nil {
-		return nil, e
-	}
+func (s *Server) createSessionToken(c *call, b *createTokenBody) (any, *apiError) {
 	lifetime := clerktest.TokenLifetime
 	if b.ExpiresInSeconds != nil {
 		if n := *b.ExpiresInSeconds; n < 30 || n > 315360000 {
@@ -179,9 +163,7 @@ func (s *Server) createSessionToken(r *http.Request) (any, *apiError) {
 		}
 		lifetime = time.Duration(*b.ExpiresInSeconds) * time.Second
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	se, e := s.st.session(r.PathValue("session_id"))
+	se, e := c.session()
 	if e != nil {
 		return nil, e
 	}

@@ -46,19 +46,13 @@ var ignoredCreateUserParams = []string{
 	"skip_legal_checks", "skip_user_requirement",
 }
 
-func (s *Server) createUser(r *http.Request) (any, *apiError) {
-	var b createUserBody
-	if e := decodeBody(r, &b, ignoredCreateUserParams...); e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.unlock(r)
-	now := s.clock.Now()
-	u, e := s.st.addUser(&b, now)
+func (s *Server) createUser(c *call, b *createUserBody) (any, *apiError) {
+	now := c.now
+	u, e := c.st.addUser(b, now)
 	if e != nil {
 		return nil, e
 	}
-	return s.st.userJSON(u, now), nil
+	return c.st.userJSON(u, now), nil
 }
 
 func validEmail(addr string) bool {
@@ -258,14 +252,12 @@ func (st *state) user(id string) (*userRec, *apiError) {
 	return u, nil
 }
 
-func (s *Server) getUser(r *http.Request) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, e := s.st.user(r.PathValue("user_id"))
+func (s *Server) getUser(c *call) (any, *apiError) {
+	u, e := c.user()
 	if e != nil {
 		return nil, e
 	}
-	return s.st.userJSON(u, s.clock.Now()), nil
+	return c.st.userJSON(u, c.now), nil
 }
 
 // updateUserBody is the body of PATCH /v1/users/{user_id}.
@@ -299,15 +291,9 @@ var ignoredUpdateUserParams = []string{
 
 // updateUser is PATCH /v1/users/{user_id}. Metadata given here replaces
 // the stored metadata whole (PATCH …/metadata merges instead).
-func (s *Server) updateUser(r *http.Request) (any, *apiError) {
-	var b updateUserBody
-	if e := decodeBody(r, &b, ignoredUpdateUserParams...); e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.unlock(r)
-	st, now := s.st, s.clock.Now()
-	u, e := st.user(r.PathValue("user_id"))
+func (s *Server) updateUser(c *call, b *updateUserBody) (any, *apiError) {
+	st, now := c.st, c.now
+	u, e := c.user()
 	if e != nil {
 		return nil, e
 	}
@@ -408,11 +394,9 @@ type deletedJSON struct {
 
 // deleteUser is DELETE /v1/users/{user_id}: the user's memberships and
 // sessions go with it.
-func (s *Server) deleteUser(r *http.Request) (any, *apiError) {
-	s.mu.Lock()
-	defer s.unlock(r)
-	st := s.st
-	u, e := st.user(r.PathValue("user_id"))
+func (s *Server) deleteUser(c *call) (any, *apiError) {
+	st := c.st
+	u, e := c.user()
 	if e != nil {
 		return nil, e
 	}
@@ -434,7 +418,7 @@ func (s *Server) deleteUser(r *http.Request) (any, *apiError) {
 		}
 	}
 	delete(st.users, u.id)
-	st.emitUserDeleted(u, s.clock.Now())
+	st.emitUserDeleted(u, c.now)
 	return deletedJSON{Object: "user", ID: u.id, Deleted: true}, nil
 }
 
@@ -450,32 +434,28 @@ func (st *state) endSessions(userID, status string, now time.Time) {
 
 // banUser is POST /v1/users/{user_id}/ban and /unban. Banning revokes the
 // user's sessions.
-func (s *Server) banUser(ban bool) func(*http.Request) (any, *apiError) {
-	return func(r *http.Request) (any, *apiError) {
-		s.mu.Lock()
-		defer s.unlock(r)
-		now := s.clock.Now()
-		u, e := s.st.user(r.PathValue("user_id"))
+func (s *Server) banUser(ban bool) func(*call) (any, *apiError) {
+	return func(c *call) (any, *apiError) {
+		now := c.now
+		u, e := c.user()
 		if e != nil {
 			return nil, e
 		}
 		u.banned, u.updatedAt = ban, now
-		s.st.emitUser("user.updated", u, now)
+		c.st.emitUser("user.updated", u, now)
 		if ban {
-			s.st.endSessions(u.id, "revoked", now)
+			c.st.endSessions(u.id, "revoked", now)
 		}
-		return s.st.userJSON(u, now), nil
+		return c.st.userJSON(u, now), nil
 	}
 }
 
 // lockUser is POST /v1/users/{user_id}/lock and /unlock. A lock lasts an
 // hour (Clerk's default lockout), on the Server's clock.
-func (s *Server) lockUser(lock bool) func(*http.Request) (any, *apiError) {
-	return func(r *http.Request) (any, *apiError) {
-		s.mu.Lock()
-		defer s.unlock(r)
-		now := s.clock.Now()
-		u, e := s.st.user(r.PathValue("user_id"))
+func (s *Server) lockUser(lock bool) func(*call) (any, *apiError) {
+	return func(c *call) (any, *apiError) {
+		now := c.now
+		u, e := c.user()
 		if e != nil {
 			return nil, e
 		}
@@ -485,8 +465,8 @@ func (s *Server) lockUser(lock bool) func(*http.Request) (any, *apiError) {
 			u.lockedAt = time.Time{}
 		}
 		u.updatedAt = now
-		s.st.emitUser("user.updated", u, now)
-		return s.st.userJSON(u, now), nil
+		c.st.emitUser("user.updated", u, now)
+		return c.st.userJSON(u, now), nil
 	}
 }
 
@@ -498,25 +478,19 @@ type userMetadataBody struct {
 
 // mergeUserMetadata is PATCH /v1/users/{user_id}/metadata: a deep merge
 // (metadata.Merge) into each metadata given.
-func (s *Server) mergeUserMetadata(r *http.Request) (any, *apiError) {
-	return s.userMetadata(r, mergeParam)
+func (s *Server) mergeUserMetadata(c *call, b *userMetadataBody) (any, *apiError) {
+	return userMetadata(c, b, mergeParam)
 }
 
 // replaceUserMetadata is PUT /v1/users/{user_id}/metadata: each metadata
 // given replaces the stored one.
-func (s *Server) replaceUserMetadata(r *http.Request) (any, *apiError) {
-	return s.userMetadata(r, replaceParam)
+func (s *Server) replaceUserMetadata(c *call, b *userMetadataBody) (any, *apiError) {
+	return userMetadata(c, b, replaceParam)
 }
 
-func (s *Server) userMetadata(r *http.Request, apply func(name string, cur, raw json.RawMessage) (json.RawMessage, *apiError)) (any, *apiError) {
-	var b userMetadataBody
-	if e := decodeBody(r, &b); e != nil {
-		return nil, e
-	}
-	s.mu.Lock()
-	defer s.unlock(r)
-	now := s.clock.Now()
-	u, e := s.st.user(r.PathValue("user_id"))
+func userMetadata(c *call, b *userMetadataBody, apply func(name string, cur, raw json.RawMessage) (json.RawMessage, *apiError)) (any, *apiError) {
+	now := c.now
+	u, e := c.user()
 	if e != nil {
 		return nil, e
 	}
@@ -527,8 +501,8 @@ func (s *Server) userMetadata(r *http.Request, apply func(name string, cur, raw 
 	}
 	u.setMetadata(md)
 	u.updatedAt = now
-	s.st.emitUser("user.updated", u, now)
-	return s.st.userJSON(u, now), nil
+	c.st.emitUser("user.updated", u, now)
+	return c.st.userJSON(u, now), nil
 }
 
 // userFilter is the filters of GET /v1/users and /v1/users/count.
@@ -712,16 +686,14 @@ func (st *state) filteredUsers(q url.Values) ([]*userRec, *apiError) {
 
 // listUsers is GET /v1/users, which answers a bare array (the count is
 // GET /v1/users/count).
-func (s *Server) listUsers(r *http.Request) (any, *apiError) {
-	q := r.URL.Query()
+func (s *Server) listUsers(c *call) (any, *apiError) {
+	q := c.r.URL.Query()
 	p, e := pageParams(q)
 	if e != nil {
 		return nil, e
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.clock.Now()
-	users, e := s.st.filteredUsers(q)
+	now := c.now
+	users, e := c.st.filteredUsers(q)
 	if e != nil {
 		return nil, e
 	}
@@ -741,7 +713,7 @@ func (s *Server) listUsers(r *http.Request) (any, *apiError) {
 	}
 	out := []userJSON{}
 	for _, u := range paginate(users, p) {
-		out = append(out, s.st.userJSON(u, now))
+		out = append(out, c.st.userJSON(u, now))
 	}
 	return out, nil
 }
@@ -752,10 +724,8 @@ type totalCountJSON struct {
 }
 
 // countUsers is GET /v1/users/count, with the filters of GET /v1/users.
-func (s *Server) countUsers(r *http.Request) (any, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	users, e := s.st.filteredUsers(r.URL.Query())
+func (s *Server) countUsers(c *call) (any, *apiError) {
+	users, e := c.st.filteredUsers(c.r.URL.Query())
 	if e != nil {
 		return nil, e
 	}
