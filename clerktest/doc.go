@@ -6,7 +6,7 @@
 //
 // Point a verifier at it with Issuer.AuthConfig:
 //
-//	iss := clerktest.StartIssuer(t)
+//	iss := clerktest.NewIssuer(t)
 //	v, _ := auth.NewVerifier(iss.AuthConfig())
 //	s, err := v.Verify(ctx, iss.Token(clerktest.Claims{UserID: "user_1"}))
 //
