@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/clerkkit/clerkkit/webhooks"
 )
 
 // Object kinds in clerk_objects.
@@ -84,15 +86,11 @@ func (s *Store) UpsertUser(ctx context.Context, u User) (applied bool, err error
 
 // UpsertUser is Store.UpsertUser in the transaction.
 func (t *Tx) UpsertUser(ctx context.Context, u User) (applied bool, err error) {
-	if u.ID == "" {
-		return false, fmt.Errorf("%w: user without id", ErrInvalid)
-	}
-	md, err := metadata(u.PublicMetadata)
+	args, err := userArgs(u)
 	if err != nil {
 		return false, err
 	}
-	applied, err = t.upsert(ctx, kindUser, u.ID, sqlUpsertUser,
-		u.ID, u.Email, u.FirstName, u.LastName, u.ImageURL, md, ms(u.CreatedAt), ms(u.UpdatedAt))
+	applied, err = t.upsert(ctx, kindUser, u.ID, sqlUpsertUser, args...)
 	if err != nil {
 		return false, fmt.Errorf("store: upsert user %s: %w", u.ID, err)
 	}
@@ -132,15 +130,11 @@ func (s *Store) UpsertOrganization(ctx context.Context, o Organization) (applied
 
 // UpsertOrganization is Store.UpsertOrganization in the transaction.
 func (t *Tx) UpsertOrganization(ctx context.Context, o Organization) (applied bool, err error) {
-	if o.ID == "" {
-		return false, fmt.Errorf("%w: organization without id", ErrInvalid)
-	}
-	md, err := metadata(o.PublicMetadata)
+	args, err := orgArgs(o)
 	if err != nil {
 		return false, err
 	}
-	applied, err = t.upsert(ctx, kindOrganization, o.ID, sqlUpsertOrg,
-		o.ID, o.Name, nullString(o.Slug), o.ImageURL, md, o.CreatedBy, ms(o.CreatedAt), ms(o.UpdatedAt))
+	applied, err = t.upsert(ctx, kindOrganization, o.ID, sqlUpsertOrg, args...)
 	if err != nil {
 		return false, fmt.Errorf("store: upsert organization %s: %w", o.ID, err)
 	}
@@ -356,13 +350,48 @@ func (t *Tx) delete(ctx context.Context, kind, id, q string) (deleted bool, err 
 }
 
 // lockObject locks the object's row in clerk_objects for the transaction
-// and reports whether the object is tombstoned.
+// and reports whether the object is tombstoned. In PostgreSQL it creates
+// or touches the row, whose lock a concurrent delete's tombstone waits
+// for. SQLite transactions are serializable (one writer at a time, and the
+// store's take the write lock at BEGIN): reading the tombstone suffices.
 func (t *Tx) lockObject(ctx context.Context, kind, id string) (deleted bool, err error) {
+	q := sqlLockObject
+	if t.s.dialect == webhooks.SQLite {
+		q = sqlTombstoneOf
+	}
 	var at sql.NullInt64
-	if err := t.s.queryRow(ctx, t.tx, sqlLockObject, kind, id).Scan(&at); err != nil {
+	err = t.s.queryRow(ctx, t.tx, q, kind, id).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) { // SQLite: never written nor deleted
+		return false, nil
+	}
+	if err != nil {
 		return false, classify(err)
 	}
 	return at.Valid, nil
+}
+
+// userArgs validates u and returns the arguments of sqlUpsertUser.
+func userArgs(u User) ([]any, error) {
+	if u.ID == "" {
+		return nil, fmt.Errorf("%w: user without id", ErrInvalid)
+	}
+	md, err := metadata(u.PublicMetadata)
+	if err != nil {
+		return nil, err
+	}
+	return []any{u.ID, u.Email, u.FirstName, u.LastName, u.ImageURL, md, ms(u.CreatedAt), ms(u.UpdatedAt)}, nil
+}
+
+// orgArgs validates o and returns the arguments of sqlUpsertOrg.
+func orgArgs(o Organization) ([]any, error) {
+	if o.ID == "" {
+		return nil, fmt.Errorf("%w: organization without id", ErrInvalid)
+	}
+	md, err := metadata(o.PublicMetadata)
+	if err != nil {
+		return nil, err
+	}
+	return []any{o.ID, o.Name, nullString(o.Slug), o.ImageURL, md, o.CreatedBy, ms(o.CreatedAt), ms(o.UpdatedAt)}, nil
 }
 
 // metadata returns raw as the text stored in a public_metadata column: a

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/clerkkit/clerkkit/webhooks"
 )
 
 // DeliveryRetention is how long ApplyOnce remembers a delivery id: well
@@ -13,8 +15,9 @@ import (
 // make harmless.
 const DeliveryRetention = 7 * 24 * time.Hour
 
-// Pruning of recorded delivery ids: every pruneEvery-th new id, ApplyOnce
-// deletes up to pruneBatch ids older than DeliveryRetention in its own
+// Pruning of recorded delivery ids: every pruneEvery-th delivery (new id
+// in ApplyOnce, attempt in the single-statement upserts) deletes up to
+// pruneBatch ids older than DeliveryRetention, in the delivery's
 // transaction. Deleting more ids than are added keeps the table at about
 // one retention period of deliveries, and each deletion short.
 const (
@@ -46,7 +49,8 @@ type Tx struct {
 //     first rolled back, applies the delivery itself.
 //   - When fn fails, or ctx ends before the commit, nothing is kept: fn's
 //     error (or the context's) is returned and a redelivery applies the
-//     event.
+//     event. (An error reported after the database committed, e.g. a lost
+//     connection, leaves both: the redelivery is then a duplicate.)
 //
 // Ids are remembered for DeliveryRetention.
 func (s *Store) ApplyOnce(ctx context.Context, deliveryID string, fn func(tx *Tx) error) (duplicate bool, err error) {
@@ -113,4 +117,62 @@ func (s *Store) write(ctx context.Context, fn func(t *Tx) (bool, error)) (bool, 
 		return false, fmt.Errorf("store: commit: %w", err)
 	}
 	return ok, nil
+}
+
+// UpsertUserOnce is UpsertUser applied as webhook delivery deliveryID, at
+// most once, with the guarantees of ApplyOnce: duplicate reports an id
+// applied before (nothing written), applied whether u was written. On
+// PostgreSQL a single statement records the id and makes the upsert.
+func (s *Store) UpsertUserOnce(ctx context.Context, deliveryID string, u User) (duplicate, applied bool, err error) {
+	args, err := userArgs(u)
+	if err != nil {
+		return false, false, err
+	}
+	duplicate, applied, err = s.upsertOnce(ctx, deliveryID, kindUser, u.ID, sqlUpsertUser, pgUpsertUserOnce, pgUpsertUserOncePrune, args)
+	if err != nil {
+		return false, false, fmt.Errorf("store: upsert user %s: %w", u.ID, err)
+	}
+	return duplicate, applied, nil
+}
+
+// UpsertOrganizationOnce is UpsertOrganization applied as webhook delivery
+// deliveryID, at most once; see UpsertUserOnce. It fails with ErrConflict,
+// recording nothing, when another organization holds o's slug.
+func (s *Store) UpsertOrganizationOnce(ctx context.Context, deliveryID string, o Organization) (duplicate, applied bool, err error) {
+	args, err := orgArgs(o)
+	if err != nil {
+		return false, false, err
+	}
+	duplicate, applied, err = s.upsertOnce(ctx, deliveryID, kindOrganization, o.ID, sqlUpsertOrg, pgUpsertOrgOnce, pgUpsertOrgOncePrune, args)
+	if err != nil {
+		return false, false, fmt.Errorf("store: upsert organization %s: %w", o.ID, err)
+	}
+	return duplicate, applied, nil
+}
+
+// upsertOnce runs the upsert q of the object (kind, id) as delivery
+// deliveryID: on PostgreSQL as the statement pg (pgPrune when it is time
+// to prune), elsewhere in ApplyOnce.
+func (s *Store) upsertOnce(ctx context.Context, deliveryID, kind, id, q, pg, pgPrune string, args []any) (duplicate, applied bool, err error) {
+	if deliveryID == "" {
+		return false, false, fmt.Errorf("%w: empty delivery id", ErrInvalid)
+	}
+	if s.dialect != webhooks.Postgres {
+		duplicate, err = s.ApplyOnce(ctx, deliveryID, func(t *Tx) error {
+			applied, err = t.upsert(ctx, kind, id, q, args...)
+			return err
+		})
+		return duplicate, applied, err
+	}
+	now := time.Now()
+	all := append([]any{deliveryID, now.UnixMilli(), kind, id}, args...)
+	if s.recorded.Add(1)%uint64(s.pruneEvery) == 0 {
+		pg = pgPrune
+		all = append(all, now.Add(-DeliveryRetention).UnixMilli(), s.pruneBatch)
+	}
+	var recorded, written int
+	if err := s.db.QueryRowContext(ctx, pg, all...).Scan(&recorded, &written); err != nil {
+		return false, false, classify(err)
+	}
+	return recorded == 0, written > 0, nil
 }

@@ -294,3 +294,150 @@ func TestDeliveryPruning(t *testing.T) {
 		}
 	})
 }
+
+// UpsertUserOnce and UpsertOrganizationOnce keep the rules of ApplyOnce
+// and of the upserts (on PostgreSQL they are one statement of their own).
+func TestUpsertOnce(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		ctx := t.Context()
+		want := func(what string, wantDup, wantApplied bool) func(bool, bool, error) {
+			return func(dup, applied bool, err error) {
+				t.Helper()
+				if err != nil || dup != wantDup || applied != wantApplied {
+					t.Fatalf("%s: duplicate %t, applied %t, %v; want %t, %t", what, dup, applied, err, wantDup, wantApplied)
+				}
+			}
+		}
+		want("new user", false, true)(s.UpsertUserOnce(ctx, "msg_1", user("user_a", 5)))
+		v := user("user_a", 5)
+		v.FirstName = "changed"
+		wantTrue(t)(s.UpsertUser(ctx, v))
+		want("redelivery", true, false)(s.UpsertUserOnce(ctx, "msg_1", user("user_a", 5)))
+		if got := firstName(t, s, "user_a"); got != "changed" {
+			t.Fatalf("a duplicate was applied again: %q", got)
+		}
+		want("older version", false, false)(s.UpsertUserOnce(ctx, "msg_2", user("user_a", 1)))
+		if !recorded(t, s, "msg_2") || firstName(t, s, "user_a") != "changed" {
+			t.Fatal("a stale delivery was not recorded, or was written")
+		}
+		wantTrue(t)(s.DeleteUser(ctx, "user_a"))
+		want("tombstoned user", false, false)(s.UpsertUserOnce(ctx, "msg_3", user("user_a", 99)))
+		if _, err := s.GetUser(ctx, "user_a"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("a delivery resurrected a deleted user: %v", err)
+		}
+
+		want("new organization", false, true)(s.UpsertOrganizationOnce(ctx, "msg_o1", org("org_a", "acme", 0)))
+		if _, _, err := s.UpsertOrganizationOnce(ctx, "msg_o2", org("org_b", "acme", 0)); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("slug conflict: %v", err)
+		}
+		if recorded(t, s, "msg_o2") {
+			t.Fatal("the failed delivery's id was recorded")
+		}
+		wantTrue(t)(s.UpsertOrganization(ctx, org("org_a", "acme-old", 1)))
+		want("retry after the rename", false, true)(s.UpsertOrganizationOnce(ctx, "msg_o2", org("org_b", "acme", 0)))
+
+		for _, err := range []error{
+			second2(s.UpsertUserOnce(ctx, "msg_x", store.User{})),
+			second2(s.UpsertUserOnce(ctx, "", user("user_c", 0))),
+			second2(s.UpsertOrganizationOnce(ctx, "msg_x", store.Organization{})),
+		} {
+			if !errors.Is(err, store.ErrInvalid) {
+				t.Fatalf("invalid argument: %v", err)
+			}
+		}
+		if recorded(t, s, "msg_x") {
+			t.Fatal("an invalid delivery was recorded")
+		}
+
+		// 20 concurrent copies: one applies, 19 are duplicates.
+		var applied, dups atomic.Int32
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				dup, ok, err := s.UpsertUserOnce(ctx, "msg_c", user("user_c", 0))
+				if err != nil {
+					t.Error(err)
+				}
+				if dup {
+					dups.Add(1)
+				}
+				if ok {
+					applied.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if applied.Load() != 1 || dups.Load() != 19 {
+			t.Fatalf("20 concurrent copies: %d applied, %d duplicates", applied.Load(), dups.Load())
+		}
+	})
+}
+
+// A context that ends while the delivery waits for the object's lock
+// keeps nothing.
+func TestUpsertOnceCancelled(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		tx, err := s.DB().BeginTx(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lock := "INSERT INTO clerk_objects (kind, id) VALUES ('user', 'user_a') ON CONFLICT (kind, id) DO UPDATE SET kind = excluded.kind"
+		if _, err := tx.ExecContext(t.Context(), lock); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		defer cancel()
+		_, _, err = s.UpsertUserOnce(ctx, "msg_1", user("user_a", 0))
+		if rerr := tx.Rollback(); rerr != nil {
+			t.Fatal(rerr)
+		}
+		if err == nil {
+			t.Fatal("no error from a delivery whose context ended")
+		}
+		if recorded(t, s, "msg_1") {
+			t.Fatal("the cancelled delivery's id was recorded")
+		}
+		if dup, ok, err := s.UpsertUserOnce(t.Context(), "msg_1", user("user_a", 0)); dup || !ok || err != nil {
+			t.Fatalf("retry: duplicate %t, applied %t, %v", dup, ok, err)
+		}
+	})
+}
+
+func TestUpsertOncePrunes(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s := b.Open(t)
+		ctx := t.Context()
+		insert := "INSERT INTO webhook_deliveries (svix_id, applied_at) VALUES (?, ?)"
+		if b.Name == "postgres" {
+			insert = "INSERT INTO webhook_deliveries (svix_id, applied_at) VALUES ($1, $2)"
+		}
+		old := time.Now().Add(-store.DeliveryRetention - time.Hour).UnixMilli()
+		for i := range 5 {
+			if _, err := s.DB().ExecContext(ctx, insert, fmt.Sprintf("msg_old_%d", i), old+int64(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		store.SetPruning(s, 1, 2) // every delivery prunes at most 2
+		must2(s.UpsertUserOnce(ctx, "msg_new_1", user("user_a", 0)))(t)
+		must2(s.UpsertOrganizationOnce(ctx, "msg_new_2", org("org_a", "a", 0)))(t)
+		if n := countDeliveries(t, s); n != 5+2-4 {
+			t.Fatalf("%d ids, want 3", n)
+		}
+		if !recorded(t, s, "msg_old_4") || !recorded(t, s, "msg_new_1") || !recorded(t, s, "msg_new_2") {
+			t.Fatal("pruned the wrong ids")
+		}
+	})
+}
+
+func second2[A, B any](_ A, _ B, err error) error { return err }
+
+func must2[A, B any](a A, b B, err error) func(t testing.TB) {
+	return func(t testing.TB) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

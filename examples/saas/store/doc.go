@@ -3,7 +3,11 @@
 // application's own projects, on SQLite or PostgreSQL.
 //
 // [Open] picks the database from a URL, applies the embedded migrations
-// and returns a [Store]. The same SQL runs on both databases.
+// and returns a [Store]. The same SQL runs on both databases, but for two
+// shortcuts: PostgreSQL applies a webhook delivery's user or organization
+// upsert as one statement ([Store.UpsertUserOnce]), and SQLite reads a
+// tombstone where PostgreSQL locks its row (SQLite has one writer at a
+// time).
 //
 // # Mirroring Clerk
 //
@@ -19,14 +23,27 @@
 //     (applied is false, the error nil), whatever its updated_at: Clerk never
 //     reuses ids and a deleted object does not come back, so a late
 //     user.updated cannot resurrect a deleted user. The tombstone and the
-//     upsert take the same row lock, so a concurrent delete and upsert
-//     serialize. Tombstones are kept until [Store.PruneTombstones].
+//     upsert take the same row lock (PostgreSQL) or the database's write
+//     lock (SQLite), so a concurrent delete and upsert serialize.
+//     Tombstones are kept until [Store.PruneTombstones].
 //   - Memberships need their parents. [Store.UpsertMembership] answers
 //     [ErrMissingParent] when its user or organization is not stored yet
 //     (not yet received): the error is retryable, the webhook handler returns
 //     it, answers 500 and Svix delivers the event again later, by when the
 //     parent has usually arrived. No placeholder rows are invented. A
 //     membership of a deleted (tombstoned) user or organization is ignored.
+//
+// # Webhook deliveries
+//
+// [Store.ApplyOnce] applies one webhook delivery at most once: the
+// delivery id (svix-id) is recorded in webhook_deliveries in the same
+// transaction as the delivery's writes, made through a [Tx]. A redelivery
+// finds the id and writes nothing; a concurrent copy waits for the first
+// one's transaction; a failure or a cancelled context rolls back the id
+// with the writes, so that the redelivery applies the event.
+// [Store.UpsertUserOnce] and [Store.UpsertOrganizationOnce] do the same for
+// the most frequent events. Ids are kept for [DeliveryRetention], pruned
+// as deliveries arrive.
 //
 // Deleting a user removes its memberships and the projects it owns;
 // deleting an organization removes its memberships and its projects

@@ -1,5 +1,10 @@
 package store
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Every statement of the store, written with ? placeholders (rebound to $n
 // on PostgreSQL). Literals must not contain '?'.
 
@@ -19,6 +24,8 @@ const (
 	sqlLockObject = `INSERT INTO clerk_objects (kind, id, deleted_at) VALUES (?, ?, NULL)
 ON CONFLICT (kind, id) DO UPDATE SET kind = excluded.kind
 RETURNING deleted_at`
+	// sqlTombstoneOf reads the object's tombstone, without locking.
+	sqlTombstoneOf = `SELECT deleted_at FROM clerk_objects WHERE kind = ? AND id = ?`
 	// sqlTombstone marks the object deleted, keeping the first deletion time.
 	sqlTombstone = `INSERT INTO clerk_objects (kind, id, deleted_at) VALUES (?, ?, ?)
 ON CONFLICT (kind, id) DO UPDATE SET deleted_at = COALESCE(clerk_objects.deleted_at, excluded.deleted_at)`
@@ -103,3 +110,58 @@ const (
 WHERE (owner_id = ? AND organization_id IS NULL) OR organization_id = ?
 ORDER BY created_at DESC, id DESC`
 )
+
+// PostgreSQL statements applying a user or organization upsert as one
+// webhook delivery: a single statement, hence a single transaction and a
+// single round trip, with the steps of ApplyOnce and Tx.upsert as
+// data-modifying CTEs: d records the delivery id (no row for a duplicate),
+// o locks the object's row and returns its tombstone (only when d
+// recorded), u runs the upsert (only when o found no tombstone), with the
+// same ON CONFLICT clause as sqlUpsertUser and sqlUpsertOrg. The first
+// column of the result counts d's rows, the second u's. Arguments: $1 the
+// delivery id, $2 now (ms), $3 kind, $4 object id, $5 to $12 the
+// upsert's; the variants ending in Prune also delete up to $14 ids
+// recorded before $13.
+var (
+	pgUpsertUserOnce      = pgUpsertOnce(sqlUpsertUser, false, "text", "text", "text", "text", "text", "text", "bigint", "bigint")
+	pgUpsertUserOncePrune = pgUpsertOnce(sqlUpsertUser, true, "text", "text", "text", "text", "text", "text", "bigint", "bigint")
+	pgUpsertOrgOnce       = pgUpsertOnce(sqlUpsertOrg, false, "text", "text", "text", "text", "text", "text", "bigint", "bigint")
+	pgUpsertOrgOncePrune  = pgUpsertOnce(sqlUpsertOrg, true, "text", "text", "text", "text", "text", "text", "bigint", "bigint")
+)
+
+// pgUpsertOnce builds a statement described above from an upsert of the
+// form "INSERT INTO t (columns) VALUES (?, …)\nON CONFLICT …" and the SQL
+// types of its arguments.
+func pgUpsertOnce(upsert string, prune bool, types ...string) string {
+	insert, rest, ok1 := strings.Cut(upsert, " VALUES (")
+	_, conflict, ok2 := strings.Cut(rest, "\nON CONFLICT ")
+	if !ok1 || !ok2 {
+		panic("store: unexpected upsert statement: " + upsert)
+	}
+	values := make([]string, len(types))
+	for i, typ := range types {
+		values[i] = fmt.Sprintf("$%d::%s", i+5, typ)
+	}
+	var b strings.Builder
+	b.WriteString(`WITH d AS (
+	INSERT INTO webhook_deliveries (svix_id, applied_at) VALUES ($1, $2)
+	ON CONFLICT (svix_id) DO NOTHING RETURNING 1
+), `)
+	if prune {
+		b.WriteString(`p AS (
+	DELETE FROM webhook_deliveries WHERE svix_id IN (
+		SELECT svix_id FROM webhook_deliveries WHERE applied_at < $13 ORDER BY applied_at LIMIT $14)
+), `)
+	}
+	b.WriteString(`o AS (
+	INSERT INTO clerk_objects (kind, id, deleted_at) SELECT $3, $4, NULL FROM d
+	ON CONFLICT (kind, id) DO UPDATE SET kind = excluded.kind RETURNING deleted_at
+), u AS (
+	` + insert + `
+	SELECT ` + strings.Join(values, ", ") + ` FROM o WHERE o.deleted_at IS NULL
+	ON CONFLICT ` + conflict + `
+	RETURNING 1
+)
+SELECT (SELECT COUNT(*) FROM d), (SELECT COUNT(*) FROM u)`)
+	return b.String()
+}

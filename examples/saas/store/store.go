@@ -10,8 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -48,8 +50,8 @@ type Store struct {
 	db      *sql.DB
 	dialect webhooks.Dialect
 
-	// recorded counts the delivery ids ApplyOnce recorded, to prune every
-	// pruneEvery-th time at most pruneBatch old ids (tests lower both).
+	// recorded counts deliveries, to prune at most pruneBatch old ids
+	// every pruneEvery-th one (see deliveries.go; tests lower both).
 	recorded   atomic.Uint64
 	pruneEvery int
 	pruneBatch int
@@ -70,13 +72,24 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
-	}
+	var db *sql.DB
 	if dialect == webhooks.Postgres {
+		cfg, err := pgx.ParseConfig(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("store: open: %w", err)
+		}
+		// A context that ends cancels the statement in the server too: a
+		// statement waiting for a lock, e.g. a single-statement webhook
+		// delivery, must not go on and commit after its caller gave up
+		// (pgx's default only stops waiting for the answer).
+		cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
+			return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, DeadlineDelay: time.Second}
+		}
+		db = stdlib.OpenDB(*cfg)
 		db.SetMaxOpenConns(10)
 		db.SetConnMaxIdleTime(5 * time.Minute)
+	} else if db, err = sql.Open(driver, dsn); err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
 	}
 	s := &Store{db: db, dialect: dialect, pruneEvery: pruneEvery, pruneBatch: pruneBatch}
 	if err := db.PingContext(ctx); err != nil {

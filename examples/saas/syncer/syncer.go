@@ -15,10 +15,11 @@
 // # Guarantees
 //
 // The webhooks.Handler verifies each delivery and decodes its data; the
-// sync function then applies it with store.ApplyOnce: one transaction
-// records the svix-id in the store's own database (so every replica shares
-// it) and makes the event's writes, so an id is recorded exactly when its
-// writes are committed. A redelivery of an applied svix-id finds the id and
+// sync function then applies it with store.ApplyOnce (or, for user and
+// organization upserts, store.UpsertUserOnce and UpsertOrganizationOnce):
+// one transaction records the svix-id in the store's own database (so
+// every replica shares it) and makes the event's writes, so an id is
+// recorded exactly when its writes are committed. A redelivery of an applied svix-id finds the id and
 // is answered 200 without being applied again. Concurrent copies of one
 // delivery serialize on the id (its unique key in PostgreSQL, the write
 // lock in SQLite): the first applies it and the others, once it commits,
@@ -116,8 +117,8 @@ type syncer struct {
 }
 
 func (sy *syncer) upsertUser(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
-	row := UserFromClerk(u)
-	return sy.sync(ctx, ev, u.ID, "upsert", func(tx *store.Tx) (bool, error) { return tx.UpsertUser(ctx, row) })
+	dup, applied, err := sy.s.UpsertUserOnce(ctx, ev.ID, UserFromClerk(u))
+	return sy.done(ctx, ev, u.ID, "upsert", dup, applied, err)
 }
 
 func (sy *syncer) deleteUser(ctx context.Context, d *webhooks.DeletedObject, ev *webhooks.Event) error {
@@ -125,8 +126,8 @@ func (sy *syncer) deleteUser(ctx context.Context, d *webhooks.DeletedObject, ev 
 }
 
 func (sy *syncer) upsertOrganization(ctx context.Context, o *clerk.Organization, ev *webhooks.Event) error {
-	row := OrganizationFromClerk(o)
-	return sy.sync(ctx, ev, o.ID, "upsert", func(tx *store.Tx) (bool, error) { return tx.UpsertOrganization(ctx, row) })
+	dup, applied, err := sy.s.UpsertOrganizationOnce(ctx, ev.ID, OrganizationFromClerk(o))
+	return sy.done(ctx, ev, o.ID, "upsert", dup, applied, err)
 }
 
 func (sy *syncer) deleteOrganization(ctx context.Context, d *webhooks.DeletedObject, ev *webhooks.Event) error {
@@ -164,23 +165,14 @@ func (sy *syncer) sync(ctx context.Context, ev *webhooks.Event, id, op string, w
 }
 
 // apply runs write in the delivery's transaction unless the svix-id was
-// applied before (dup). An ErrInvalid from write is returned but the id is
-// committed: the event is acknowledged and a redelivery is a duplicate.
+// applied before (dup).
 func (sy *syncer) apply(ctx context.Context, ev *webhooks.Event, write func(*store.Tx) (bool, error)) (dup, changed bool, err error) {
-	var invalid error
 	dup, err = sy.s.ApplyOnce(ctx, ev.ID, func(tx *store.Tx) error {
 		var err error
 		changed, err = write(tx)
-		if errors.Is(err, store.ErrInvalid) { // raised before any SQL: the transaction is usable
-			invalid, changed = err, false
-			return nil
-		}
 		return err
 	})
-	if err == nil {
-		err = invalid
-	}
-	return dup, changed, err
+	return dup, changed && err == nil, err
 }
 
 // done logs the outcome of one event and returns the error the Handler
@@ -189,6 +181,17 @@ func (sy *syncer) done(ctx context.Context, ev *webhooks.Event, id, op string, d
 	attrs := []slog.Attr{slog.String("svix_id", ev.ID), slog.String("type", ev.Type), slog.String("id", id)}
 	switch {
 	case errors.Is(err, store.ErrInvalid):
+		// Retrying cannot help: record the id, so that a redelivery is a
+		// duplicate, and acknowledge.
+		dup, rerr := sy.s.ApplyOnce(ctx, ev.ID, func(*store.Tx) error { return nil })
+		switch {
+		case rerr != nil:
+			sy.log.LogAttrs(ctx, slog.LevelError, "syncer: unusable event not recorded, Svix will retry", append(attrs, slog.Any("error", rerr))...)
+			return rerr
+		case dup:
+			sy.log.LogAttrs(ctx, slog.LevelInfo, msgDuplicate, attrs...)
+			return nil
+		}
 		sy.log.LogAttrs(ctx, slog.LevelError, "syncer: unusable event acknowledged", append(attrs, slog.Any("error", err))...)
 		return nil
 	case err != nil:
