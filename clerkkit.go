@@ -16,12 +16,12 @@
 // in one process share nothing.
 //
 // Calls are retried when that is safe (see RetryPolicy), inputs are
-// validated before any request (errors wrap ErrInvalidInput), and every
-// Backend API failure is an *APIError carrying the HTTP status, Clerk's
+// validated before any request (errors wrap clerkerr.ErrInvalidInput), and every
+// Backend API failure is a *clerkerr.APIError carrying the HTTP status, Clerk's
 // error entries, the trace id and Retry-After, even when the body was not
 // JSON. Errors and logs never contain the secret key, and it is sent to
 // APIURL's scheme, host and port only: redirects are never followed (Clerk's
-// API does not redirect; a call answered with one fails with ErrRedirect).
+// API does not redirect; a call answered with one fails with clerkerr.ErrRedirect).
 //
 // Users.Role and the membership checks are cached (30s and 10s by default,
 // see users.Options and memberships.Options). A change made through the
@@ -54,8 +54,6 @@ import (
 
 // Defaults used when the corresponding Config field is zero.
 const (
-	DefaultAPIURL         = bapi.DefaultAPIURL
-	DefaultAPIVersion     = bapi.DefaultAPIVersion
 	DefaultRequestTimeout = bapi.DefaultRequestTimeout
 	DefaultMaxAttempts    = bapi.DefaultMaxAttempts
 	DefaultMaxWait        = bapi.DefaultMaxWait
@@ -71,18 +69,18 @@ type Config struct {
 	// to APIURL's scheme, host and port, and never appears in errors.
 	SecretKey string
 	// APIURL is the Backend API's base URL, without /v1. Default
-	// https://api.clerk.com. Plain http is accepted for loopback hosts
+	// https://api.clerk.com (auth.DefaultAPIURL). Plain http is accepted for loopback hosts
 	// only (local emulators such as clerktest).
 	APIURL string
 	// APIVersion is sent as the Clerk-API-Version header. Default
-	// 2025-04-10, the version clerk-sdk-go v2.4.2 is written for.
+	// 2025-04-10 (auth.DefaultAPIVersion), the version clerk-sdk-go v2.4.2 is written for.
 	APIVersion string
 	// HTTPClient sends the requests; its Transport (default
 	// http.DefaultTransport) is used under clerkkit's retrying transport,
 	// and the client itself is not modified. Its Timeout, if any, bounds a
 	// whole call, retries and waits included. Its CheckRedirect is not
 	// used: Clerk's API never redirects, so no redirect is followed, even
-	// within the API (the call fails with an error wrapping ErrRedirect),
+	// within the API (the call fails with an error wrapping clerkerr.ErrRedirect),
 	// and no request leaves APIURL's origin. Default: a plain client.
 	HTTPClient *http.Client
 	// RequestTimeout bounds each attempt, reading the response included;
@@ -120,7 +118,7 @@ type Config struct {
 //     jitter; a Retry-After on a 503 is honoured too;
 //   - at most MaxAttempts attempts and MaxWait of total waiting per call: a
 //     Retry-After longer than what is left ends the call at once with the
-//     429 *APIError, its RetryAfter set;
+//     429 *clerkerr.APIError, its RetryAfter set;
 //   - the wait ends at once when the call's context does, with the
 //     context's error;
 //   - request bodies are replayed for each attempt.
@@ -147,17 +145,11 @@ func (c Config) internal() bapi.Config {
 		APIVersion:     c.APIVersion,
 		HTTPClient:     c.HTTPClient,
 		RequestTimeout: c.RequestTimeout,
-		Retry: bapi.RetryPolicy{
-			Disabled:    c.Retry.Disabled,
-			MaxAttempts: c.Retry.MaxAttempts,
-			MaxWait:     c.Retry.MaxWait,
-			BaseDelay:   c.Retry.BaseDelay,
-			MaxDelay:    c.Retry.MaxDelay,
-		},
-		UserAgent: c.UserAgent,
-		Sleep:     c.sleep,
-		Now:       c.now,
-		Jitter:    c.jitter,
+		Retry:          bapi.RetryPolicy(c.Retry), // same fields: a compile-time check they stay so
+		UserAgent:      c.UserAgent,
+		Sleep:          c.sleep,
+		Now:            c.now,
+		Jitter:         c.jitter,
 	}
 }
 
@@ -177,7 +169,7 @@ func FromEnv() (*Client, error) { return New(ConfigFromEnv()) }
 
 // NewBackend validates cfg and returns a clerk.Backend for the instance:
 // clerk-sdk-go's own backend over clerkkit's retrying transport, whose
-// errors are *APIError values. Use it to build a single package's client
+// errors are *clerkerr.APIError values. Use it to build a single package's client
 // (users.New(b, nil)) or any clerk-sdk-go client
 // (&session.Client{Backend: b}). The Users and Memberships fields of cfg
 // are not used.
@@ -205,7 +197,7 @@ type Client struct {
 }
 
 // New validates cfg and returns a Client. A missing or malformed secret key
-// or API URL is an error wrapping ErrInvalidConfig; New makes no request.
+// or API URL is an error wrapping clerkerr.ErrInvalidConfig; New makes no request.
 func New(cfg Config) (*Client, error) {
 	b, err := NewBackend(cfg)
 	if err != nil {

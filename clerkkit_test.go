@@ -3,6 +3,7 @@ package clerkkit_test
 import (
 	"context"
 	"errors"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -37,7 +38,7 @@ func TestNewValidatesConfig(t *testing.T) {
 		{clerkkit.Config{SecretKey: key, Retry: clerkkit.RetryPolicy{MaxWait: -time.Second}}, "negative"},
 	} {
 		c, err := clerkkit.New(tc.cfg)
-		if c != nil || !errors.Is(err, clerkkit.ErrInvalidConfig) || !strings.Contains(err.Error(), tc.want) {
+		if c != nil || !errors.Is(err, clerkerr.ErrInvalidConfig) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v, want %q", tc.cfg.APIURL, err, tc.want)
 		}
 		if strings.Contains(err.Error(), key) {
@@ -71,7 +72,7 @@ func TestFromEnv(t *testing.T) {
 		t.Fatalf("headers %v", got)
 	}
 	t.Setenv("CLERK_SECRET_KEY", "")
-	if _, err := clerkkit.FromEnv(); !errors.Is(err, clerkkit.ErrInvalidConfig) {
+	if _, err := clerkkit.FromEnv(); !errors.Is(err, clerkerr.ErrInvalidConfig) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -126,7 +127,7 @@ func TestErrorsAsFromAnyPackage(t *testing.T) {
 	_, e3 := c.Memberships.Get(ctx, "org_1", "user_1")
 	_, e4 := (&user.Client{Backend: c.Backend()}).Get(ctx, "user_1")
 	for i, err := range []error{e1, e2, e3, e4} {
-		var apiErr *clerkkit.APIError
+		var apiErr *clerkerr.APIError
 		if !errors.As(err, &apiErr) || apiErr.Status != 502 || apiErr.Body != "upstream connect error" {
 			t.Fatalf("%d: %v", i, err)
 		}
@@ -165,8 +166,8 @@ func TestRetryConfigured(t *testing.T) {
 	n.Store(0)
 	c2, _ := clerkkit.New(clerkkit.Config{SecretKey: key, APIURL: srv.URL, Retry: clerkkit.RetryPolicy{Disabled: true}})
 	err = c2.Users.SetRole(context.Background(), "user_1", "admin")
-	var apiErr *clerkkit.APIError
-	if !errors.Is(err, clerkkit.ErrRateLimited) || !errors.As(err, &apiErr) || apiErr.RetryAfter != 2*time.Second || n.Load() != 1 {
+	var apiErr *clerkerr.APIError
+	if !errors.Is(err, clerkerr.ErrRateLimited) || !errors.As(err, &apiErr) || apiErr.RetryAfter != 2*time.Second || n.Load() != 1 {
 		t.Fatalf("err %v after %d requests", err, n.Load())
 	}
 }
@@ -185,7 +186,7 @@ func TestNewBackendWorksWithSDKAndPackages(t *testing.T) {
 	if err != nil || role != "admin" {
 		t.Fatal(role, err)
 	}
-	if _, err := clerkkit.NewBackend(clerkkit.Config{}); !errors.Is(err, clerkkit.ErrInvalidConfig) {
+	if _, err := clerkkit.NewBackend(clerkkit.Config{}); !errors.Is(err, clerkerr.ErrInvalidConfig) {
 		t.Fatal(err)
 	}
 }
@@ -193,11 +194,11 @@ func TestNewBackendWorksWithSDKAndPackages(t *testing.T) {
 func TestInvalidInputSentinel(t *testing.T) {
 	c, _ := clerkkit.New(clerkkit.Config{SecretKey: key, APIURL: "http://127.0.0.1:1"})
 	_, err := c.Users.Get(context.Background(), "../users")
-	if !errors.Is(err, clerkkit.ErrInvalidInput) {
+	if !errors.Is(err, clerkerr.ErrInvalidInput) {
 		t.Fatal(err)
 	}
 	err = c.Memberships.RequireOrgAdmin(context.Background(), "org_1")
-	if !errors.Is(err, clerkkit.ErrUnauthenticated) {
+	if !errors.Is(err, clerkerr.ErrUnauthenticated) {
 		t.Fatal(err)
 	}
 }
@@ -273,10 +274,10 @@ func TestRedirectsNotFollowed(t *testing.T) {
 	_, e3 := c.Memberships.Get(ctx, "org_1", "user_1")
 	_, e4 := (&user.Client{Backend: c.Backend()}).Get(ctx, "user_1")
 	for i, err := range []error{e1, e2, e3, e4} {
-		if !errors.Is(err, clerkkit.ErrRedirect) {
+		if !errors.Is(err, clerkerr.ErrRedirect) {
 			t.Fatalf("%d: err = %v, want ErrRedirect", i, err)
 		}
-		var apiErr *clerkkit.APIError
+		var apiErr *clerkerr.APIError
 		if errors.As(err, &apiErr) {
 			t.Fatalf("%d: a redirect is not an APIError", i)
 		}

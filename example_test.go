@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"log"
 
 	"github.com/clerk/clerk-sdk-go/v2"
@@ -11,7 +12,6 @@ import (
 	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/clerktest/emulator"
-	"github.com/clerkkit/clerkkit/memberships"
 	"github.com/clerkkit/clerkkit/users"
 	"github.com/clerkkit/clerkkit/webhooks"
 )
@@ -55,7 +55,7 @@ func ExampleNew() {
 	fmt.Println(u.ID, *u.FirstName)
 
 	_, err = clerkkit.New(clerkkit.Config{SecretKey: "pk_test_oops"})
-	fmt.Println(errors.Is(err, clerkkit.ErrInvalidConfig))
+	fmt.Println(errors.Is(err, clerkerr.ErrInvalidConfig))
 	// Output:
 	// user_ann Ann
 	// true
@@ -120,7 +120,7 @@ func Example_requireOrgAdmin() {
 		switch {
 		case err == nil:
 			fmt.Println(userID, "may administer org_acme")
-		case errors.Is(err, memberships.ErrForbidden):
+		case errors.Is(err, clerkerr.ErrForbidden):
 			fmt.Println(userID, "is forbidden")
 		default:
 			fmt.Println(userID, "could not be checked:", err)
@@ -134,7 +134,7 @@ func Example_requireOrgAdmin() {
 	fmt.Println("membership lookups:", srv.Calls(lookups))
 
 	err := c.Memberships.RequireOrgAdmin(context.Background(), "org_acme")
-	fmt.Println(errors.Is(err, clerkkit.ErrUnauthenticated))
+	fmt.Println(errors.Is(err, clerkerr.ErrUnauthenticated))
 	// Output:
 	// user_ann may administer org_acme
 	// membership lookups: 0
@@ -151,13 +151,13 @@ func ExampleAPIError() {
 	c, _ := clerkkit.New(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL()})
 
 	_, err := c.Users.Get(context.Background(), "user_nobody")
-	var apiErr *clerkkit.APIError
+	var apiErr *clerkerr.APIError
 	if errors.As(err, &apiErr) {
-		fmt.Println(apiErr.Status, apiErr.Code(), errors.Is(err, clerkkit.ErrNotFound))
+		fmt.Println(apiErr.Status, apiErr.Code(), errors.Is(err, clerkerr.ErrNotFound))
 	}
 
 	_, err = c.Users.Get(context.Background(), "../user_ann")
-	fmt.Println(errors.Is(err, clerkkit.ErrInvalidInput))
+	fmt.Println(errors.Is(err, clerkerr.ErrInvalidInput))
 	// Output:
 	// 404 resource_not_found true
 	// true

@@ -26,8 +26,8 @@ type createSessionParams struct {
 // organizations the user belongs to or was last active in.
 //
 // Errors name the failed call, e.g. "clerkkit: POST /sessions: 404 Not
-// Found: resource_not_found: …" (errors.Is with ErrNotFound), or are
-// ErrInvalidInput for arguments rejected before any request.
+// Found: resource_not_found: …" (errors.Is with clerkerr.ErrNotFound), or are
+// clerkerr.ErrInvalidInput for arguments rejected before any request.
 //
 // Clerk offers this (POST /v1/sessions) on development and test instances
 // only: it is for tests, demos and local tools (clerkkit token, the

@@ -3,6 +3,7 @@ package clerkkit_test
 import (
 	"context"
 	"errors"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"strings"
 	"testing"
 	"time"
@@ -60,7 +61,7 @@ func TestSessionToken(t *testing.T) {
 		user, org string
 		ttl       time.Duration
 	}{{"", "", 0}, {"user_demo_admin/../x", "", 0}, {"user_demo_admin", "org?x", 0}, {"user_demo_admin", "", 10 * time.Second}} {
-		if _, err := c.SessionToken(ctx, bad.user, bad.org, bad.ttl); !errors.Is(err, clerkkit.ErrInvalidInput) {
+		if _, err := c.SessionToken(ctx, bad.user, bad.org, bad.ttl); !errors.Is(err, clerkerr.ErrInvalidInput) {
 			t.Fatalf("%+v: %v", bad, err)
 		}
 	}
@@ -69,16 +70,16 @@ func TestSessionToken(t *testing.T) {
 	}
 	// One clean error that names the call, not a stack of prefixes.
 	_, err = c.SessionToken(ctx, "user_nobody", "", 0)
-	if !errors.Is(err, clerkkit.ErrNotFound) || !strings.HasPrefix(err.Error(), "clerkkit: POST /sessions: 404") ||
+	if !errors.Is(err, clerkerr.ErrNotFound) || !strings.HasPrefix(err.Error(), "clerkkit: POST /sessions: 404") ||
 		strings.Count(err.Error(), "clerkkit") != 1 {
 		t.Fatalf("unknown user: %v", err)
 	}
 	_, err = c.SessionToken(ctx, "user_demo_member", "org_nope", 0)
-	if !errors.Is(err, clerkkit.ErrNotFound) || !strings.Contains(err.Error(), "org_nope") {
+	if !errors.Is(err, clerkerr.ErrNotFound) || !strings.Contains(err.Error(), "org_nope") {
 		t.Fatalf("unknown organization: %v", err)
 	}
 	_, err = c.SessionToken(ctx, "user_solo", "org_demo_acme", 0)
-	var apiErr *clerkkit.APIError
+	var apiErr *clerkerr.APIError
 	if !errors.As(err, &apiErr) || !apiErr.HasCode("not_a_member_in_organization") {
 		t.Fatalf("not a member: %v", err)
 	}

@@ -348,7 +348,9 @@ func TestDifferentialHasAndClaims(t *testing.T) {
 	require.Greater(t, counts["has-true"], decisions/20, "enough checks pass for the comparison to mean something")
 }
 
-func isErr(err error, target *auth.Error) bool { return err != nil && auth.Reason(err) == target.Reason() }
+func isErr(err error, target *auth.Error) bool {
+	return err != nil && auth.Reason(err) == target.Reason()
+}
 
 func mustJSON(v any) string {
 	b, err := json.Marshal(v)

@@ -2,8 +2,8 @@ package auth
 
 import (
 	"encoding/base64"
-	"errors"
 	"fmt"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -128,13 +128,13 @@ func ConfigFromEnv() Config {
 }
 
 // Configuration errors returned by NewVerifier, usable with errors.Is.
+// They, and every other configuration error of NewVerifier, wrap
+// clerkerr.ErrInvalidConfig.
 var (
 	// ErrNoKeySource means the Config gives no way to obtain keys.
-	ErrNoKeySource = errors.New("clerkkit/auth: no way to obtain keys: set JWTKey, JWKSURL, SecretKey or PublishableKey")
+	ErrNoKeySource = fmt.Errorf("%w: no way to obtain keys: set JWTKey, JWKSURL, SecretKey or PublishableKey", clerkerr.ErrInvalidConfig)
 	// ErrNoIssuer means the Config gives no way to know the expected issuer.
-	ErrNoIssuer = errors.New("clerkkit/auth: no way to know the issuer: set Issuer or PublishableKey (or SecretKey without JWTKey)")
-	// ErrInvalidConfig is wrapped by every other configuration error.
-	ErrInvalidConfig = errors.New("clerkkit/auth: invalid config")
+	ErrNoIssuer = fmt.Errorf("%w: no way to know the issuer: set Issuer or PublishableKey (or SecretKey without JWTKey)", clerkerr.ErrInvalidConfig)
 )
 
 // FrontendAPIFromPublishableKey decodes a publishable key (pk_test_… or
@@ -147,18 +147,18 @@ func FrontendAPIFromPublishableKey(pk string) (string, error) {
 	case strings.HasPrefix(pk, "pk_live_"):
 		rest = pk[len("pk_live_"):]
 	default:
-		return "", fmt.Errorf("%w: publishable key must start with pk_test_ or pk_live_", ErrInvalidConfig)
+		return "", fmt.Errorf("%w: publishable key must start with pk_test_ or pk_live_", clerkerr.ErrInvalidConfig)
 	}
 	raw, err := base64.StdEncoding.DecodeString(rest)
 	if err != nil {
 		raw, err = base64.RawStdEncoding.DecodeString(rest)
 	}
 	if err != nil {
-		return "", fmt.Errorf("%w: publishable key is not base64", ErrInvalidConfig)
+		return "", fmt.Errorf("%w: publishable key is not base64", clerkerr.ErrInvalidConfig)
 	}
 	host, ok := strings.CutSuffix(string(raw), "$")
 	if !ok || host == "" || strings.ContainsAny(host, "/$ \t\r\n?#@") {
-		return "", fmt.Errorf("%w: publishable key does not encode a Frontend API host", ErrInvalidConfig)
+		return "", fmt.Errorf("%w: publishable key does not encode a Frontend API host", clerkerr.ErrInvalidConfig)
 	}
 	return host, nil
 }
@@ -198,7 +198,7 @@ func (c Config) resolve() (*resolved, error) {
 		r.APIVersion = DefaultAPIVersion
 	}
 	if r.SecretKey != "" && !strings.HasPrefix(r.SecretKey, "sk_test_") && !strings.HasPrefix(r.SecretKey, "sk_live_") {
-		return nil, fmt.Errorf("%w: secret key must start with sk_test_ or sk_live_", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: secret key must start with sk_test_ or sk_live_", clerkerr.ErrInvalidConfig)
 	}
 	if r.PublishableKey != "" {
 		host, err := FrontendAPIFromPublishableKey(r.PublishableKey)
@@ -209,11 +209,11 @@ func (c Config) resolve() (*resolved, error) {
 	}
 	for name, d := range map[string]time.Duration{"ClockSkew": r.ClockSkew, "KeysTTL": r.KeysTTL, "MinRefreshInterval": r.MinRefreshInterval, "FetchTimeout": r.FetchTimeout} {
 		if d < 0 {
-			return nil, fmt.Errorf("%w: %s must not be negative", ErrInvalidConfig, name)
+			return nil, fmt.Errorf("%w: %s must not be negative", clerkerr.ErrInvalidConfig, name)
 		}
 	}
 	if r.MaxTokenSize < 0 || r.TokenCacheSize < 0 {
-		return nil, fmt.Errorf("%w: MaxTokenSize and TokenCacheSize must not be negative", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: MaxTokenSize and TokenCacheSize must not be negative", clerkerr.ErrInvalidConfig)
 	}
 	if r.ClockSkew == 0 {
 		r.ClockSkew = DefaultClockSkew
@@ -246,7 +246,7 @@ func (c Config) resolve() (*resolved, error) {
 		r.parties = make(map[string]struct{}, len(r.AuthorizedParties))
 		for _, p := range r.AuthorizedParties {
 			if p == "" {
-				return nil, fmt.Errorf("%w: empty entry in AuthorizedParties", ErrInvalidConfig)
+				return nil, fmt.Errorf("%w: empty entry in AuthorizedParties", clerkerr.ErrInvalidConfig)
 			}
 			r.parties[p] = struct{}{}
 		}
@@ -301,7 +301,7 @@ func (c Config) resolve() (*resolved, error) {
 func checkURL(field, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("%w: %s must be an absolute http(s) URL", ErrInvalidConfig, field)
+		return fmt.Errorf("%w: %s must be an absolute http(s) URL", clerkerr.ErrInvalidConfig, field)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"net/http/httptest"
 	"testing"
 
@@ -19,7 +20,7 @@ func TestPublishableKey(t *testing.T) {
 	assert.Equal(t, "fun-dog-12.clerk.accounts.dev", host)
 	for _, bad := range []string{"", "sk_test_abc", "pk_test_", "pk_test_!!!", "pk_test_" + "Y2xlcmsuZXhhbXBsZS5jb20=", "pk_live_" + "YS9iJA=="} {
 		_, err := FrontendAPIFromPublishableKey(bad)
-		assert.ErrorIs(t, err, ErrInvalidConfig, bad)
+		assert.ErrorIs(t, err, clerkerr.ErrInvalidConfig, bad)
 	}
 }
 
@@ -30,19 +31,19 @@ func TestNewVerifierValidates(t *testing.T) {
 		want error
 	}{
 		"empty":                {Config{}, ErrNoKeySource},
-		"bad pk":               {Config{PublishableKey: "pk_test_???"}, ErrInvalidConfig},
-		"bad sk":               {Config{SecretKey: "secret"}, ErrInvalidConfig},
-		"bad pem":              {Config{JWTKey: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----", Issuer: "https://clerk.example.com"}, ErrInvalidConfig},
-		"bare garbage key":     {Config{JWTKey: "not base64!", Issuer: "https://clerk.example.com"}, ErrInvalidConfig},
+		"bad pk":               {Config{PublishableKey: "pk_test_???"}, clerkerr.ErrInvalidConfig},
+		"bad sk":               {Config{SecretKey: "secret"}, clerkerr.ErrInvalidConfig},
+		"bad pem":              {Config{JWTKey: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----", Issuer: "https://clerk.example.com"}, clerkerr.ErrInvalidConfig},
+		"bare garbage key":     {Config{JWTKey: "not base64!", Issuer: "https://clerk.example.com"}, clerkerr.ErrInvalidConfig},
 		"jwt key no issuer":    {Config{JWTKey: testPEM(t), SecretKey: "sk_test_x"}, ErrNoIssuer},
 		"jwks url no issuer":   {Config{JWKSURL: "https://x.example/jwks"}, ErrNoIssuer},
-		"relative jwks url":    {Config{JWKSURL: "/jwks", Issuer: "https://a"}, ErrInvalidConfig},
-		"bad issuer":           {Config{PublishableKey: pk, Issuer: "clerk.example.com"}, ErrInvalidConfig},
-		"bad api url":          {Config{SecretKey: "sk_test_x", APIURL: "ftp://x"}, ErrInvalidConfig},
-		"negative skew":        {Config{PublishableKey: pk, ClockSkew: -1}, ErrInvalidConfig},
-		"negative cache":       {Config{PublishableKey: pk, TokenCacheSize: -1}, ErrInvalidConfig},
-		"empty party":          {Config{PublishableKey: pk, AuthorizedParties: []string{""}}, ErrInvalidConfig},
-		"small rsa key":        {Config{JWTKey: smallPEM(t), Issuer: "https://clerk.example.com"}, ErrInvalidConfig},
+		"relative jwks url":    {Config{JWKSURL: "/jwks", Issuer: "https://a"}, clerkerr.ErrInvalidConfig},
+		"bad issuer":           {Config{PublishableKey: pk, Issuer: "clerk.example.com"}, clerkerr.ErrInvalidConfig},
+		"bad api url":          {Config{SecretKey: "sk_test_x", APIURL: "ftp://x"}, clerkerr.ErrInvalidConfig},
+		"negative skew":        {Config{PublishableKey: pk, ClockSkew: -1}, clerkerr.ErrInvalidConfig},
+		"negative cache":       {Config{PublishableKey: pk, TokenCacheSize: -1}, clerkerr.ErrInvalidConfig},
+		"empty party":          {Config{PublishableKey: pk, AuthorizedParties: []string{""}}, clerkerr.ErrInvalidConfig},
+		"small rsa key":        {Config{JWTKey: smallPEM(t), Issuer: "https://clerk.example.com"}, clerkerr.ErrInvalidConfig},
 		"ok: pk only":          {Config{PublishableKey: pk}, nil},
 		"ok: sk learns issuer": {Config{SecretKey: "sk_test_x"}, nil},
 		"ok: networkless":      {Config{JWTKey: testPEM(t), PublishableKey: pk}, nil},

@@ -95,10 +95,10 @@ func (s *Session) Has(c Check) bool {
 		if s.OrgID == "" {
 			return false
 		}
-		if c.Role != "" && (s.OrgRole == "" || prefixOrg(s.OrgRole) != prefixOrg(c.Role)) {
+		if c.Role != "" && (s.OrgRole == "" || OrgPrefixed(s.OrgRole) != OrgPrefixed(c.Role)) {
 			return false
 		}
-		if c.Permission != "" && !contains(s.OrgPermissions, prefixOrg(c.Permission)) {
+		if c.Permission != "" && !contains(s.OrgPermissions, OrgPrefixed(c.Permission)) {
 			return false
 		}
 	}

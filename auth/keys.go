@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"io"
 	"math"
 	"net/http"
@@ -363,40 +364,40 @@ func parsePEMPublicKey(s string) (*publicKey, error) {
 	if strings.HasPrefix(s, "-----BEGIN") {
 		block, rest := pem.Decode([]byte(s))
 		if block == nil || strings.TrimSpace(string(rest)) != "" {
-			return nil, fmt.Errorf("%w: JWTKey is not a single PEM block", ErrInvalidConfig)
+			return nil, fmt.Errorf("%w: JWTKey is not a single PEM block", clerkerr.ErrInvalidConfig)
 		}
 		der = block.Bytes
 		if block.Type == "RSA PUBLIC KEY" {
 			k, err := x509.ParsePKCS1PublicKey(der)
 			if err != nil {
-				return nil, fmt.Errorf("%w: JWTKey: %v", ErrInvalidConfig, err)
+				return nil, fmt.Errorf("%w: JWTKey: %v", clerkerr.ErrInvalidConfig, err)
 			}
 			return checkRSA(k)
 		}
 		if block.Type != "PUBLIC KEY" {
-			return nil, fmt.Errorf("%w: JWTKey PEM block must be a PUBLIC KEY", ErrInvalidConfig)
+			return nil, fmt.Errorf("%w: JWTKey PEM block must be a PUBLIC KEY", clerkerr.ErrInvalidConfig)
 		}
 	} else {
 		var err error
 		der, err = base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), ""))
 		if err != nil {
-			return nil, fmt.Errorf("%w: JWTKey is neither PEM nor base64", ErrInvalidConfig)
+			return nil, fmt.Errorf("%w: JWTKey is neither PEM nor base64", clerkerr.ErrInvalidConfig)
 		}
 	}
 	k, err := x509.ParsePKIXPublicKey(der)
 	if err != nil {
-		return nil, fmt.Errorf("%w: JWTKey: %v", ErrInvalidConfig, err)
+		return nil, fmt.Errorf("%w: JWTKey: %v", clerkerr.ErrInvalidConfig, err)
 	}
 	rk, ok := k.(*rsa.PublicKey)
 	if !ok {
-		return nil, fmt.Errorf("%w: JWTKey must be an RSA public key", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: JWTKey must be an RSA public key", clerkerr.ErrInvalidConfig)
 	}
 	return checkRSA(rk)
 }
 
 func checkRSA(k *rsa.PublicKey) (*publicKey, error) {
 	if k.N.BitLen() < minRSABits {
-		return nil, fmt.Errorf("%w: JWTKey RSA modulus must be at least %d bits", ErrInvalidConfig, minRSABits)
+		return nil, fmt.Errorf("%w: JWTKey RSA modulus must be at least %d bits", clerkerr.ErrInvalidConfig, minRSABits)
 	}
 	return &publicKey{key: k}, nil
 }

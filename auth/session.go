@@ -380,7 +380,7 @@ func newSession(c *claims, raw []byte) (*Session, error) {
 	if c.V != 2 {
 		s.OrgID, s.OrgSlug, s.OrgPermissions = c.OrgID, c.OrgSlug, c.OrgPermissions
 		if c.OrgRole != "" {
-			s.OrgRole = prefixOrg(c.OrgRole)
+			s.OrgRole = OrgPrefixed(c.OrgRole)
 		}
 		return s, nil
 	}
@@ -395,7 +395,7 @@ func newSession(c *claims, raw []byte) (*Session, error) {
 	if c.O.ID != "" {
 		s.OrgID, s.OrgSlug, s.OrgPermissions = c.O.ID, c.O.Slg, perms
 		if c.O.Rol != "" {
-			s.OrgRole = prefixOrg(c.O.Rol)
+			s.OrgRole = OrgPrefixed(c.O.Rol)
 		}
 	}
 	return s, nil
@@ -415,12 +415,16 @@ func splitList(s string) []string {
 	return parts
 }
 
-// prefixOrg returns role with exactly one leading "org:".
-func prefixOrg(role string) string {
-	for strings.HasPrefix(role, "org:") {
-		role = role[len("org:"):]
+// OrgPrefixed returns s with exactly one leading "org:", the form in which
+// Clerk's has() compares organization roles and permissions: "admin",
+// "org:admin" and "org:org:admin" are the same role. It is the one place
+// clerkkit normalises them (the memberships checks and the Backend API
+// wrappers use it too).
+func OrgPrefixed(s string) string {
+	for strings.HasPrefix(s, "org:") {
+		s = s[len("org:"):]
 	}
-	return "org:" + role
+	return "org:" + s
 }
 
 // orgPermissionsV2 rebuilds org:<feature>:<permission> from the v2 claims

@@ -3,6 +3,7 @@ package memberships_test
 import (
 	"context"
 	"errors"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"net/http"
 	"testing"
 
@@ -48,7 +49,7 @@ func (f cacheFixture) ctx(t *testing.T, userID string) context.Context {
 func check(t *testing.T, f func(context.Context, string) error, ctx context.Context, orgID string) bool {
 	t.Helper()
 	err := f(ctx, orgID)
-	if err != nil && !errors.Is(err, memberships.ErrForbidden) {
+	if err != nil && !errors.Is(err, clerkerr.ErrForbidden) {
 		t.Fatalf("check on %s: %v", orgID, err)
 	}
 	return err == nil
@@ -217,7 +218,7 @@ func TestMembershipLookupInFlightDuringForgetNotCached(t *testing.T) {
 				t.Fatal(err)
 			}
 			held.Release()
-			if err := <-stale; !errors.Is(err, memberships.ErrForbidden) {
+			if err := <-stale; !errors.Is(err, clerkerr.ErrForbidden) {
 				t.Fatalf("the in-flight check: %v, want what it read (forbidden)", err)
 			}
 			f.expect(t, "check after the change", true, true, func() bool { return check(t, m.RequireOrgAdmin, ctx, "org_acme") })

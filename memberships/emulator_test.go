@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"sync"
 	"testing"
 
@@ -83,12 +84,12 @@ func TestEmulatorRequireFromClaimsMakesNoCall(t *testing.T) {
 		want error
 	}{
 		"admin":              {m.RequireOrgAdmin(admin, "org_acme"), nil},
-		"editor not admin":   {m.RequireOrgAdmin(editor, "org_acme"), memberships.ErrForbidden},
+		"editor not admin":   {m.RequireOrgAdmin(editor, "org_acme"), clerkerr.ErrForbidden},
 		"editor role":        {m.RequireOrgRole(editor, "org_acme", "editor"), nil},
 		"editor permission":  {m.RequireOrgPermission(editor, "org_acme", "org:posts:edit"), nil},
-		"member permission":  {m.RequireOrgPermission(member, "org_acme", "org:posts:edit"), memberships.ErrForbidden},
+		"member permission":  {m.RequireOrgPermission(member, "org_acme", "org:posts:edit"), clerkerr.ErrForbidden},
 		"member is a member": {m.RequireOrgMember(member, "org_acme"), nil},
-		"member not admin":   {m.RequireOrgAdmin(member, "org_acme"), memberships.ErrForbidden},
+		"member not admin":   {m.RequireOrgAdmin(member, "org_acme"), clerkerr.ErrForbidden},
 	} {
 		if tc.want == nil && tc.err != nil || tc.want != nil && !errors.Is(tc.err, tc.want) {
 			t.Errorf("%s: %v, want %v", name, tc.err, tc.want)
@@ -132,19 +133,19 @@ func TestEmulatorRequireFromAPI(t *testing.T) {
 	if err := m.RequireOrgPermission(editor, "org_acme", "org:posts:edit"); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.RequireOrgAdmin(editor, "org_acme"); !errors.Is(err, memberships.ErrForbidden) {
+	if err := m.RequireOrgAdmin(editor, "org_acme"); !errors.Is(err, clerkerr.ErrForbidden) {
 		t.Fatal(err)
 	}
-	if err := m.RequireOrgMember(out, "org_acme"); !errors.Is(err, memberships.ErrForbidden) {
+	if err := m.RequireOrgMember(out, "org_acme"); !errors.Is(err, clerkerr.ErrForbidden) {
 		t.Fatal(err)
 	}
-	if err := m.RequireOrgMember(out, "org_nope"); !errors.Is(err, memberships.ErrForbidden) {
+	if err := m.RequireOrgMember(out, "org_nope"); !errors.Is(err, clerkerr.ErrForbidden) {
 		t.Fatalf("unknown org: %v", err)
 	}
 	if srv.Calls(routeMembers) != 4 {
 		t.Fatalf("%d calls, want 4", srv.Calls(routeMembers))
 	}
-	if err := m.RequireOrgAdmin(context.Background(), "org_acme"); !errors.Is(err, memberships.ErrUnauthenticated) {
+	if err := m.RequireOrgAdmin(context.Background(), "org_acme"); !errors.Is(err, clerkerr.ErrUnauthenticated) {
 		t.Fatal(err)
 	}
 }
@@ -158,7 +159,7 @@ func TestEmulatorSystemPermissionsUseAPI(t *testing.T) {
 	if err := m.RequireOrgPermission(admin, "org_acme", "org:sys_memberships:manage"); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.RequireOrgPermission(member, "org_acme", "org:sys_memberships:manage"); !errors.Is(err, memberships.ErrForbidden) {
+	if err := m.RequireOrgPermission(member, "org_acme", "org:sys_memberships:manage"); !errors.Is(err, clerkerr.ErrForbidden) {
 		t.Fatal(err)
 	}
 	if ok, err := m.HasPermission(member, "org_acme", "user_mem", "org:sys_memberships:read"); !ok || err != nil {
@@ -220,7 +221,7 @@ func TestEmulatorCRUD(t *testing.T) {
 		t.Fatalf("Add = %+v, %v", mem, err)
 	}
 	_, err = m.Add(ctx, "org_acme", "user_out", "member")
-	var apiErr *clerkkit.APIError
+	var apiErr *clerkerr.APIError
 	if !errors.As(err, &apiErr) || apiErr.Status < 400 {
 		t.Fatalf("Add twice: %v", err)
 	}
@@ -241,13 +242,13 @@ func TestEmulatorCRUD(t *testing.T) {
 	if err := m.Remove(ctx, "org_acme", "user_out"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Get(ctx, "org_acme", "user_out"); !errors.Is(err, clerkkit.ErrNotFound) {
+	if _, err := m.Get(ctx, "org_acme", "user_out"); !errors.Is(err, clerkerr.ErrNotFound) {
 		t.Fatalf("Get after Remove: %v", err)
 	}
 	if r, err := m.Role(ctx, "org_acme", "user_out"); r != "" || err != nil {
 		t.Fatalf("Role after Remove %q, %v", r, err)
 	}
-	if err := m.Remove(ctx, "org_acme", "user_out"); !errors.Is(err, clerkkit.ErrNotFound) {
+	if err := m.Remove(ctx, "org_acme", "user_out"); !errors.Is(err, clerkerr.ErrNotFound) {
 		t.Fatalf("Remove twice: %v", err)
 	}
 	var orgs []string
@@ -314,8 +315,8 @@ func TestEmulatorAPIFailureFailsClosed(t *testing.T) {
 	ctx := signedIn(t, srv, v, "user_admin", "")
 	srv.InjectFault(clerktest.Fault{Route: routeMembers, Status: 500})
 	err := c.Memberships.RequireOrgAdmin(ctx, "org_acme")
-	var apiErr *clerkkit.APIError
-	if err == nil || errors.Is(err, memberships.ErrForbidden) || !errors.As(err, &apiErr) || apiErr.Status != 500 {
+	var apiErr *clerkerr.APIError
+	if err == nil || errors.Is(err, clerkerr.ErrForbidden) || !errors.As(err, &apiErr) || apiErr.Status != 500 {
 		t.Fatalf("err = %v", err)
 	}
 	srv.ClearFaults()

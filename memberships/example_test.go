@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"log"
 	"net/http"
 
@@ -30,9 +31,9 @@ func ExampleClient_RequireOrgAdmin() {
 		switch err := m.RequireOrgAdmin(ctx, orgID); {
 		case err == nil:
 			return http.StatusOK
-		case errors.Is(err, memberships.ErrUnauthenticated):
+		case errors.Is(err, clerkerr.ErrUnauthenticated):
 			return http.StatusUnauthorized
-		case errors.Is(err, memberships.ErrForbidden):
+		case errors.Is(err, clerkerr.ErrForbidden):
 			return http.StatusForbidden
 		default:
 			return http.StatusServiceUnavailable

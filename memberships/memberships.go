@@ -35,6 +35,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"iter"
 	"net/http"
 	"strings"
@@ -46,16 +47,7 @@ import (
 
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/internal/bapi"
-)
-
-// Errors returned by the Require methods. ErrUnauthenticated is the same
-// value as clerkkit.ErrUnauthenticated.
-var (
-	// ErrUnauthenticated: the context carries no signed-in session.
-	ErrUnauthenticated = bapi.ErrUnauthenticated
-	// ErrForbidden: the signed-in user is not a member of the organization,
-	// or lacks the role or permission asked for.
-	ErrForbidden = errors.New("clerkkit/memberships: forbidden")
+	"github.com/clerkkit/clerkkit/internal/cache"
 )
 
 // Well-known roles.
@@ -95,7 +87,7 @@ type Client struct {
 	sdk     *organizationmembership.Client
 	users   *user.Client
 	backend clerk.Backend
-	cache   *bapi.Cache[cacheKey, *clerk.OrganizationMembership]
+	cache   *cache.Cache[cacheKey, *clerk.OrganizationMembership]
 }
 
 // New returns a Client calling the Backend API through b. opts may be nil.
@@ -121,7 +113,7 @@ func New(b clerk.Backend, opts *Options) *Client {
 		sdk:     &organizationmembership.Client{Backend: b},
 		users:   &user.Client{Backend: b},
 		backend: b,
-		cache:   bapi.NewCache[cacheKey, *clerk.OrganizationMembership](ttl, size, o.Now),
+		cache:   cache.New[cacheKey, *clerk.OrganizationMembership](ttl, size, o.Now),
 	}
 }
 
@@ -261,12 +253,12 @@ func (e *notMemberError) Error() string {
 	return "clerkkit/memberships: " + e.user + " is not a member of " + e.org
 }
 
-func (e *notMemberError) Is(target error) bool { return target == bapi.ErrNotFound }
+func (e *notMemberError) Is(target error) bool { return target == clerkerr.ErrNotFound }
 
 // Get returns the user's membership in the organization, always from the
 // Backend API (one call: the organization's memberships filtered by user
 // id). A user who is not a member gives an error matching
-// clerkkit.ErrNotFound, as does an organization that does not exist.
+// clerkerr.ErrNotFound, as does an organization that does not exist.
 func (c *Client) Get(ctx context.Context, orgID, userID string) (*clerk.OrganizationMembership, error) {
 	const op = "memberships.Get"
 	if err := checkPair(op, orgID, userID); err != nil {
@@ -324,7 +316,7 @@ func (c *Client) lookup(ctx context.Context, orgID, userID string) (*clerk.Organ
 func (c *Client) cached(ctx context.Context, orgID, userID string) (*clerk.OrganizationMembership, error) {
 	return c.cache.Get(ctx, cacheKey{orgID, userID}, func(ctx context.Context) (*clerk.OrganizationMembership, error) {
 		m, err := c.lookup(ctx, orgID, userID)
-		if errors.Is(err, bapi.ErrNotFound) {
+		if errors.Is(err, clerkerr.ErrNotFound) {
 			return nil, nil
 		}
 		return m, err
@@ -495,7 +487,7 @@ func (c *Client) HasRole(ctx context.Context, orgID, userID, role string) (bool,
 	if err != nil || got == "" {
 		return false, err
 	}
-	return normRole(got) == want, nil
+	return auth.OrgPrefixed(got) == want, nil
 }
 
 // HasPermission reports whether the user has the permission in the
@@ -505,7 +497,7 @@ func (c *Client) HasRole(ctx context.Context, orgID, userID, role string) (bool,
 // the Backend API (a cached lookup of the membership's permissions).
 func (c *Client) HasPermission(ctx context.Context, orgID, userID, permission string) (bool, error) {
 	const op = "memberships.HasPermission"
-	perm, err := normPermission(op, permission)
+	perm, err := bapi.Permission(op, "permission", permission)
 	if err != nil {
 		return false, err
 	}
@@ -533,34 +525,12 @@ func IsSystemPermission(perm string) bool {
 	return strings.HasPrefix(perm, "org:sys_") || strings.HasPrefix(perm, "sys_")
 }
 
-func normRole(r string) string {
-	for strings.HasPrefix(r, "org:") {
-		r = r[len("org:"):]
-	}
-	return "org:" + r
-}
-
-func normPermission(op, p string) (string, error) {
-	key := strings.TrimPrefix(p, "org:")
-	feature, action, ok := strings.Cut(key, ":")
-	if !ok || feature == "" || action == "" || strings.Contains(action, ":") {
-		return "", bapi.InputError(op, "permission", `must look like "org:<feature>:<permission>"`)
-	}
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == ':') {
-			return "", bapi.InputError(op, "permission", "must contain only letters, digits, '_', '-' and ':'")
-		}
-	}
-	return "org:" + key, nil
-}
-
 // RequireOrgMember returns nil when the signed-in user of ctx is a member
-// of the organization orgID (its id, org_…, not its slug); an error wrapping ErrUnauthenticated when ctx has
-// no session, ErrForbidden when they are not a member, or the Backend API
+// of the organization orgID (its id, org_…, not its slug); an error wrapping clerkerr.ErrUnauthenticated when ctx has
+// no session, clerkerr.ErrForbidden when they are not a member, or the Backend API
 // error when the lookup failed (fail closed; answer 503 rather than 403).
-// An organization id that is not valid wraps both ErrForbidden and
-// clerkkit.ErrInvalidInput.
+// An organization id that is not valid wraps both clerkerr.ErrForbidden and
+// clerkerr.ErrInvalidInput.
 func (c *Client) RequireOrgMember(ctx context.Context, orgID string) error {
 	return c.require(ctx, "memberships.RequireOrgMember", orgID, "", "")
 }
@@ -586,7 +556,7 @@ func (c *Client) RequireOrgRole(ctx context.Context, orgID, role string) error {
 // claims; system permissions need a (cached) Backend API lookup.
 func (c *Client) RequireOrgPermission(ctx context.Context, orgID, permission string) error {
 	const op = "memberships.RequireOrgPermission"
-	p, err := normPermission(op, permission)
+	p, err := bapi.Permission(op, "permission", permission)
 	if err != nil {
 		return err
 	}
@@ -594,16 +564,16 @@ func (c *Client) RequireOrgPermission(ctx context.Context, orgID, permission str
 }
 
 // forbiddenInput is an invalid organization id in a Require check: it
-// matches both ErrForbidden and ErrInvalidInput.
+// matches both clerkerr.ErrForbidden and ErrInvalidInput.
 type forbiddenInput struct{ err error }
 
 func (e *forbiddenInput) Error() string   { return e.err.Error() }
-func (e *forbiddenInput) Unwrap() []error { return []error{ErrForbidden, e.err} }
+func (e *forbiddenInput) Unwrap() []error { return []error{clerkerr.ErrForbidden, e.err} }
 
 func (c *Client) require(ctx context.Context, op, orgID, role, perm string) error {
 	s, ok := auth.FromContext(ctx)
 	if !ok || s.UserID == "" {
-		return fmt.Errorf("%s: %w", op, ErrUnauthenticated)
+		return fmt.Errorf("%s: %w", op, clerkerr.ErrUnauthenticated)
 	}
 	if err := bapi.ID(op, "orgID", orgID); err != nil {
 		return &forbiddenInput{err}
@@ -612,7 +582,7 @@ func (c *Client) require(ctx context.Context, op, orgID, role, perm string) erro
 		return err
 	}
 	forbid := func(why string) error {
-		return fmt.Errorf("%w: %s %s in %s", ErrForbidden, s.UserID, why, orgID)
+		return fmt.Errorf("%w: %s %s in %s", clerkerr.ErrForbidden, s.UserID, why, orgID)
 	}
 	if s.OrgID == orgID && (perm == "" || !IsSystemPermission(perm)) {
 		switch {
@@ -632,7 +602,7 @@ func (c *Client) require(ctx context.Context, op, orgID, role, perm string) erro
 	if m == nil {
 		return forbid("is not a member")
 	}
-	if role != "" && normRole(m.Role) != role {
+	if role != "" && auth.OrgPrefixed(m.Role) != role {
 		return forbid("lacks role " + role)
 	}
 	if perm != "" {

@@ -3,6 +3,7 @@ package memberships_test
 import (
 	"context"
 	"errors"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"net/http"
 	"strings"
 	"sync"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/clerkkit/clerkkit/auth"
-	"github.com/clerkkit/clerkkit/internal/bapi"
 	"github.com/clerkkit/clerkkit/internal/bapi/bapitest"
 	"github.com/clerkkit/clerkkit/memberships"
 )
@@ -63,7 +63,7 @@ func TestRequireNoSession(t *testing.T) {
 		c.RequireOrgPermission(context.Background(), "org_1", "org:sys_memberships:manage"),
 		c.RequireOrgAdmin(ctxWith(&auth.Session{}), "org_1"),
 	} {
-		if !errors.Is(err, memberships.ErrUnauthenticated) || errors.Is(err, memberships.ErrForbidden) {
+		if !errors.Is(err, clerkerr.ErrUnauthenticated) || errors.Is(err, clerkerr.ErrForbidden) {
 			t.Fatalf("err = %v", err)
 		}
 	}
@@ -86,13 +86,13 @@ func TestRequireFromClaimsMakesNoCall(t *testing.T) {
 		"admin role short":        {c.RequireOrgRole(admin, "org_1", "admin"), nil},
 		"admin has perm":          {c.RequireOrgPermission(admin, "org_1", "org:posts:edit"), nil},
 		"admin has perm short":    {c.RequireOrgPermission(admin, "org_1", "posts:edit"), nil},
-		"admin lacks perm":        {c.RequireOrgPermission(admin, "org_1", "org:posts:delete"), memberships.ErrForbidden},
+		"admin lacks perm":        {c.RequireOrgPermission(admin, "org_1", "org:posts:delete"), clerkerr.ErrForbidden},
 		"member is member":        {c.RequireOrgMember(member, "org_1"), nil},
-		"member is not admin":     {c.RequireOrgAdmin(member, "org_1"), memberships.ErrForbidden},
-		"member is not billing":   {c.RequireOrgRole(member, "org_1", "org:billing"), memberships.ErrForbidden},
-		"member lacks perm":       {c.RequireOrgPermission(member, "org_1", "org:posts:edit"), memberships.ErrForbidden},
-		"invalid org id":          {c.RequireOrgAdmin(admin, "../org_1"), memberships.ErrForbidden},
-		"invalid org id is input": {c.RequireOrgAdmin(admin, "org_1?x=1"), bapi.ErrInvalidInput},
+		"member is not admin":     {c.RequireOrgAdmin(member, "org_1"), clerkerr.ErrForbidden},
+		"member is not billing":   {c.RequireOrgRole(member, "org_1", "org:billing"), clerkerr.ErrForbidden},
+		"member lacks perm":       {c.RequireOrgPermission(member, "org_1", "org:posts:edit"), clerkerr.ErrForbidden},
+		"invalid org id":          {c.RequireOrgAdmin(admin, "../org_1"), clerkerr.ErrForbidden},
+		"invalid org id is input": {c.RequireOrgAdmin(admin, "org_1?x=1"), clerkerr.ErrInvalidInput},
 	} {
 		if tc.want == nil && tc.err != nil || tc.want != nil && !errors.Is(tc.err, tc.want) {
 			t.Errorf("%s: err = %v, want %v", name, tc.err, tc.want)
@@ -134,10 +134,10 @@ func TestRequireFromAPI(t *testing.T) {
 		"admin":                 {c.RequireOrgAdmin(admin, "org_2"), nil},
 		"admin sys perm":        {c.RequireOrgPermission(admin, "org_2", "org:sys_memberships:manage"), nil},
 		"member":                {c.RequireOrgMember(member, "org_2"), nil},
-		"member not admin":      {c.RequireOrgAdmin(member, "org_2"), memberships.ErrForbidden},
-		"member lacks sys perm": {c.RequireOrgPermission(member, "org_2", "org:sys_memberships:manage"), memberships.ErrForbidden},
-		"stranger":              {c.RequireOrgMember(stranger, "org_2"), memberships.ErrForbidden},
-		"no such org":           {c.RequireOrgMember(admin, "org_404"), memberships.ErrForbidden},
+		"member not admin":      {c.RequireOrgAdmin(member, "org_2"), clerkerr.ErrForbidden},
+		"member lacks sys perm": {c.RequireOrgPermission(member, "org_2", "org:sys_memberships:manage"), clerkerr.ErrForbidden},
+		"stranger":              {c.RequireOrgMember(stranger, "org_2"), clerkerr.ErrForbidden},
+		"no such org":           {c.RequireOrgMember(admin, "org_404"), clerkerr.ErrForbidden},
 	} {
 		if tc.want == nil && tc.err != nil || tc.want != nil && !errors.Is(tc.err, tc.want) {
 			t.Errorf("%s: err = %v, want %v", name, tc.err, tc.want)
@@ -182,10 +182,10 @@ func TestLookupDoesNotTrustIgnoredFilter(t *testing.T) {
 		"org_1": {membership("org_1", "user_1", "org:admin")},
 	}, true)
 	c := memberships.New(srv.Backend(), nil)
-	if err := c.RequireOrgMember(ctxWith(session("user_3", "", "")), "org_1"); !errors.Is(err, memberships.ErrForbidden) {
+	if err := c.RequireOrgMember(ctxWith(session("user_3", "", "")), "org_1"); !errors.Is(err, clerkerr.ErrForbidden) {
 		t.Fatalf("err = %v", err)
 	}
-	if _, err := c.Get(context.Background(), "org_1", "user_3"); !errors.Is(err, bapi.ErrNotFound) {
+	if _, err := c.Get(context.Background(), "org_1", "user_3"); !errors.Is(err, clerkerr.ErrNotFound) {
 		t.Fatalf("Get err = %v", err)
 	}
 	m, err := c.Get(context.Background(), "org_1", "user_1")
@@ -201,8 +201,8 @@ func TestAPIFailureIsNotForbidden(t *testing.T) {
 	})
 	c := memberships.New(srv.Backend(), nil)
 	err := c.RequireOrgAdmin(ctxWith(session("user_1", "", "")), "org_1")
-	var ae *bapi.APIError
-	if errors.Is(err, memberships.ErrForbidden) || !errors.As(err, &ae) || ae.Status != 500 {
+	var ae *clerkerr.APIError
+	if errors.Is(err, clerkerr.ErrForbidden) || !errors.As(err, &ae) || ae.Status != 500 {
 		t.Fatalf("err = %v", err)
 	}
 	// Errors are not cached.
@@ -303,7 +303,7 @@ func TestInvalidInputMakesNoRequest(t *testing.T) {
 	ctx := context.Background()
 	check := func(name string, err error) {
 		t.Helper()
-		if !errors.Is(err, bapi.ErrInvalidInput) {
+		if !errors.Is(err, clerkerr.ErrInvalidInput) {
 			t.Errorf("%s: err = %v", name, err)
 		}
 	}

@@ -28,7 +28,7 @@ import (
 	"strings"
 
 	"github.com/clerkkit/clerkkit/auth"
-	"github.com/clerkkit/clerkkit/internal/bapi"
+	"github.com/clerkkit/clerkkit/internal/cache"
 )
 
 // Failure describes why a request was refused.
@@ -131,7 +131,7 @@ type Middleware struct {
 	extract   func(*http.Request) string
 
 	roles       RoleSource
-	roleCache   *bapi.Cache[string, string]
+	roleCache   *cache.Cache[string, string]
 	roleClaim   func(*auth.Session) (string, bool)
 	memberships MembershipSource
 }

@@ -3,12 +3,12 @@ package middleware
 import (
 	"context"
 	"errors"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"net/http"
 	"time"
 
 	"github.com/clerkkit/clerkkit/auth"
-	"github.com/clerkkit/clerkkit/internal/bapi"
-	"github.com/clerkkit/clerkkit/memberships"
+	"github.com/clerkkit/clerkkit/internal/cache"
 )
 
 // Reasons of failures of the user-role and organization-in-the-URL guards.
@@ -45,7 +45,7 @@ type CachingRoleSource interface {
 // MembershipSource decides organization membership for the session in ctx;
 // *memberships.Client is one. The claims decide when the organization is
 // the session's active one, the Backend API otherwise. Errors wrap
-// memberships.ErrForbidden or memberships.ErrUnauthenticated when they are
+// clerkerr.ErrForbidden or clerkerr.ErrUnauthenticated when they are
 // answers, anything else when the lookup failed.
 type MembershipSource interface {
 	RequireOrgMember(ctx context.Context, orgID string) error
@@ -79,7 +79,7 @@ func WithUsers(src RoleSource, ttl time.Duration) Option {
 		if ttl <= 0 {
 			ttl = DefaultRoleTTL
 		}
-		m.roles, m.roleCache = src, bapi.NewCache[string, string](ttl, 0, nil)
+		m.roles, m.roleCache = src, cache.New[string, string](ttl, 0, nil)
 	}
 }
 
@@ -247,9 +247,9 @@ func orgFailure(err error, reason string) *Failure {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, memberships.ErrForbidden):
+	case errors.Is(err, clerkerr.ErrForbidden):
 		return forbidden(reason)
-	case errors.Is(err, memberships.ErrUnauthenticated):
+	case errors.Is(err, clerkerr.ErrUnauthenticated):
 		return &Failure{Status: http.StatusUnauthorized, Reason: auth.ErrNoToken.Reason(), Err: err}
 	default:
 		return &Failure{Status: http.StatusServiceUnavailable, Reason: ReasonLookupFailed, Err: err}

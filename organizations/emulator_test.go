@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"testing"
 
 	"github.com/clerk/clerk-sdk-go/v2"
@@ -54,7 +55,7 @@ func TestEmulatorCreateGetUpdateDelete(t *testing.T) {
 		}
 	}
 	_, err = c.Organizations.Create(ctx, organizations.CreateParams{Name: "Other", Slug: "acme"})
-	var apiErr *clerkkit.APIError
+	var apiErr *clerkerr.APIError
 	if !errors.As(err, &apiErr) || apiErr.Status < 400 || apiErr.Code() == "" {
 		t.Fatalf("duplicate slug: %v", err)
 	}
@@ -65,7 +66,7 @@ func TestEmulatorCreateGetUpdateDelete(t *testing.T) {
 	if err := c.Organizations.Delete(ctx, org.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Organizations.Get(ctx, org.ID); !errors.Is(err, clerkkit.ErrNotFound) {
+	if _, err := c.Organizations.Get(ctx, org.ID); !errors.Is(err, clerkerr.ErrNotFound) {
 		t.Fatalf("after delete: %v", err)
 	}
 }
@@ -158,7 +159,7 @@ func TestEmulatorInvitationAcceptedBecomesMembership(t *testing.T) {
 	if len(pending) != 1 || pending[0] != inv.ID {
 		t.Fatalf("pending %v", pending)
 	}
-	if _, err := c.Memberships.Get(ctx, "org_acme", "user_ann"); !errors.Is(err, clerkkit.ErrNotFound) {
+	if _, err := c.Memberships.Get(ctx, "org_acme", "user_ann"); !errors.Is(err, clerkerr.ErrNotFound) {
 		t.Fatalf("member before accepting: %v", err)
 	}
 	if err := srv.AcceptInvitation(inv.ID, "user_ann"); err != nil {
@@ -209,7 +210,7 @@ func TestEmulatorRevokeInvitation(t *testing.T) {
 		t.Fatal("a revoked invitation was accepted")
 	}
 	_, err = c.Organizations.RevokeInvitation(ctx, "org_acme", inv.ID, "")
-	var apiErr *clerkkit.APIError
+	var apiErr *clerkerr.APIError
 	if !errors.As(err, &apiErr) || apiErr.Status != 400 {
 		t.Fatalf("revoking twice: %v", err)
 	}
@@ -219,19 +220,19 @@ func TestEmulatorBadInputMakesNoCall(t *testing.T) {
 	srv, c := emulated(t)
 	srv.ResetCalls()
 	ctx := context.Background()
-	if _, err := c.Organizations.Get(ctx, "acme/memberships"); !errors.Is(err, clerkkit.ErrInvalidInput) {
+	if _, err := c.Organizations.Get(ctx, "acme/memberships"); !errors.Is(err, clerkerr.ErrInvalidInput) {
 		t.Error(err)
 	}
-	if _, err := c.Organizations.Create(ctx, organizations.CreateParams{}); !errors.Is(err, clerkkit.ErrInvalidInput) {
+	if _, err := c.Organizations.Create(ctx, organizations.CreateParams{}); !errors.Is(err, clerkerr.ErrInvalidInput) {
 		t.Error(err)
 	}
-	if _, err := c.Organizations.Invite(ctx, "org_1", "ann@", "org:member", ""); !errors.Is(err, clerkkit.ErrInvalidInput) {
+	if _, err := c.Organizations.Invite(ctx, "org_1", "ann@", "org:member", ""); !errors.Is(err, clerkerr.ErrInvalidInput) {
 		t.Error(err)
 	}
-	if _, err := c.Organizations.List(ctx, organizations.ListParams{Limit: 501}); !errors.Is(err, clerkkit.ErrInvalidInput) {
+	if _, err := c.Organizations.List(ctx, organizations.ListParams{Limit: 501}); !errors.Is(err, clerkerr.ErrInvalidInput) {
 		t.Error(err)
 	}
-	if _, err := c.Organizations.RevokeInvitation(ctx, "org_1", "orginv_1?x", ""); !errors.Is(err, clerkkit.ErrInvalidInput) {
+	if _, err := c.Organizations.RevokeInvitation(ctx, "org_1", "orginv_1?x", ""); !errors.Is(err, clerkerr.ErrInvalidInput) {
 		t.Error(err)
 	}
 	if n := srv.Calls(""); n != 0 {

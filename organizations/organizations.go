@@ -10,8 +10,8 @@
 // A Client needs a clerk.Backend: the one clerkkit.NewBackend builds or any
 // other. Most programs use clerkkit.New, whose Client.Organizations field
 // is a *organizations.Client. Errors from the Backend API are
-// *clerkkit.APIError values; invalid input fails locally with an error
-// wrapping clerkkit.ErrInvalidInput.
+// *clerkerr.APIError values; invalid input fails locally with an error
+// wrapping clerkerr.ErrInvalidInput.
 package organizations
 
 import (

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"net/http"
 	"strconv"
 	"testing"
 
 	"github.com/clerk/clerk-sdk-go/v2"
 
-	"github.com/clerkkit/clerkkit/internal/bapi"
 	"github.com/clerkkit/clerkkit/internal/bapi/bapitest"
 	"github.com/clerkkit/clerkkit/organizations"
 )
@@ -130,7 +130,7 @@ func TestInvalidInputMakesNoRequest(t *testing.T) {
 		add(nil, err)
 	}
 	for i, err := range errs {
-		if !errors.Is(err, bapi.ErrInvalidInput) {
+		if !errors.Is(err, clerkerr.ErrInvalidInput) {
 			t.Errorf("case %d: err = %v", i, err)
 		}
 	}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
 
-	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/internal/bapi"
 	"github.com/clerkkit/clerkkit/internal/bapi/bapitest"
@@ -146,7 +146,7 @@ func TestRoleForgottenByEveryUserChange(t *testing.T) {
 	if err := f.c.Delete(ctx, "user_a"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.c.Role(ctx, "user_a"); !errors.Is(err, clerkkit.ErrNotFound) {
+	if _, err := f.c.Role(ctx, "user_a"); !errors.Is(err, clerkerr.ErrNotFound) {
 		t.Fatalf("Role of a deleted user: %v, want ErrNotFound (not the cached role)", err)
 	}
 }
@@ -293,11 +293,11 @@ func TestDeleteCallsOnDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A failed delete may still have happened: the hook runs too.
-	if err := f.c.Delete(ctx, "user_b"); !errors.Is(err, clerkkit.ErrNotFound) {
+	if err := f.c.Delete(ctx, "user_b"); !errors.Is(err, clerkerr.ErrNotFound) {
 		t.Fatal(err)
 	}
 	// Invalid input makes no call and changes nothing: no hook.
-	if err := f.c.Delete(ctx, "../x"); !errors.Is(err, clerkkit.ErrInvalidInput) {
+	if err := f.c.Delete(ctx, "../x"); !errors.Is(err, clerkerr.ErrInvalidInput) {
 		t.Fatal(err)
 	}
 	if len(got) != 2 || got[0] != "user_b" || got[1] != "user_b" {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"sync"
 	"testing"
 	"time"
@@ -216,7 +217,7 @@ func TestEmulatorSetRolePreservesOtherKeys(t *testing.T) {
 	if r, _ := c2.Role(ctx, "user_plain"); r != "gold" {
 		t.Fatalf("tier = %q", r)
 	}
-	if err := c.SetRole(ctx, "user_missing", "admin"); !errors.Is(err, clerkkit.ErrNotFound) {
+	if err := c.SetRole(ctx, "user_missing", "admin"); !errors.Is(err, clerkerr.ErrNotFound) {
 		t.Fatalf("missing user: %v", err)
 	}
 }
@@ -246,7 +247,7 @@ func TestEmulatorLifecycle(t *testing.T) {
 		t.Fatalf("role %q", r)
 	}
 	_, err = c.Create(ctx, users.CreateParams{EmailAddresses: []string{"ann@example.com"}, SkipPasswordRequirement: true})
-	var apiErr *clerkkit.APIError
+	var apiErr *clerkerr.APIError
 	if !errors.As(err, &apiErr) || apiErr.Status != 422 || apiErr.Code() == "" {
 		t.Fatalf("duplicate email: %v", err)
 	}
@@ -267,10 +268,10 @@ func TestEmulatorLifecycle(t *testing.T) {
 	if err := c.Delete(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Get(ctx, u.ID); !errors.Is(err, clerkkit.ErrNotFound) {
+	if _, err := c.Get(ctx, u.ID); !errors.Is(err, clerkerr.ErrNotFound) {
 		t.Fatalf("after delete: %v", err)
 	}
-	if err := c.Delete(ctx, u.ID); !errors.Is(err, clerkkit.ErrNotFound) {
+	if err := c.Delete(ctx, u.ID); !errors.Is(err, clerkerr.ErrNotFound) {
 		t.Fatalf("delete twice: %v", err)
 	}
 }
@@ -280,22 +281,22 @@ func TestEmulatorBadInputMakesNoCall(t *testing.T) {
 	ctx := context.Background()
 	srv.ResetCalls()
 	for _, id := range []string{"", "user_1/ban", "user_1?limit=1", "user_1#x", "%2e%2e", "..", "../users", " user_1", "user_1\r\n"} {
-		if _, err := c.Get(ctx, id); !errors.Is(err, clerkkit.ErrInvalidInput) {
+		if _, err := c.Get(ctx, id); !errors.Is(err, clerkerr.ErrInvalidInput) {
 			t.Errorf("Get(%q): %v", id, err)
 		}
-		if err := c.SetRole(ctx, id, "admin"); !errors.Is(err, clerkkit.ErrInvalidInput) {
+		if err := c.SetRole(ctx, id, "admin"); !errors.Is(err, clerkerr.ErrInvalidInput) {
 			t.Errorf("SetRole(%q): %v", id, err)
 		}
-		if err := c.Delete(ctx, id); !errors.Is(err, clerkkit.ErrInvalidInput) {
+		if err := c.Delete(ctx, id); !errors.Is(err, clerkerr.ErrInvalidInput) {
 			t.Errorf("Delete(%q): %v", id, err)
 		}
 	}
 	for _, limit := range []int{-1, 501, 10_000} {
-		if _, err := c.List(ctx, users.ListParams{Limit: limit}); !errors.Is(err, clerkkit.ErrInvalidInput) {
+		if _, err := c.List(ctx, users.ListParams{Limit: limit}); !errors.Is(err, clerkerr.ErrInvalidInput) {
 			t.Errorf("limit %d: %v", limit, err)
 		}
 	}
-	if _, err := c.Create(ctx, users.CreateParams{EmailAddresses: []string{"nope"}}); !errors.Is(err, clerkkit.ErrInvalidInput) {
+	if _, err := c.Create(ctx, users.CreateParams{EmailAddresses: []string{"nope"}}); !errors.Is(err, clerkerr.ErrInvalidInput) {
 		t.Errorf("Create: %v", err)
 	}
 	if n := srv.Calls(""); n != 0 {
@@ -327,7 +328,7 @@ func TestEmulatorRetries(t *testing.T) {
 	// POST: a 503 is not retried.
 	srv.InjectFault(clerktest.Fault{Route: routeCreate, Status: 503, Times: 1})
 	_, err := c.Create(ctx, users.CreateParams{FirstName: "X", SkipPasswordRequirement: true})
-	var apiErr *clerkkit.APIError
+	var apiErr *clerkerr.APIError
 	if !errors.As(err, &apiErr) || apiErr.Status != 503 || srv.Calls(routeCreate) != 1 {
 		t.Fatalf("POST 503: %v after %d calls", err, srv.Calls(routeCreate))
 	}
@@ -343,7 +344,7 @@ func TestEmulatorRetries(t *testing.T) {
 	// A Retry-After beyond the 30s budget: given up at once.
 	srv.InjectFault(clerktest.Fault{Route: routeMetadata, Status: 429, RetryAfter: time.Minute, Times: 1})
 	err = c.SetRole(ctx, "user_1", "admin")
-	if !errors.Is(err, clerkkit.ErrRateLimited) || !errors.As(err, &apiErr) || apiErr.RetryAfter != time.Minute || srv.Calls(routeMetadata) != 3 {
+	if !errors.Is(err, clerkerr.ErrRateLimited) || !errors.As(err, &apiErr) || apiErr.RetryAfter != time.Minute || srv.Calls(routeMetadata) != 3 {
 		t.Fatalf("long Retry-After: %v after %d calls", err, srv.Calls(routeMetadata))
 	}
 	// Attempts are bounded.

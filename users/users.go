@@ -6,13 +6,13 @@
 // role kept in public metadata, and loads the signed-in user of a request.
 //
 // A Client needs a clerk.Backend: the one clerkkit.NewBackend builds
-// (retries, complete *clerkkit.APIError values) or any other, such as
+// (retries, complete *clerkerr.APIError values) or any other, such as
 // clerk-sdk-go's own clerk.NewBackend. Most programs use clerkkit.New,
 // whose Client.Users field is a *users.Client.
 //
-// Errors from the Backend API are *clerkkit.APIError values (match them
-// with errors.Is against clerkkit.ErrNotFound and friends); invalid input
-// fails locally with an error wrapping clerkkit.ErrInvalidInput.
+// Errors from the Backend API are *clerkerr.APIError values (match them
+// with errors.Is against clerkerr.ErrNotFound and friends); invalid input
+// fails locally with an error wrapping clerkerr.ErrInvalidInput.
 //
 // Role answers are cached (Options.RoleCacheTTL, default 30s), and so are
 // Current's users when Options.CurrentCacheTTL is set. Every change made
@@ -30,6 +30,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"iter"
 	"net/http"
 	"net/url"
@@ -40,12 +41,9 @@ import (
 
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/internal/bapi"
+	"github.com/clerkkit/clerkkit/internal/cache"
 	"github.com/clerkkit/clerkkit/metadata"
 )
-
-// ErrUnauthenticated is returned by Current when the context carries no
-// signed-in session. It is the same value as clerkkit.ErrUnauthenticated.
-var ErrUnauthenticated = bapi.ErrUnauthenticated
 
 // DefaultRoleKey is the public metadata key Role and SetRole use by
 // default.
@@ -105,8 +103,8 @@ type Client struct {
 	sdk      *user.Client
 	backend  clerk.Backend
 	roleKey  string
-	current  *bapi.Cache[string, *clerk.User]
-	roles    *bapi.Cache[string, string]
+	current  *cache.Cache[string, *clerk.User]
+	roles    *cache.Cache[string, string]
 	onDelete func(userID string)
 }
 
@@ -140,8 +138,8 @@ func New(b clerk.Backend, opts *Options) *Client {
 		sdk:      &user.Client{Backend: b},
 		backend:  b,
 		roleKey:  o.RoleKey,
-		current:  bapi.NewCache[string, *clerk.User](o.CurrentCacheTTL, size, o.Now),
-		roles:    bapi.NewCache[string, string](roleTTL, roleSize, o.Now),
+		current:  cache.New[string, *clerk.User](o.CurrentCacheTTL, size, o.Now),
+		roles:    cache.New[string, string](roleTTL, roleSize, o.Now),
 		onDelete: o.OnDelete,
 	}
 }
@@ -160,13 +158,13 @@ func (c *Client) Get(ctx context.Context, userID string) (*clerk.User, error) {
 
 // Current returns the signed-in user of the request: the user of the
 // session that auth.FromContext finds in ctx (put there by the middleware
-// package). It returns an error wrapping ErrUnauthenticated when there is
+// package). It returns an error wrapping clerkerr.ErrUnauthenticated when there is
 // none. With Options.CurrentCacheTTL set, the user may come from the
 // cache; the returned value is then shared, so do not modify it.
 func (c *Client) Current(ctx context.Context) (*clerk.User, error) {
 	s, ok := auth.FromContext(ctx)
 	if !ok || s.UserID == "" {
-		return nil, fmt.Errorf("users.Current: %w", ErrUnauthenticated)
+		return nil, fmt.Errorf("users.Current: %w", clerkerr.ErrUnauthenticated)
 	}
 	if err := bapi.ID("users.Current", "session user id", s.UserID); err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"net/http"
 	"strconv"
 	"sync"
@@ -15,7 +16,6 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2"
 
 	"github.com/clerkkit/clerkkit/auth"
-	"github.com/clerkkit/clerkkit/internal/bapi"
 	"github.com/clerkkit/clerkkit/internal/bapi/bapitest"
 	"github.com/clerkkit/clerkkit/metadata"
 	"github.com/clerkkit/clerkkit/users"
@@ -133,7 +133,7 @@ func TestAllYieldsErrorOnce(t *testing.T) {
 		}
 		errs = append(errs, err)
 	}
-	if len(errs) != 1 || !errors.Is(errs[0], bapi.ErrValidation) {
+	if len(errs) != 1 || !errors.Is(errs[0], clerkerr.ErrValidation) {
 		t.Fatalf("errs %v", errs)
 	}
 }
@@ -282,7 +282,7 @@ func TestInvalidInputMakesNoRequest(t *testing.T) {
 	add(c.ReplaceMetadata(ctx, "user_1", users.Metadata{Private: 3}))
 	add(nil, c.SetRole(ctx, "user_1", "ad\nmin"))
 	for i, err := range errs {
-		if !errors.Is(err, bapi.ErrInvalidInput) {
+		if !errors.Is(err, clerkerr.ErrInvalidInput) {
 			t.Errorf("case %d: err = %v", i, err)
 		}
 	}
@@ -328,7 +328,7 @@ func TestCurrent(t *testing.T) {
 	clk := bapitest.NewClock(time.Unix(1_700_000_000, 0))
 	c := users.New(srv.Backend(), &users.Options{CurrentCacheTTL: 5 * time.Second, Now: clk.Now})
 
-	if _, err := c.Current(context.Background()); !errors.Is(err, users.ErrUnauthenticated) {
+	if _, err := c.Current(context.Background()); !errors.Is(err, clerkerr.ErrUnauthenticated) {
 		t.Fatalf("no session: %v", err)
 	}
 	ctx := auth.WithSession(context.Background(), &auth.Session{UserID: "user_1"})
@@ -384,8 +384,8 @@ func TestNotFound(t *testing.T) {
 	srv := bapitest.New(t)
 	c := users.New(srv.Backend(), nil)
 	_, err := c.Get(context.Background(), "user_missing")
-	var ae *bapi.APIError
-	if !errors.Is(err, bapi.ErrNotFound) || !errors.As(err, &ae) || ae.Code() != "resource_not_found" {
+	var ae *clerkerr.APIError
+	if !errors.Is(err, clerkerr.ErrNotFound) || !errors.As(err, &ae) || ae.Code() != "resource_not_found" {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -396,7 +396,7 @@ func TestForeignBackend(t *testing.T) {
 	key := bapitest.Key
 	c := users.New(clerk.NewBackend(&clerk.BackendConfig{URL: &u, Key: &key}), nil)
 	_, err := c.Get(context.Background(), "user_missing")
-	if !errors.Is(err, bapi.ErrNotFound) {
+	if !errors.Is(err, clerkerr.ErrNotFound) {
 		t.Fatalf("err = %v", err)
 	}
 	if c.SDK() == nil {

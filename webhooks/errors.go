@@ -4,13 +4,13 @@ import "errors"
 
 // Errors returned by verification, decoding and configuration. They never
 // contain the signing secret or the request body; test them with errors.Is.
+// The configuration errors of NewVerifier, NewHandler and NewSQLStore other
+// than ErrInvalidSecret (a negative limit, a nil database) wrap
+// clerkerr.ErrInvalidConfig.
 var (
 	// ErrInvalidSecret reports a signing secret that is empty, lacks the
 	// "whsec_" prefix, is not base64 or is too short.
 	ErrInvalidSecret = errors.New("clerkkit/webhooks: invalid signing secret")
-	// ErrInvalidConfig is wrapped by every other configuration error of
-	// NewVerifier, NewHandler and NewSQLStore, e.g. a negative limit.
-	ErrInvalidConfig = errors.New("clerkkit/webhooks: invalid config")
 	// ErrMissingHeaders reports a request without one of svix-id,
 	// svix-timestamp or svix-signature.
 	ErrMissingHeaders = errors.New("clerkkit/webhooks: missing svix headers")

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -38,7 +39,7 @@ type route func(*Event) (func(context.Context) error, error)
 
 // NewHandler validates cfg and returns a Handler with no registered
 // functions; register them with [On] and [Handler.On]. It fails with
-// ErrInvalidSecret on a missing or invalid secret and with ErrInvalidConfig
+// ErrInvalidSecret on a missing or invalid secret and with clerkerr.ErrInvalidConfig
 // on negative limits: a misconfigured endpoint never accepts deliveries.
 func NewHandler(cfg Config) (*Handler, error) {
 	v, err := NewVerifier(cfg)
@@ -46,7 +47,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	if cfg.Lease < 0 {
-		return nil, fmt.Errorf("%w: Lease must not be negative", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: webhooks.Config.Lease must not be negative", clerkerr.ErrInvalidConfig)
 	}
 	h := &Handler{verifier: v, store: cfg.Store, lease: cfg.Lease, log: cfg.Logger, routes: make(map[string]route)}
 	if h.store == nil {

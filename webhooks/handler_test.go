@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -71,8 +72,8 @@ func TestNewHandlerValidatesConfig(t *testing.T) {
 		{SigningSecret: testSecret, MaxBodyBytes: -1},
 		{SigningSecret: testSecret, Lease: -1},
 	} {
-		if _, err := NewHandler(cfg); !errors.Is(err, ErrInvalidConfig) || !strings.HasPrefix(err.Error(), "clerkkit/webhooks: ") {
-			t.Errorf("NewHandler(%+v): %v, want ErrInvalidConfig", cfg, err)
+		if _, err := NewHandler(cfg); !errors.Is(err, clerkerr.ErrInvalidConfig) || !strings.HasPrefix(err.Error(), "clerkkit: invalid config: ") {
+			t.Errorf("NewHandler(%+v): %v, want clerkerr.ErrInvalidConfig", cfg, err)
 		}
 	}
 	// Only SigningSecrets is enough.

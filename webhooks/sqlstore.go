@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"strconv"
 	"strings"
 	"time"
@@ -58,7 +59,7 @@ type SQLStore struct {
 // NewSQLStore returns a SQLStore on db; db's driver must match dialect.
 func NewSQLStore(db *sql.DB, dialect Dialect) (*SQLStore, error) {
 	if db == nil {
-		return nil, fmt.Errorf("%w: NewSQLStore: nil *sql.DB", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: webhooks.NewSQLStore: nil *sql.DB", clerkerr.ErrInvalidConfig)
 	}
 	var bind func(string) string
 	switch dialect {
@@ -67,7 +68,7 @@ func NewSQLStore(db *sql.DB, dialect Dialect) (*SQLStore, error) {
 	case Postgres:
 		bind = dollarPlaceholders
 	default:
-		return nil, fmt.Errorf("%w: NewSQLStore: unknown dialect %d", ErrInvalidConfig, dialect)
+		return nil, fmt.Errorf("%w: webhooks.NewSQLStore: unknown dialect %d", clerkerr.ErrInvalidConfig, dialect)
 	}
 	s := &SQLStore{db: db}
 	s.q.insertClaim, s.q.takeOver, s.q.state = bind(sqlInsertClaim), bind(sqlTakeOver), bind(sqlState)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -189,10 +190,10 @@ func TestSQLStoreSurvivesRestartAndPrunes(t *testing.T) {
 }
 
 func TestNewSQLStoreValidates(t *testing.T) {
-	if _, err := NewSQLStore(nil, SQLite); !errors.Is(err, ErrInvalidConfig) {
+	if _, err := NewSQLStore(nil, SQLite); !errors.Is(err, clerkerr.ErrInvalidConfig) {
 		t.Errorf("nil db: %v", err)
 	}
-	if _, err := NewSQLStore(&sql.DB{}, Dialect(0)); !errors.Is(err, ErrInvalidConfig) {
+	if _, err := NewSQLStore(&sql.DB{}, Dialect(0)); !errors.Is(err, clerkerr.ErrInvalidConfig) {
 		t.Errorf("zero dialect: %v", err)
 	}
 	s, err := NewSQLStore(&sql.DB{}, Postgres)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"io"
 	"net/http"
 	"strconv"
@@ -51,7 +52,7 @@ type Verifier struct {
 
 // NewVerifier returns a Verifier for cfg's secrets, Tolerance, MaxBodyBytes
 // and Now. It fails with ErrInvalidSecret when no secret is given or any
-// given secret is invalid, and with ErrInvalidConfig on negative limits.
+// given secret is invalid, and with clerkerr.ErrInvalidConfig on negative limits.
 func NewVerifier(cfg Config) (*Verifier, error) {
 	secrets := cfg.SigningSecrets
 	if cfg.SigningSecret != "" {
@@ -61,7 +62,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		return nil, fmt.Errorf("%w: no secret configured (set %s)", ErrInvalidSecret, EnvSigningSecret)
 	}
 	if cfg.Tolerance < 0 || cfg.MaxBodyBytes < 0 {
-		return nil, fmt.Errorf("%w: Tolerance and MaxBodyBytes must not be negative", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: webhooks.Config.Tolerance and MaxBodyBytes must not be negative", clerkerr.ErrInvalidConfig)
 	}
 	v := &Verifier{tolerance: cfg.Tolerance, maxBody: cfg.MaxBodyBytes, now: cfg.Now}
 	if v.tolerance == 0 {

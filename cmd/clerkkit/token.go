@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/clerkkit/clerkkit"
+	"github.com/clerkkit/clerkkit/auth"
 )
 
 var tokenAbout = `Creates a session for the user (POST /v1/sessions, which Clerk offers on
@@ -15,8 +16,8 @@ Without --org the session has no active organization.
 
 Reads:
   CLERK_SECRET_KEY   the instance's secret key (required; 'clerkkit dev' prints one)
-  CLERK_API_URL      the Backend API (default ` + clerkkit.DefaultAPIURL + `)
-  CLERK_API_VERSION  the Backend API version (default ` + clerkkit.DefaultAPIVersion + `)`
+  CLERK_API_URL      the Backend API (default ` + auth.DefaultAPIURL + `)
+  CLERK_API_VERSION  the Backend API version (default ` + auth.DefaultAPIVersion + `)`
 
 func runToken(ctx context.Context, args []string, e env) error {
 	fs := newFlags("token", "--user ID [--org ID] [--ttl D]", tokenAbout, e)

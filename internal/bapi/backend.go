@@ -2,8 +2,9 @@ package bapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/clerkkit/clerkkit/auth"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"net"
 	"net/http"
 	"net/url"
@@ -16,14 +17,11 @@ import (
 
 // Defaults for Config.
 const (
-	DefaultAPIURL     = "https://api.clerk.com"
-	DefaultAPIVersion = "2025-04-10"
+	DefaultAPIURL     = auth.DefaultAPIURL
+	DefaultAPIVersion = auth.DefaultAPIVersion
 	// SDKVersion is the clerk-sdk-go version clerkkit is built on.
 	SDKVersion = "v2.4.2"
 )
-
-// ErrInvalidConfig is wrapped by every configuration error.
-var ErrInvalidConfig = errors.New("clerkkit: invalid config")
 
 // Config configures a Backend. See clerkkit.Config for the documentation
 // of the exported fields.
@@ -44,7 +42,7 @@ type Config struct {
 }
 
 // Backend is a clerk.Backend for one Clerk instance: clerk-sdk-go's own
-// backend over the retrying Transport, whose errors are *APIError.
+// backend over the retrying Transport, whose errors are *clerkerr.APIError.
 type Backend struct {
 	inner     clerk.Backend
 	transport *Transport
@@ -65,14 +63,14 @@ func NewBackend(cfg Config) (*Backend, error) {
 		version = DefaultAPIVersion
 	}
 	if !printable(version) {
-		return nil, fmt.Errorf("%w: APIVersion must be printable ASCII without spaces", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: APIVersion must be printable ASCII without spaces", clerkerr.ErrInvalidConfig)
 	}
 	if strings.ContainsFunc(cfg.UserAgent, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return nil, fmt.Errorf("%w: UserAgent must not contain control characters", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: UserAgent must not contain control characters", clerkerr.ErrInvalidConfig)
 	}
 	if cfg.RequestTimeout < 0 || cfg.Retry.MaxAttempts < 0 || cfg.Retry.MaxWait < 0 ||
 		cfg.Retry.BaseDelay < 0 || cfg.Retry.MaxDelay < 0 {
-		return nil, fmt.Errorf("%w: RequestTimeout and the Retry durations and attempts must not be negative", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: RequestTimeout and the Retry durations and attempts must not be negative", clerkerr.ErrInvalidConfig)
 	}
 	ua := "clerkkit clerk-sdk-go/" + SDKVersion
 	if cfg.UserAgent != "" {
@@ -80,7 +78,7 @@ func NewBackend(cfg Config) (*Backend, error) {
 	}
 	parsed, err := url.Parse(apiURL)
 	if err != nil {
-		return nil, fmt.Errorf("%w: APIURL: %v", ErrInvalidConfig, err)
+		return nil, fmt.Errorf("%w: APIURL: %v", clerkerr.ErrInvalidConfig, err)
 	}
 	t := &Transport{
 		base:           http.DefaultTransport,
@@ -132,7 +130,7 @@ func NewBackend(cfg Config) (*Backend, error) {
 	}, nil
 }
 
-// Call implements clerk.Backend. A failed call returns an *APIError when
+// Call implements clerk.Backend. A failed call returns a *clerkerr.APIError when
 // the API answered with an error status (whatever the body), else an error
 // naming the call and wrapping the cause.
 func (b *Backend) Call(ctx context.Context, req *clerk.APIRequest, setter clerk.ResponseReader) error {
@@ -171,13 +169,13 @@ func (f foreign) Call(ctx context.Context, req *clerk.APIRequest, setter clerk.R
 func checkSecretKey(k string) error {
 	switch {
 	case k == "":
-		return fmt.Errorf("%w: SecretKey is required (CLERK_SECRET_KEY, sk_test_… or sk_live_…)", ErrInvalidConfig)
+		return fmt.Errorf("%w: SecretKey is required (CLERK_SECRET_KEY, sk_test_… or sk_live_…)", clerkerr.ErrInvalidConfig)
 	case !strings.HasPrefix(k, "sk_test_") && !strings.HasPrefix(k, "sk_live_"):
-		return fmt.Errorf("%w: SecretKey must start with sk_test_ or sk_live_ (is it the publishable key?)", ErrInvalidConfig)
+		return fmt.Errorf("%w: SecretKey must start with sk_test_ or sk_live_ (is it the publishable key?)", clerkerr.ErrInvalidConfig)
 	case len(k) < len("sk_test_")+8:
-		return fmt.Errorf("%w: SecretKey is too short", ErrInvalidConfig)
+		return fmt.Errorf("%w: SecretKey is too short", clerkerr.ErrInvalidConfig)
 	case !printable(k):
-		return fmt.Errorf("%w: SecretKey contains spaces or non-printable characters", ErrInvalidConfig)
+		return fmt.Errorf("%w: SecretKey contains spaces or non-printable characters", clerkerr.ErrInvalidConfig)
 	}
 	return nil
 }
@@ -191,16 +189,16 @@ func checkAPIURL(raw string) (string, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("%w: APIURL must be an absolute URL such as %s, without credentials, query or fragment", ErrInvalidConfig, DefaultAPIURL)
+		return "", fmt.Errorf("%w: APIURL must be an absolute URL such as %s, without credentials, query or fragment", clerkerr.ErrInvalidConfig, DefaultAPIURL)
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !loopback(u.Hostname()) {
-			return "", fmt.Errorf("%w: APIURL must use https (http is accepted only for loopback hosts)", ErrInvalidConfig)
+			return "", fmt.Errorf("%w: APIURL must use https (http is accepted only for loopback hosts)", clerkerr.ErrInvalidConfig)
 		}
 	default:
-		return "", fmt.Errorf("%w: APIURL must be an http(s) URL", ErrInvalidConfig)
+		return "", fmt.Errorf("%w: APIURL must be an http(s) URL", clerkerr.ErrInvalidConfig)
 	}
 	s := strings.TrimRight(u.String(), "/")
 	s = strings.TrimSuffix(s, "/v1")

@@ -3,6 +3,7 @@ package bapi
 import (
 	"context"
 	"errors"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"io"
 	"net"
 	"net/http"
@@ -135,8 +136,8 @@ func TestRedirectsNeverCarryTheKey(t *testing.T) {
 					if n := len(wit.requests()); n != 0 {
 						t.Fatalf("the redirect was followed: %d requests to the other origin", n)
 					}
-					if !errors.Is(err, ErrRedirect) {
-						t.Fatalf("err = %v, want ErrRedirect", err)
+					if !errors.Is(err, clerkerr.ErrRedirect) {
+						t.Fatalf("err = %v, want clerkerr.ErrRedirect", err)
 					}
 					if strings.Contains(err.Error(), testKey) {
 						t.Fatal("the key is in the error")
@@ -157,12 +158,12 @@ func TestSameOriginRedirectNotFollowed(t *testing.T) {
 	})
 	b := newTestBackend(t, srv.URL, newRecorder(), nil)
 	_, err := getUser(b)
-	if !errors.Is(err, ErrRedirect) {
-		t.Fatalf("err = %v, want ErrRedirect", err)
+	if !errors.Is(err, clerkerr.ErrRedirect) {
+		t.Fatalf("err = %v, want clerkerr.ErrRedirect", err)
 	}
-	var ae *APIError
+	var ae *clerkerr.APIError
 	if errors.As(err, &ae) {
-		t.Fatal("a redirect is not an APIError")
+		t.Fatal("a redirect is not an clerkerr.APIError")
 	}
 	if !strings.Contains(err.Error(), "307") || !strings.Contains(err.Error(), "GET /users/user_1") {
 		t.Fatalf("err = %q, want the status and the call", err)
@@ -229,8 +230,8 @@ func TestTransportRefusesOtherOrigins(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, raw, strings.NewReader(`{"a":1}`))
 			req.Header.Set("Authorization", "Bearer "+testKey)
 			resp, err := b.transport.RoundTrip(req)
-			if !errors.Is(err, ErrOffOrigin) || resp != nil {
-				t.Fatalf("%s: %s: err = %v, want ErrOffOrigin", tc.api, raw, err)
+			if !errors.Is(err, clerkerr.ErrOffOrigin) || resp != nil {
+				t.Fatalf("%s: %s: err = %v, want clerkerr.ErrOffOrigin", tc.api, raw, err)
 			}
 			if strings.Contains(err.Error(), testKey) {
 				t.Fatal("the key is in the error")
@@ -248,7 +249,7 @@ func TestOffOriginNotRetried(t *testing.T) {
 	srv, _ := serve(t, okUser)
 	b := newTestBackend(t, srv.URL, newRecorder(), nil)
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, wit.srv.URL+"/v1/users/user_1", nil)
-	if _, err := b.transport.RoundTrip(req); !errors.Is(err, ErrOffOrigin) {
+	if _, err := b.transport.RoundTrip(req); !errors.Is(err, clerkerr.ErrOffOrigin) {
 		t.Fatalf("err = %v", err)
 	}
 	if len(wit.requests()) != 0 {

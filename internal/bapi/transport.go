@@ -3,8 +3,8 @@ package bapi
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -67,18 +67,6 @@ func (p RetryPolicy) resolve() RetryPolicy {
 	return p
 }
 
-// Errors of requests that would leave the configured API origin.
-var (
-	// ErrRedirect: the Backend API answered with a redirect. Clerk's API
-	// never redirects, so one is not followed (wherever it points: the
-	// secret key must not reach another origin, and a redirect within the
-	// API is a misconfigured URL or proxy, not something to paper over).
-	ErrRedirect = errors.New("clerkkit: the Backend API answered with a redirect, which is not followed")
-	// ErrOffOrigin: a request reached the transport for another scheme,
-	// host or port than APIURL's; it is refused without being sent.
-	ErrOffOrigin = errors.New("clerkkit: refusing to send a Backend API request to another origin than APIURL")
-)
-
 // origin is a URL's scheme, host and port, compared exactly (the host
 // case-insensitively); the port is explicit (80 or 443 by default).
 type origin struct{ scheme, host, port string }
@@ -113,13 +101,13 @@ func refuseRedirects(req *http.Request, _ []*http.Request) error {
 	if req.Response != nil {
 		code = req.Response.StatusCode
 	}
-	return fmt.Errorf("%w (%d to %s)", ErrRedirect, code, originOf(req.URL))
+	return fmt.Errorf("%w (%d to %s)", clerkerr.ErrRedirect, code, originOf(req.URL))
 }
 
 // Transport is the http.RoundTripper installed under clerk-sdk-go's
 // backend. It sets the authentication and version headers, bounds each
 // attempt, retries what is safe to retry, and records the final error
-// response for the APIError. It sends requests to the API's origin only:
+// response for the clerkerr.APIError. It sends requests to the API's origin only:
 // any other is refused, so the secret key goes nowhere else.
 type Transport struct {
 	base           http.RoundTripper
@@ -178,7 +166,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil {
 			req.Body.Close()
 		}
-		return nil, fmt.Errorf("%w (%s)", ErrOffOrigin, got)
+		return nil, fmt.Errorf("%w (%s)", clerkerr.ErrOffOrigin, got)
 	}
 	r := req.Clone(ctx)
 	r.Header.Set("Authorization", "Bearer "+t.key)

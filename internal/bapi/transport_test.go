@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"io"
 	"net"
 	"net/http"
@@ -211,11 +212,11 @@ func TestRetryAfterBeyondBudgetGivesUpAtOnce(t *testing.T) {
 	rec := newRecorder()
 	b := newTestBackend(t, srv.URL, rec, nil)
 	_, err := getUser(b)
-	var ae *APIError
+	var ae *clerkerr.APIError
 	if !errors.As(err, &ae) {
-		t.Fatalf("err = %v, want *APIError", err)
+		t.Fatalf("err = %v, want *clerkerr.APIError", err)
 	}
-	if ae.Status != 429 || ae.RetryAfter != time.Minute || !errors.Is(err, ErrRateLimited) {
+	if ae.Status != 429 || ae.RetryAfter != time.Minute || !errors.Is(err, clerkerr.ErrRateLimited) {
 		t.Fatalf("got status %d, RetryAfter %v", ae.Status, ae.RetryAfter)
 	}
 	if s.n.Load() != 1 || len(rec.delays()) != 0 {
@@ -232,7 +233,7 @@ func TestRetryAfterCountsAgainstBudget(t *testing.T) {
 	rec := newRecorder()
 	b := newTestBackend(t, srv.URL, rec, nil)
 	_, err := getUser(b)
-	if !errors.Is(err, ErrRateLimited) {
+	if !errors.Is(err, clerkerr.ErrRateLimited) {
 		t.Fatalf("err = %v", err)
 	}
 	if s.n.Load() != 2 || !equalDurations(rec.delays(), []time.Duration{20 * time.Second}) {
@@ -246,7 +247,7 @@ func TestPostNotRetriedOn503(t *testing.T) {
 		rec := newRecorder()
 		b := newTestBackend(t, srv.URL, rec, nil)
 		_, err := createUser(b)
-		var ae *APIError
+		var ae *clerkerr.APIError
 		if !errors.As(err, &ae) || ae.Status != code {
 			t.Fatalf("%d: err = %v", code, err)
 		}
@@ -311,7 +312,7 @@ func TestOtherStatusesNotRetried(t *testing.T) {
 		srv, s := serve(t, status(code), okUser)
 		b := newTestBackend(t, srv.URL, newRecorder(), nil)
 		_, err := getUser(b)
-		var ae *APIError
+		var ae *clerkerr.APIError
 		if !errors.As(err, &ae) || ae.Status != code || s.n.Load() != 1 {
 			t.Fatalf("%d: err %v after %d requests", code, err, s.n.Load())
 		}
@@ -333,7 +334,7 @@ func TestAttemptsBounded(t *testing.T) {
 		rec := newRecorder()
 		b := newTestBackend(t, srv.URL, rec, func(c *Config) { c.Retry = tc.policy })
 		_, err := getUser(b)
-		var ae *APIError
+		var ae *clerkerr.APIError
 		if !errors.As(err, &ae) || ae.Status != 503 {
 			t.Fatalf("%+v: err = %v", tc.policy, err)
 		}
@@ -435,9 +436,9 @@ func TestNonJSONErrorKeepsStatus(t *testing.T) {
 		} else {
 			_, err = getUser(b)
 		}
-		var ae *APIError
+		var ae *clerkerr.APIError
 		if !errors.As(err, &ae) {
-			t.Fatalf("%d: err = %#v, want *APIError", tc.code, err)
+			t.Fatalf("%d: err = %#v, want *clerkerr.APIError", tc.code, err)
 		}
 		if ae.Status != tc.code || ae.Body != "<html><body>Bad gateway</body></html>" || ae.TraceID != "edge-7" || len(ae.Errors) != 0 {
 			t.Fatalf("%d: %+v", tc.code, ae)
@@ -455,7 +456,7 @@ func TestEmptyErrorBodyKeepsStatus(t *testing.T) {
 	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(418) })
 	b := newTestBackend(t, srv.URL, newRecorder(), nil)
 	_, err := getUser(b)
-	var ae *APIError
+	var ae *clerkerr.APIError
 	if !errors.As(err, &ae) || ae.Status != 418 {
 		t.Fatalf("err = %v", err)
 	}
@@ -468,7 +469,7 @@ func TestHugeErrorBodyBounded(t *testing.T) {
 	})
 	b := newTestBackend(t, srv.URL, newRecorder(), nil)
 	_, err := getUser(b)
-	var ae *APIError
+	var ae *clerkerr.APIError
 	if !errors.As(err, &ae) || ae.Status != 500 || len(ae.Body) > maxBodyExcerpt+len("…") {
 		t.Fatalf("err = %.200v", err)
 	}
@@ -486,7 +487,7 @@ func TestClerkErrorBodyDecoded(t *testing.T) {
 	})
 	b := newTestBackend(t, srv.URL, newRecorder(), nil)
 	_, err := createUser(b)
-	var ae *APIError
+	var ae *clerkerr.APIError
 	if !errors.As(err, &ae) {
 		t.Fatalf("err = %v", err)
 	}
@@ -500,7 +501,7 @@ func TestClerkErrorBodyDecoded(t *testing.T) {
 	if string(ae.Meta) != `{"x":1}` || ae.Code() != "form_identifier_exists" || !ae.HasCode("form_password_pwned") || ae.HasCode("nope") {
 		t.Fatalf("meta %s code %s", ae.Meta, ae.Code())
 	}
-	if !errors.Is(err, ErrValidation) || errors.Is(err, ErrNotFound) {
+	if !errors.Is(err, clerkerr.ErrValidation) || errors.Is(err, clerkerr.ErrNotFound) {
 		t.Fatal("sentinels")
 	}
 	var sdk *clerk.APIErrorResponse
@@ -514,18 +515,18 @@ func TestClerkErrorBodyDecoded(t *testing.T) {
 }
 
 func TestSentinels(t *testing.T) {
-	for code, want := range map[int]error{404: ErrNotFound, 401: ErrUnauthorized, 429: ErrRateLimited, 409: ErrConflict, 400: ErrValidation, 422: ErrValidation} {
-		e := &APIError{Status: code}
+	for code, want := range map[int]error{404: clerkerr.ErrNotFound, 401: clerkerr.ErrUnauthorized, 429: clerkerr.ErrRateLimited, 409: clerkerr.ErrConflict, 400: clerkerr.ErrValidation, 422: clerkerr.ErrValidation} {
+		e := &clerkerr.APIError{Status: code}
 		if !errors.Is(e, want) {
 			t.Errorf("%d is not %v", code, want)
 		}
-		for _, other := range []error{ErrNotFound, ErrUnauthorized, ErrRateLimited, ErrConflict, ErrValidation, ErrInvalidInput} {
+		for _, other := range []error{clerkerr.ErrNotFound, clerkerr.ErrUnauthorized, clerkerr.ErrRateLimited, clerkerr.ErrConflict, clerkerr.ErrValidation, clerkerr.ErrInvalidInput} {
 			if other != want && errors.Is(e, other) {
 				t.Errorf("%d is %v", code, other)
 			}
 		}
 	}
-	if !(&APIError{Status: 503}).Temporary() || !(&APIError{Status: 429}).Temporary() || (&APIError{Status: 404}).Temporary() {
+	if !(&clerkerr.APIError{Status: 503}).Temporary() || !(&clerkerr.APIError{Status: 429}).Temporary() || (&clerkerr.APIError{Status: 404}).Temporary() {
 		t.Error("Temporary")
 	}
 }
@@ -551,9 +552,9 @@ func TestConnectionErrorsRetriedForIdempotentOnly(t *testing.T) {
 	if err == nil || s2.n.Load() != 1 {
 		t.Fatalf("POST: err %v after %d requests", err, s2.n.Load())
 	}
-	var ae *APIError
+	var ae *clerkerr.APIError
 	if errors.As(err, &ae) {
-		t.Fatalf("a transport failure is not an APIError: %v", err)
+		t.Fatalf("a transport failure is not an clerkerr.APIError: %v", err)
 	}
 	if !strings.Contains(err.Error(), "POST /users") {
 		t.Errorf("Error() = %q, want the call", err)
@@ -706,7 +707,7 @@ func TestConfigValidation(t *testing.T) {
 		{"negative timeout", Config{SecretKey: testKey, RequestTimeout: -1}, "negative"},
 	} {
 		_, err := NewBackend(tc.cfg)
-		if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tc.want) {
+		if !errors.Is(err, clerkerr.ErrInvalidConfig) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
 		}
 		if tc.cfg.SecretKey != "" && strings.Contains(err.Error(), tc.cfg.SecretKey) {
@@ -724,7 +725,7 @@ func TestNoSecretInErrors(t *testing.T) {
 	srv, _ := serve(t, status(401))
 	b := newTestBackend(t, srv.URL, newRecorder(), nil)
 	_, err := getUser(b)
-	if !errors.Is(err, ErrUnauthorized) {
+	if !errors.Is(err, clerkerr.ErrUnauthorized) {
 		t.Fatalf("err = %v", err)
 	}
 	j, _ := json.Marshal(err)
@@ -739,12 +740,12 @@ func TestForeignBackendErrorsConverted(t *testing.T) {
 	key := testKey
 	fb := Wrap(clerk.NewBackend(&clerk.BackendConfig{URL: &u, Key: &key, HTTPClient: srv.Client()}))
 	_, err := (&user.Client{Backend: fb}).Get(context.Background(), "user_1")
-	var ae *APIError
+	var ae *clerkerr.APIError
 	if !errors.As(err, &ae) || ae.Status != 404 || ae.TraceID != "trace-1" || ae.RetryAfter != 4*time.Second || ae.Path != "/users/user_1" {
 		t.Fatalf("err = %v (%+v)", err, ae)
 	}
-	if !errors.Is(err, ErrNotFound) {
-		t.Fatal("not ErrNotFound")
+	if !errors.Is(err, clerkerr.ErrNotFound) {
+		t.Fatal("not clerkerr.ErrNotFound")
 	}
 	if Wrap(fb) != fb {
 		t.Fatal("Wrap wrapped twice")

@@ -3,6 +3,7 @@ package bapi
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/clerkkit/clerkkit/auth"
 	"strconv"
 	"strings"
 	"unicode"
@@ -117,26 +118,50 @@ func Email(op, field, v string) error {
 	return nil
 }
 
-// Role checks an organization role key and returns it with the "org:"
-// prefix Clerk expects ("admin" becomes "org:admin").
+// Role checks an organization role key and returns it in the form Clerk
+// expects, auth.OrgPrefixed ("admin" becomes "org:admin").
 func Role(op, field, v string) (string, error) {
 	if v == "" {
 		return "", InputError(op, field, "must not be empty")
 	}
-	key := strings.TrimPrefix(v, "org:")
+	role := auth.OrgPrefixed(v)
+	key := role[len("org:"):]
 	if key == "" {
 		return "", InputError(op, field, "must name a role after \"org:\"")
 	}
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == ':') {
-			return "", InputError(op, field, "must contain only letters, digits, '_', '-' and ':'")
-		}
+	if err := keyChars(op, field, key); err != nil {
+		return "", err
 	}
 	if len(key) > 128 {
 		return "", InputError(op, field, "is too long")
 	}
-	return "org:" + key, nil
+	return role, nil
+}
+
+// Permission checks an organization permission, "org:<feature>:<perm>"
+// (the prefix may be left out), and returns it auth.OrgPrefixed.
+func Permission(op, field, v string) (string, error) {
+	perm := auth.OrgPrefixed(v)
+	feature, action, ok := strings.Cut(perm[len("org:"):], ":")
+	if !ok || feature == "" || action == "" || strings.Contains(action, ":") {
+		return "", InputError(op, field, `must look like "org:<feature>:<permission>"`)
+	}
+	if err := keyChars(op, field, perm[len("org:"):]); err != nil {
+		return "", err
+	}
+	return perm, nil
+}
+
+// keyChars checks that a role or permission key has only the characters
+// Clerk allows in keys.
+func keyChars(op, field, key string) error {
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == ':') {
+			return InputError(op, field, "must contain only letters, digits, '_', '-' and ':'")
+		}
+	}
+	return nil
 }
 
 // Page checks limit and offset. limit 0 means "not set"; otherwise it must

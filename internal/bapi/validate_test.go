@@ -3,6 +3,7 @@ package bapi
 import (
 	"context"
 	"errors"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"strings"
 	"testing"
 )
@@ -18,7 +19,7 @@ func TestID(t *testing.T) {
 		"a\x7f", "a\\b", "-user_1", "+user_1", "a&b=c", "a;b", "é", "user_1\u2028", strings.Repeat("a", 257),
 	} {
 		err := ID("users.Get", "userID", bad)
-		if !errors.Is(err, ErrInvalidInput) {
+		if !errors.Is(err, clerkerr.ErrInvalidInput) {
 			t.Errorf("%q accepted", bad)
 			continue
 		}
@@ -32,28 +33,28 @@ func TestID(t *testing.T) {
 }
 
 func TestIDsAndTexts(t *testing.T) {
-	if err := IDs("op", "UserIDs", make([]string, 101), 100); !errors.Is(err, ErrInvalidInput) {
+	if err := IDs("op", "UserIDs", make([]string, 101), 100); !errors.Is(err, clerkerr.ErrInvalidInput) {
 		t.Error("101 ids accepted")
 	}
-	if err := IDs("op", "UserIDs", []string{"user_1", "a/b"}, 100); !errors.Is(err, ErrInvalidInput) {
+	if err := IDs("op", "UserIDs", []string{"user_1", "a/b"}, 100); !errors.Is(err, clerkerr.ErrInvalidInput) {
 		t.Error("bad id in list accepted")
 	}
 	if err := IDs("op", "UserIDs", []string{"user_1", "user_2"}, 100); err != nil {
 		t.Error(err)
 	}
-	if err := Texts("op", "Emails", []string{"a@b.c", ""}, 100); !errors.Is(err, ErrInvalidInput) {
+	if err := Texts("op", "Emails", []string{"a@b.c", ""}, 100); !errors.Is(err, clerkerr.ErrInvalidInput) {
 		t.Error("empty entry accepted")
 	}
-	if err := Text("op", "Query", "ann\x00", false, 0); !errors.Is(err, ErrInvalidInput) {
+	if err := Text("op", "Query", "ann\x00", false, 0); !errors.Is(err, clerkerr.ErrInvalidInput) {
 		t.Error("control char accepted")
 	}
-	if err := Text("op", "Name", "  ", true, 0); !errors.Is(err, ErrInvalidInput) {
+	if err := Text("op", "Name", "  ", true, 0); !errors.Is(err, clerkerr.ErrInvalidInput) {
 		t.Error("blank accepted")
 	}
 	if err := Text("op", "Name", "Acme Inc.", true, 0); err != nil {
 		t.Error(err)
 	}
-	if err := Text("op", "Name", "abc", true, 2); !errors.Is(err, ErrInvalidInput) {
+	if err := Text("op", "Name", "abc", true, 2); !errors.Is(err, clerkerr.ErrInvalidInput) {
 		t.Error("too long accepted")
 	}
 }
@@ -65,7 +66,7 @@ func TestEmail(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "ann", "@x", "a@", "a b@x", "a@b@c", "a@x\r\n", strings.Repeat("a", 320) + "@x"} {
-		if err := Email("op", "email", bad); !errors.Is(err, ErrInvalidInput) {
+		if err := Email("op", "email", bad); !errors.Is(err, clerkerr.ErrInvalidInput) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
@@ -78,7 +79,7 @@ func TestRole(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "org:", "ad min", "a/b", "a?b", "r\n"} {
-		if _, err := Role("op", "role", bad); !errors.Is(err, ErrInvalidInput) {
+		if _, err := Role("op", "role", bad); !errors.Is(err, clerkerr.ErrInvalidInput) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
@@ -91,7 +92,7 @@ func TestPage(t *testing.T) {
 		}
 	}
 	for _, bad := range [][2]int{{-1, 0}, {501, 0}, {1000, 0}, {10, -1}} {
-		if err := Page("op", bad[0], bad[1]); !errors.Is(err, ErrInvalidInput) {
+		if err := Page("op", bad[0], bad[1]); !errors.Is(err, clerkerr.ErrInvalidInput) {
 			t.Errorf("%v accepted", bad)
 		}
 	}
@@ -118,7 +119,7 @@ func TestObject(t *testing.T) {
 	} {
 		got, err := Object("op", "PublicMetadata", tc.in)
 		if tc.bad {
-			if !errors.Is(err, ErrInvalidInput) {
+			if !errors.Is(err, clerkerr.ErrInvalidInput) {
 				t.Errorf("%v accepted", tc.in)
 			}
 			continue

@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"errors"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"io"
 	"net/http"
 	"net/mail"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/clerk/clerk-sdk-go/v2"
 
-	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/examples/saas/store"
 	"github.com/clerkkit/clerkkit/users"
@@ -91,11 +91,11 @@ func jsonKind(kind string) string {
 
 // clerkError maps a Backend API error to an HTTP answer.
 func (a *App) clerkError(w http.ResponseWriter, r *http.Request, err error) {
-	var apiErr *clerkkit.APIError
+	var apiErr *clerkerr.APIError
 	switch {
-	case errors.Is(err, clerkkit.ErrInvalidInput):
+	case errors.Is(err, clerkerr.ErrInvalidInput):
 		writeError(w, http.StatusBadRequest, "bad_request", "invalid identifier")
-	case errors.Is(err, clerkkit.ErrNotFound):
+	case errors.Is(err, clerkerr.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", "not found")
 	case errors.As(err, &apiErr) && apiErr.Status >= 400 && apiErr.Status < 500 && apiErr.Status != 401 && apiErr.Status != 429:
 		// Clerk refused the change (e.g. a duplicate invitation): say why.
@@ -109,7 +109,7 @@ func (a *App) clerkError(w http.ResponseWriter, r *http.Request, err error) {
 // publicMessage is what may be shown of a Backend API error: Clerk's own
 // explanation of a refused request, nothing internal.
 func publicMessage(err error) string {
-	var apiErr *clerkkit.APIError
+	var apiErr *clerkerr.APIError
 	if errors.As(err, &apiErr) && len(apiErr.Errors) > 0 {
 		if apiErr.Errors[0].LongMessage != "" {
 			return apiErr.Errors[0].LongMessage

@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"github.com/clerkkit/clerkkit/clerkerr"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/clerk/clerk-sdk-go/v2"
 
-	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/users"
 )
 
@@ -62,9 +62,9 @@ func (a *App) signInPage(w http.ResponseWriter, r *http.Request) {
 func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
 	userID, orgID := r.PostFormValue("user_id"), r.PostFormValue("organization_id")
 	tok, err := a.clerk.SessionToken(r.Context(), userID, orgID, a.cfg.LocalSignIn.TokenTTL)
-	var apiErr *clerkkit.APIError
+	var apiErr *clerkerr.APIError
 	switch {
-	case errors.Is(err, clerkkit.ErrInvalidInput), errors.Is(err, clerkkit.ErrNotFound),
+	case errors.Is(err, clerkerr.ErrInvalidInput), errors.Is(err, clerkerr.ErrNotFound),
 		errors.As(err, &apiErr) && apiErr.Status >= 400 && apiErr.Status < 500 && apiErr.Status != 429:
 		a.renderError(w, r, http.StatusBadRequest, "Cannot sign in",
 			"There is no such demo user, or they do not belong to that organization. Choose one on the sign-in page.")

@@ -1,4 +1,4 @@
-package bapi
+package cache
 
 import (
 	"context"
@@ -23,7 +23,7 @@ func (c *fakeClock) add(d time.Duration) {
 }
 
 func TestCacheConcurrentMissesFetchOnce(t *testing.T) {
-	c := NewCache[string, int](time.Minute, 10, nil)
+	c := New[string, int](time.Minute, 10, nil)
 	var calls atomic.Int64
 	release := make(chan struct{})
 	fetch := func(ctx context.Context) (int, error) {
@@ -61,7 +61,7 @@ func TestCacheConcurrentMissesFetchOnce(t *testing.T) {
 
 func TestCacheTTL(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
-	c := NewCache[string, int](10*time.Second, 10, clk.now)
+	c := New[string, int](10*time.Second, 10, clk.now)
 	n := 0
 	fetch := func(context.Context) (int, error) { n++; return n, nil }
 	ctx := context.Background()
@@ -79,7 +79,7 @@ func TestCacheTTL(t *testing.T) {
 }
 
 func TestCacheErrorsNotCached(t *testing.T) {
-	c := NewCache[string, int](time.Minute, 10, nil)
+	c := New[string, int](time.Minute, 10, nil)
 	n := 0
 	boom := errors.New("boom")
 	fetch := func(context.Context) (int, error) {
@@ -98,7 +98,7 @@ func TestCacheErrorsNotCached(t *testing.T) {
 }
 
 func TestCacheBounded(t *testing.T) {
-	c := NewCache[int, int](time.Minute, 100, nil)
+	c := New[int, int](time.Minute, 100, nil)
 	for i := range 1000 {
 		c.Get(context.Background(), i, func(context.Context) (int, error) { return i, nil })
 	}
@@ -109,7 +109,7 @@ func TestCacheBounded(t *testing.T) {
 
 func TestCacheEvictsExpiredFirst(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1000, 0)}
-	c := NewCache[int, int](10*time.Second, 3, clk.now)
+	c := New[int, int](10*time.Second, 3, clk.now)
 	ctx := context.Background()
 	c.Get(ctx, 1, func(context.Context) (int, error) { return 1, nil })
 	clk.add(11 * time.Second)
@@ -124,7 +124,7 @@ func TestCacheEvictsExpiredFirst(t *testing.T) {
 }
 
 func TestCacheDisabledStillDeduplicates(t *testing.T) {
-	c := NewCache[string, int](0, 10, nil)
+	c := New[string, int](0, 10, nil)
 	var calls atomic.Int64
 	release := make(chan struct{})
 	fetch := func(context.Context) (int, error) { calls.Add(1); <-release; return 1, nil }
@@ -146,7 +146,7 @@ func TestCacheDisabledStillDeduplicates(t *testing.T) {
 }
 
 func TestCacheWaiterCancellation(t *testing.T) {
-	c := NewCache[string, int](time.Minute, 10, nil)
+	c := New[string, int](time.Minute, 10, nil)
 	release := make(chan struct{})
 	fetch := func(ctx context.Context) (int, error) {
 		<-release
@@ -176,7 +176,7 @@ func TestCacheWaiterCancellation(t *testing.T) {
 }
 
 func TestCacheInvalidateDuringFlight(t *testing.T) {
-	c := NewCache[string, int](time.Minute, 10, nil)
+	c := New[string, int](time.Minute, 10, nil)
 	release := make(chan struct{})
 	res := make(chan int)
 	go func() {
@@ -196,7 +196,7 @@ func TestCacheInvalidateDuringFlight(t *testing.T) {
 }
 
 func TestCachePanicBecomesError(t *testing.T) {
-	c := NewCache[string, int](time.Minute, 10, nil)
+	c := New[string, int](time.Minute, 10, nil)
 	_, err := c.Get(context.Background(), "k", func(context.Context) (int, error) { panic("oops") })
 	if err == nil {
 		t.Fatal("want an error")
@@ -231,7 +231,7 @@ func getAsync(c *Cache[string, int], k string, fetch func(context.Context) (int,
 }
 
 func TestCacheInvalidateWhileFetchInFlightDeterministic(t *testing.T) {
-	c := NewCache[string, int](time.Minute, 10, nil)
+	c := New[string, int](time.Minute, 10, nil)
 	g := newGate()
 	stale := getAsync(c, "k", g.fetch)
 	<-g.started // the fetch is running: the change and the invalidation come now
@@ -263,7 +263,7 @@ func TestCacheInvalidateWhileFetchInFlightDeterministic(t *testing.T) {
 }
 
 func TestCacheInvalidateOtherKeyKeepsFlight(t *testing.T) {
-	c := NewCache[string, int](time.Minute, 10, nil)
+	c := New[string, int](time.Minute, 10, nil)
 	g := newGate()
 	res := getAsync(c, "a", g.fetch)
 	<-g.started
@@ -276,7 +276,7 @@ func TestCacheInvalidateOtherKeyKeepsFlight(t *testing.T) {
 }
 
 func TestCacheInvalidateFunc(t *testing.T) {
-	c := NewCache[string, int](time.Minute, 10, nil)
+	c := New[string, int](time.Minute, 10, nil)
 	ctx := context.Background()
 	for i, k := range []string{"org1/u1", "org2/u1", "org1/u2"} {
 		c.Get(ctx, k, func(context.Context) (int, error) { return i, nil })

@@ -1,4 +1,7 @@
-package bapi
+// Package cache is the bounded TTL cache with de-duplicated concurrent
+// fetches that the users and memberships clients and the middleware use
+// for Backend API lookups. It depends on the standard library only.
+package cache
 
 import (
 	"context"
@@ -39,9 +42,9 @@ type flight[V any] struct {
 	err  error
 }
 
-// NewCache returns a cache keeping values for ttl, at most max of them
+// New returns a cache keeping values for ttl, at most max of them
 // (max <= 0: 10 000). now is the clock (nil: time.Now).
-func NewCache[K comparable, V any](ttl time.Duration, max int, now func() time.Time) *Cache[K, V] {
+func New[K comparable, V any](ttl time.Duration, max int, now func() time.Time) *Cache[K, V] {
 	if max <= 0 {
 		max = 10_000
 	}
