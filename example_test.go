@@ -178,15 +178,15 @@ func ExampleClient_ForgetUser() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h.OnUserUpdated(func(ctx context.Context, u *clerk.User, _ *webhooks.Event) error {
+	webhooks.On(h, webhooks.UserUpdated, func(ctx context.Context, u *clerk.User, _ *webhooks.Event) error {
 		c.ForgetUser(u.ID)
 		return nil
 	})
-	h.OnUserDeleted(func(ctx context.Context, u *webhooks.DeletedObject, _ *webhooks.Event) error {
+	webhooks.On(h, webhooks.UserDeleted, func(ctx context.Context, u *webhooks.DeletedObject, _ *webhooks.Event) error {
 		c.ForgetUser(u.ID)
 		return nil
 	})
-	h.OnOrganizationMembershipUpdated(func(ctx context.Context, m *clerk.OrganizationMembership, _ *webhooks.Event) error {
+	webhooks.On(h, webhooks.OrganizationMembershipUpdated, func(ctx context.Context, m *clerk.OrganizationMembership, _ *webhooks.Event) error {
 		c.Memberships.ForgetMembership(m)
 		return nil
 	})

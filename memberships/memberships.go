@@ -25,7 +25,7 @@
 // and so are changes made elsewhere once Forget, ForgetUser or
 // ForgetOrganization is called, typically from a webhook handler:
 //
-//	h.OnOrganizationMembershipUpdated(func(ctx context.Context, m *clerk.OrganizationMembership, _ *webhooks.Event) error {
+//	webhooks.On(h, webhooks.OrganizationMembershipUpdated, func(ctx context.Context, m *clerk.OrganizationMembership, _ *webhooks.Event) error {
 //		c.Memberships.ForgetMembership(m)
 //		return nil
 //	})

@@ -20,7 +20,7 @@
 // the next answer is fresh; changes made elsewhere are seen when the entry
 // expires, or at once when a webhook handler calls Forget:
 //
-//	h.OnUserUpdated(func(ctx context.Context, u *clerk.User, _ *webhooks.Event) error {
+//	webhooks.On(h, webhooks.UserUpdated, func(ctx context.Context, u *clerk.User, _ *webhooks.Event) error {
 //		c.Users.Forget(u.ID)
 //		return nil
 //	})

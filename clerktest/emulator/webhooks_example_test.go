@@ -23,11 +23,11 @@ func ExampleOptions_webhooks() {
 	if err != nil {
 		panic(err)
 	}
-	h.OnUserCreated(func(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
+	webhooks.On(h, webhooks.UserCreated, func(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
 		fmt.Println("received", ev.Type, u.ID, u.EmailAddresses[0].EmailAddress)
 		return nil
 	})
-	h.OnOrganizationMembershipCreated(func(ctx context.Context, m *clerk.OrganizationMembership, ev *webhooks.Event) error {
+	webhooks.On(h, webhooks.OrganizationMembershipCreated, func(ctx context.Context, m *clerk.OrganizationMembership, ev *webhooks.Event) error {
 		fmt.Println("received", ev.Type, m.PublicUserData.UserID, m.Organization.Slug, m.Role)
 		return nil
 	})

@@ -90,22 +90,22 @@ func newReceiver(t testing.TB, secret string) *receiver {
 		return rec(ev, i)
 	}
 	sess := func(ctx context.Context, s *webhooks.Session, ev *webhooks.Event) error { return rec(ev, s) }
-	h.OnUserCreated(user)
-	h.OnUserUpdated(user)
-	h.OnUserDeleted(deleted)
-	h.OnOrganizationCreated(org)
-	h.OnOrganizationUpdated(org)
-	h.OnOrganizationDeleted(deleted)
-	h.OnOrganizationMembershipCreated(mem)
-	h.OnOrganizationMembershipUpdated(mem)
-	h.OnOrganizationMembershipDeleted(mem)
-	h.OnOrganizationInvitationCreated(inv)
-	h.OnOrganizationInvitationAccepted(inv)
-	h.OnOrganizationInvitationRevoked(inv)
-	h.OnSessionCreated(sess)
-	h.OnSessionEnded(sess)
-	h.OnSessionRemoved(sess)
-	h.OnSessionRevoked(sess)
+	webhooks.On(h, webhooks.UserCreated, user)
+	webhooks.On(h, webhooks.UserUpdated, user)
+	webhooks.On(h, webhooks.UserDeleted, deleted)
+	webhooks.On(h, webhooks.OrganizationCreated, org)
+	webhooks.On(h, webhooks.OrganizationUpdated, org)
+	webhooks.On(h, webhooks.OrganizationDeleted, deleted)
+	webhooks.On(h, webhooks.OrganizationMembershipCreated, mem)
+	webhooks.On(h, webhooks.OrganizationMembershipUpdated, mem)
+	webhooks.On(h, webhooks.OrganizationMembershipDeleted, mem)
+	webhooks.On(h, webhooks.OrganizationInvitationCreated, inv)
+	webhooks.On(h, webhooks.OrganizationInvitationAccepted, inv)
+	webhooks.On(h, webhooks.OrganizationInvitationRevoked, inv)
+	webhooks.On(h, webhooks.SessionCreated, sess)
+	webhooks.On(h, webhooks.SessionEnded, sess)
+	webhooks.On(h, webhooks.SessionRemoved, sess)
+	webhooks.On(h, webhooks.SessionRevoked, sess)
 	rc.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		id := r.Header.Get("svix-id")
@@ -211,17 +211,6 @@ func decodeEnvelope(t testing.TB, payload []byte) envelope {
 	return e
 }
 
-// checkSpec validates every delivered payload against the webhook spec.
-func checkSpec(t *testing.T, ds []emulator.Delivery) {
-	t.Helper()
-	spec := loadWebhookSpec(t)
-	for _, d := range ds {
-		if err := spec.validate(d.EventType, d.Payload); err != nil {
-			t.Errorf("%s %s breaks the webhook spec: %.1500v\npayload: %s", d.MessageID, d.EventType, err, d.Payload)
-		}
-	}
-}
-
 func jsonEqual(t *testing.T, what string, got, want []byte) {
 	t.Helper()
 	var g, w any
@@ -238,8 +227,9 @@ func jsonEqual(t *testing.T, what string, got, want []byte) {
 
 // TestWebhooksFidelity drives every change the Server sends webhooks for
 // and checks what arrives: each payload decodes through webhooks.Handler
-// with the typed registration of its type, validates against Clerk's
-// webhook spec, carries the Backend API's object, and arrives in order.
+// with the typed registration of its type, carries the Backend API's
+// object, and arrives in order. (The conformance module validates every
+// delivered payload against Clerk's webhook spec: see envSpecRecord.)
 func TestWebhooksFidelity(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t, hookSecret).start()
@@ -362,7 +352,6 @@ func TestWebhooksFidelity(t *testing.T) {
 	want["organizationMembership.created"] += 3
 
 	ds := waitDeliveries(t, srv)
-	checkSpec(t, ds)
 
 	// Every message was sent once, delivered at the first attempt, in
 	// the order of the changes.
@@ -528,7 +517,7 @@ func TestWebhookClockAndRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.OnUserCreated(func(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
+	webhooks.On(h, webhooks.UserCreated, func(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
 		mu.Lock()
 		defer mu.Unlock()
 		got = ev
@@ -548,7 +537,6 @@ func TestWebhookClockAndRequest(t *testing.T) {
 	}
 	resp.Body.Close()
 	ds := waitDeliveries(t, srv)
-	checkSpec(t, ds)
 	if len(ds) != 1 || !ds[0].Delivered || !ds[0].Attempts[0].At.Equal(at) {
 		t.Fatalf("deliveries %+v", ds)
 	}
@@ -728,7 +716,6 @@ func TestWebhookTwoEndpoints(t *testing.T) {
 	u := a.createUser("ada@example.com", "Ada")["id"].(string)
 	a.ok("POST", "/v1/organizations", map[string]any{"name": "Acme", "created_by": u})
 	ds := waitDeliveries(t, a.srv)
-	checkSpec(t, ds)
 	if len(ds) != 6 {
 		t.Fatalf("%d deliveries", len(ds))
 	}

@@ -112,7 +112,7 @@ func TestWebhookSend(t *testing.T) {
 	require.NoError(t, err)
 	var got []*clerk.User
 	var mu sync.Mutex
-	h.OnUserCreated(func(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
+	webhooks.On(h, webhooks.UserCreated, func(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got, u)
@@ -289,13 +289,13 @@ func TestDevWebhooks(t *testing.T) {
 		got[typ] = append(got[typ], what)
 		return nil
 	}
-	h.OnUserCreated(func(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
+	webhooks.On(h, webhooks.UserCreated, func(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
 		return record(ev.Type, u.ID+" "+u.EmailAddresses[0].EmailAddress)
 	})
-	h.OnOrganizationCreated(func(ctx context.Context, o *clerk.Organization, ev *webhooks.Event) error {
+	webhooks.On(h, webhooks.OrganizationCreated, func(ctx context.Context, o *clerk.Organization, ev *webhooks.Event) error {
 		return record(ev.Type, o.ID+" "+o.Slug)
 	})
-	h.OnOrganizationMembershipCreated(func(ctx context.Context, m *clerk.OrganizationMembership, ev *webhooks.Event) error {
+	webhooks.On(h, webhooks.OrganizationMembershipCreated, func(ctx context.Context, m *clerk.OrganizationMembership, ev *webhooks.Event) error {
 		return record(ev.Type, m.Organization.ID+" "+m.PublicUserData.UserID+" "+m.Role)
 	})
 	receiver := httptest.NewServer(h)

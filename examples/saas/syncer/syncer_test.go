@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clerk/clerk-sdk-go/v2"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/clerkkit/clerkkit/examples/saas/store"
@@ -298,7 +299,7 @@ func (l *logCounter) duplicates(id string) int {
 func TestUserCreateUpdateDelete(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
-		e.ok("msg_create", userEvent(t, webhooks.TypeUserCreated, specUser, "john", 1716883200000))
+		e.ok("msg_create", userEvent(t, string(webhooks.UserCreated), specUser, "john", 1716883200000))
 		u, ok := e.user(specUser)
 		if !ok || u.Email != "john@example.com" || u.FirstName != "john" || u.LastName != "Doe" ||
 			u.ImageURL != "https://img.clerk.com/xxxxxx" || string(u.PublicMetadata) != "{}" ||
@@ -306,14 +307,14 @@ func TestUserCreateUpdateDelete(t *testing.T) {
 			t.Fatalf("after user.created: %+v (found %t)", u, ok)
 		}
 
-		e.ok("msg_update", body(t, webhooks.TypeUserUpdated, nil)) // the spec example as is
+		e.ok("msg_update", body(t, string(webhooks.UserUpdated), nil)) // the spec example as is
 		u, _ = e.user(specUser)
 		if u.LastName != "Doe Updated" || u.Email != "" || u.ImageURL != "https://img.clerk.com/yyyyy" ||
 			string(u.PublicMetadata) != `{"department":"engineering"}` || !u.UpdatedAt.Equal(time.UnixMilli(1716883500000)) {
 			t.Fatalf("after user.updated: %+v", u)
 		}
 
-		e.ok("msg_delete", body(t, webhooks.TypeUserDeleted, func(d map[string]any) { d["id"] = specUser }))
+		e.ok("msg_delete", body(t, string(webhooks.UserDeleted), func(d map[string]any) { d["id"] = specUser }))
 		if _, ok := e.user(specUser); ok {
 			t.Fatal("user survived user.deleted")
 		}
@@ -323,18 +324,18 @@ func TestUserCreateUpdateDelete(t *testing.T) {
 func TestUpdateBeforeCreate(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
-		e.ok("msg_update", userEvent(t, webhooks.TypeUserUpdated, "user_1", "newer", 2000))
-		e.ok("msg_create", userEvent(t, webhooks.TypeUserCreated, "user_1", "older", 1000)) // late: acknowledged, ignored
+		e.ok("msg_update", userEvent(t, string(webhooks.UserUpdated), "user_1", "newer", 2000))
+		e.ok("msg_create", userEvent(t, string(webhooks.UserCreated), "user_1", "older", 1000)) // late: acknowledged, ignored
 		if u, _ := e.user("user_1"); u.FirstName != "newer" {
 			t.Fatalf("first name %q, want newer", u.FirstName)
 		}
-		e.ok("msg_update2", userEvent(t, webhooks.TypeUserUpdated, "user_1", "newest", 3000))
+		e.ok("msg_update2", userEvent(t, string(webhooks.UserUpdated), "user_1", "newest", 3000))
 		if u, _ := e.user("user_1"); u.FirstName != "newest" {
 			t.Fatalf("first name %q, want newest", u.FirstName)
 		}
 
-		e.ok("msg_org_update", orgEvent(t, webhooks.TypeOrganizationUpdated, "org_1", "new-slug", 2000))
-		e.ok("msg_org_create", orgEvent(t, webhooks.TypeOrganizationCreated, "org_1", "old-slug", 1000))
+		e.ok("msg_org_update", orgEvent(t, string(webhooks.OrganizationUpdated), "org_1", "new-slug", 2000))
+		e.ok("msg_org_create", orgEvent(t, string(webhooks.OrganizationCreated), "org_1", "old-slug", 1000))
 		if o, err := e.store.GetOrganization(t.Context(), "org_1"); err != nil || o.Slug != "new-slug" {
 			t.Fatalf("organization %+v, %v", o, err)
 		}
@@ -344,7 +345,7 @@ func TestUpdateBeforeCreate(t *testing.T) {
 func TestDuplicateDeliveries(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
-		created := userEvent(t, webhooks.TypeUserCreated, "user_1", "ada", 1000)
+		created := userEvent(t, string(webhooks.UserCreated), "user_1", "ada", 1000)
 		e.ok("msg_1", created)
 		// A change that a second run of msg_1 would overwrite (same
 		// updated_at: the upsert would apply).
@@ -363,7 +364,7 @@ func TestDuplicateDeliveries(t *testing.T) {
 
 		// 20 concurrent copies of one delivery: one runs, the others wait
 		// for its transaction, find its id and are answered 200.
-		updated := userEvent(t, webhooks.TypeUserUpdated, "user_1", "grace", 2000)
+		updated := userEvent(t, string(webhooks.UserUpdated), "user_1", "grace", 2000)
 		var wg sync.WaitGroup
 		codes := make(chan int, 20)
 		for range 20 {
@@ -404,8 +405,8 @@ func (e *env) recorded(id string) bool {
 func TestFailedDeliveryRetried(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
-		e.ok("msg_org1", orgEvent(t, webhooks.TypeOrganizationCreated, "org_1", "acme", 1000))
-		second := orgEvent(t, webhooks.TypeOrganizationCreated, "org_2", "acme", 1000) // slug taken
+		e.ok("msg_org1", orgEvent(t, string(webhooks.OrganizationCreated), "org_1", "acme", 1000))
+		second := orgEvent(t, string(webhooks.OrganizationCreated), "org_2", "acme", 1000) // slug taken
 		if code := e.deliver("msg_org2", second); code != http.StatusInternalServerError {
 			t.Fatalf("slug conflict: status %d, want 500", code)
 		}
@@ -415,7 +416,7 @@ func TestFailedDeliveryRetried(t *testing.T) {
 		if _, err := e.store.GetOrganization(t.Context(), "org_2"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("the failed delivery was stored: %v", err)
 		}
-		e.ok("msg_org1_rename", orgEvent(t, webhooks.TypeOrganizationUpdated, "org_1", "acme-old", 2000))
+		e.ok("msg_org1_rename", orgEvent(t, string(webhooks.OrganizationUpdated), "org_1", "acme-old", 2000))
 		e.ok("msg_org2", second) // Svix's retry
 		if o, err := e.store.GetOrganization(t.Context(), "org_2"); err != nil || o.Slug != "acme" || !e.recorded("msg_org2") {
 			t.Fatalf("retry: %+v, %v, recorded %t", o, err, e.recorded("msg_org2"))
@@ -444,7 +445,7 @@ func TestDeliveryCancelledMidTransaction(t *testing.T) {
 		if _, err := tx.ExecContext(ctx, lock); err != nil {
 			t.Fatal(err)
 		}
-		created := userEvent(t, webhooks.TypeUserCreated, "user_1", "ada", 1000)
+		created := userEvent(t, string(webhooks.UserCreated), "user_1", "ada", 1000)
 		start := time.Now()
 		code := e.deliver("msg_c", created)
 		if err := tx.Rollback(); err != nil {
@@ -469,23 +470,23 @@ func TestDeliveryCancelledMidTransaction(t *testing.T) {
 func TestDeleteThenLateUpdate(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
-		e.ok("msg_create", userEvent(t, webhooks.TypeUserCreated, "user_1", "ada", 1000))
-		e.ok("msg_delete", deletedEvent(t, webhooks.TypeUserDeleted, "user_1"))
-		e.ok("msg_late", userEvent(t, webhooks.TypeUserUpdated, "user_1", "zombie", 5000))
+		e.ok("msg_create", userEvent(t, string(webhooks.UserCreated), "user_1", "ada", 1000))
+		e.ok("msg_delete", deletedEvent(t, string(webhooks.UserDeleted), "user_1"))
+		e.ok("msg_late", userEvent(t, string(webhooks.UserUpdated), "user_1", "zombie", 5000))
 		if _, ok := e.user("user_1"); ok {
 			t.Fatal("a late user.updated resurrected a deleted user")
 		}
 
-		e.ok("msg_org_create", orgEvent(t, webhooks.TypeOrganizationCreated, "org_1", "acme", 1000))
-		e.ok("msg_org_delete", deletedEvent(t, webhooks.TypeOrganizationDeleted, "org_1"))
-		e.ok("msg_org_late", orgEvent(t, webhooks.TypeOrganizationUpdated, "org_1", "acme", 5000))
+		e.ok("msg_org_create", orgEvent(t, string(webhooks.OrganizationCreated), "org_1", "acme", 1000))
+		e.ok("msg_org_delete", deletedEvent(t, string(webhooks.OrganizationDeleted), "org_1"))
+		e.ok("msg_org_late", orgEvent(t, string(webhooks.OrganizationUpdated), "org_1", "acme", 5000))
 		if _, err := e.store.GetOrganization(t.Context(), "org_1"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("a late organization.updated resurrected a deleted organization: %v", err)
 		}
 
 		// A deletion delivered before the creation.
-		e.ok("msg_early_delete", deletedEvent(t, webhooks.TypeUserDeleted, "user_2"))
-		e.ok("msg_late_create", userEvent(t, webhooks.TypeUserCreated, "user_2", "late", 1000))
+		e.ok("msg_early_delete", deletedEvent(t, string(webhooks.UserDeleted), "user_2"))
+		e.ok("msg_late_create", userEvent(t, string(webhooks.UserCreated), "user_2", "late", 1000))
 		if _, ok := e.user("user_2"); ok {
 			t.Fatal("user.created after user.deleted stored the user")
 		}
@@ -495,7 +496,7 @@ func TestDeleteThenLateUpdate(t *testing.T) {
 func TestMembershipBeforeUserAndOrganization(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
-		created := body(t, webhooks.TypeOrganizationMembershipCreated, nil) // the spec example as is
+		created := body(t, string(webhooks.OrganizationMembershipCreated), nil) // the spec example as is
 
 		// Neither the user nor the organization has arrived: the event
 		// carries the organization, which is stored; the user is missing,
@@ -509,24 +510,24 @@ func TestMembershipBeforeUserAndOrganization(t *testing.T) {
 		if o, err := e.store.GetOrganization(t.Context(), specOrg); err != nil || o.Slug != "acme-corp" {
 			t.Fatalf("organization from the membership's copy: %+v, %v", o, err)
 		}
-		e.ok("msg_user", userEvent(t, webhooks.TypeUserCreated, specMemberUser, "jane", 1716883200000))
+		e.ok("msg_user", userEvent(t, string(webhooks.UserCreated), specMemberUser, "jane", 1716883200000))
 		e.ok("msg_mem", created) // the retry
 		if got := e.members(specOrg); !slices.Equal(got, []string{specMemberUser + "=org:member"}) {
 			t.Fatalf("members = %v", got)
 		}
-		e.ok("msg_org", body(t, webhooks.TypeOrganizationCreated, nil)) // the late organization.created
-		e.ok("msg_mem_update", body(t, webhooks.TypeOrganizationMembershipUpdated, nil))
+		e.ok("msg_org", body(t, string(webhooks.OrganizationCreated), nil)) // the late organization.created
+		e.ok("msg_mem_update", body(t, string(webhooks.OrganizationMembershipUpdated), nil))
 		if got := e.members(specOrg); !slices.Equal(got, []string{specMemberUser + "=org:admin"}) {
 			t.Fatalf("members after update = %v", got)
 		}
-		e.ok("msg_mem_delete", body(t, webhooks.TypeOrganizationMembershipDeleted, nil))
+		e.ok("msg_mem_delete", body(t, string(webhooks.OrganizationMembershipDeleted), nil))
 		if got := e.members(specOrg); len(got) != 0 {
 			t.Fatalf("members after delete = %v", got)
 		}
 
 		// Without a dated organization copy both parents must arrive
 		// first: no placeholder organization is stored.
-		mem := body(t, webhooks.TypeOrganizationMembershipCreated, func(d map[string]any) {
+		mem := body(t, string(webhooks.OrganizationMembershipCreated), func(d map[string]any) {
 			d["id"] = "orgmem_2"
 			d["organization"] = map[string]any{"id": "org_2"}
 			d["public_user_data"].(map[string]any)["user_id"] = "user_2"
@@ -534,11 +535,11 @@ func TestMembershipBeforeUserAndOrganization(t *testing.T) {
 		if code := e.deliver("msg_mem2", mem); code != http.StatusInternalServerError {
 			t.Fatalf("status %d, want 500", code)
 		}
-		e.ok("msg_user2", userEvent(t, webhooks.TypeUserCreated, "user_2", "bob", 1000))
+		e.ok("msg_user2", userEvent(t, string(webhooks.UserCreated), "user_2", "bob", 1000))
 		if code := e.deliver("msg_mem2", mem); code != http.StatusInternalServerError {
 			t.Fatalf("status %d, want 500", code)
 		}
-		e.ok("msg_org2", orgEvent(t, webhooks.TypeOrganizationCreated, "org_2", "two", 1000))
+		e.ok("msg_org2", orgEvent(t, string(webhooks.OrganizationCreated), "org_2", "two", 1000))
 		e.ok("msg_mem2", mem)
 		if got := e.members("org_2"); !slices.Equal(got, []string{"user_2=org:member"}) {
 			t.Fatalf("members of org_2 = %v", got)
@@ -549,15 +550,15 @@ func TestMembershipBeforeUserAndOrganization(t *testing.T) {
 func TestMembershipOutOfOrder(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
-		e.ok("msg_user", userEvent(t, webhooks.TypeUserCreated, "user_1", "ada", 1000))
-		e.ok("msg_org", orgEvent(t, webhooks.TypeOrganizationCreated, "org_1", "one", 1000))
-		e.ok("msg_update", membershipEvent(t, webhooks.TypeOrganizationMembershipUpdated, "mem_1", "org_1", "user_1", "org:admin", 3000))
-		e.ok("msg_create", membershipEvent(t, webhooks.TypeOrganizationMembershipCreated, "mem_1", "org_1", "user_1", "org:member", 2000))
+		e.ok("msg_user", userEvent(t, string(webhooks.UserCreated), "user_1", "ada", 1000))
+		e.ok("msg_org", orgEvent(t, string(webhooks.OrganizationCreated), "org_1", "one", 1000))
+		e.ok("msg_update", membershipEvent(t, string(webhooks.OrganizationMembershipUpdated), "mem_1", "org_1", "user_1", "org:admin", 3000))
+		e.ok("msg_create", membershipEvent(t, string(webhooks.OrganizationMembershipCreated), "mem_1", "org_1", "user_1", "org:member", 2000))
 		if got := e.members("org_1"); !slices.Equal(got, []string{"user_1=org:admin"}) {
 			t.Fatalf("members = %v", got)
 		}
-		e.ok("msg_delete", membershipEvent(t, webhooks.TypeOrganizationMembershipDeleted, "mem_1", "org_1", "user_1", "org:admin", 3000))
-		e.ok("msg_late", membershipEvent(t, webhooks.TypeOrganizationMembershipUpdated, "mem_1", "org_1", "user_1", "org:member", 9000))
+		e.ok("msg_delete", membershipEvent(t, string(webhooks.OrganizationMembershipDeleted), "mem_1", "org_1", "user_1", "org:admin", 3000))
+		e.ok("msg_late", membershipEvent(t, string(webhooks.OrganizationMembershipUpdated), "mem_1", "org_1", "user_1", "org:member", 9000))
 		if got := e.members("org_1"); len(got) != 0 {
 			t.Fatalf("members after delete and late update = %v", got)
 		}
@@ -569,11 +570,11 @@ func TestOrganizationDeletionCascades(t *testing.T) {
 		e := newEnv(t, b)
 		ctx := t.Context()
 		for _, u := range []string{"user_1", "user_2"} {
-			e.ok("msg_"+u, userEvent(t, webhooks.TypeUserCreated, u, u, 1000))
+			e.ok("msg_"+u, userEvent(t, string(webhooks.UserCreated), u, u, 1000))
 		}
-		e.ok("msg_org", orgEvent(t, webhooks.TypeOrganizationCreated, "org_1", "one", 1000))
-		e.ok("msg_m1", membershipEvent(t, webhooks.TypeOrganizationMembershipCreated, "mem_1", "org_1", "user_1", "org:admin", 1000))
-		e.ok("msg_m2", membershipEvent(t, webhooks.TypeOrganizationMembershipCreated, "mem_2", "org_1", "user_2", "org:member", 1000))
+		e.ok("msg_org", orgEvent(t, string(webhooks.OrganizationCreated), "org_1", "one", 1000))
+		e.ok("msg_m1", membershipEvent(t, string(webhooks.OrganizationMembershipCreated), "mem_1", "org_1", "user_1", "org:admin", 1000))
+		e.ok("msg_m2", membershipEvent(t, string(webhooks.OrganizationMembershipCreated), "mem_2", "org_1", "user_2", "org:member", 1000))
 		for _, np := range []store.NewProject{
 			{Title: "team", OwnerID: "user_1", OrganizationID: "org_1"},
 			{Title: "personal", OwnerID: "user_1"},
@@ -583,7 +584,7 @@ func TestOrganizationDeletionCascades(t *testing.T) {
 			}
 		}
 
-		e.ok("msg_org_delete", deletedEvent(t, webhooks.TypeOrganizationDeleted, "org_1"))
+		e.ok("msg_org_delete", deletedEvent(t, string(webhooks.OrganizationDeleted), "org_1"))
 		if got := e.members("org_1"); len(got) != 0 {
 			t.Fatalf("members of a deleted organization: %v", got)
 		}
@@ -593,8 +594,8 @@ func TestOrganizationDeletionCascades(t *testing.T) {
 		}
 		// Late membership events of the deleted organization are
 		// acknowledged and ignored (no retry loop).
-		e.ok("msg_m1_late", membershipEvent(t, webhooks.TypeOrganizationMembershipUpdated, "mem_1", "org_1", "user_1", "org:member", 5000))
-		e.ok("msg_m3_late", membershipEvent(t, webhooks.TypeOrganizationMembershipCreated, "mem_3", "org_1", "user_2", "org:member", 5000))
+		e.ok("msg_m1_late", membershipEvent(t, string(webhooks.OrganizationMembershipUpdated), "mem_1", "org_1", "user_1", "org:member", 5000))
+		e.ok("msg_m3_late", membershipEvent(t, string(webhooks.OrganizationMembershipCreated), "mem_3", "org_1", "user_2", "org:member", 5000))
 		if got := e.members("org_1"); len(got) != 0 {
 			t.Fatalf("late memberships stored: %v", got)
 		}
@@ -609,13 +610,13 @@ func TestOrganizationDeletionCascades(t *testing.T) {
 func TestSpecExamples(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
-		e.ok("msg_member_user", userEvent(t, webhooks.TypeUserCreated, specMemberUser, "jane", 1716883200000))
+		e.ok("msg_member_user", userEvent(t, string(webhooks.UserCreated), specMemberUser, "jane", 1716883200000))
 		for i, typ := range []string{
-			webhooks.TypeUserCreated, webhooks.TypeUserUpdated,
-			webhooks.TypeOrganizationCreated, webhooks.TypeOrganizationUpdated,
-			webhooks.TypeOrganizationMembershipCreated, webhooks.TypeOrganizationMembershipUpdated,
-			webhooks.TypeOrganizationMembershipDeleted,
-			webhooks.TypeOrganizationDeleted, webhooks.TypeUserDeleted,
+			string(webhooks.UserCreated), string(webhooks.UserUpdated),
+			string(webhooks.OrganizationCreated), string(webhooks.OrganizationUpdated),
+			string(webhooks.OrganizationMembershipCreated), string(webhooks.OrganizationMembershipUpdated),
+			string(webhooks.OrganizationMembershipDeleted),
+			string(webhooks.OrganizationDeleted), string(webhooks.UserDeleted),
 		} {
 			e.ok(fmt.Sprintf("msg_%d", i), body(t, typ, nil))
 		}
@@ -639,11 +640,11 @@ func TestSpecExamples(t *testing.T) {
 func TestUnusableEventAcknowledged(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		e := newEnv(t, b)
-		e.ok("msg_no_id", body(t, webhooks.TypeUserCreated, func(d map[string]any) { d["id"] = "" }))
+		e.ok("msg_no_id", body(t, string(webhooks.UserCreated), func(d map[string]any) { d["id"] = "" }))
 		if !e.recorded("msg_no_id") {
 			t.Fatal("the acknowledged delivery's id was not recorded")
 		}
-		e.ok("msg_no_id", body(t, webhooks.TypeUserCreated, func(d map[string]any) { d["id"] = "" }))
+		e.ok("msg_no_id", body(t, string(webhooks.UserCreated), func(d map[string]any) { d["id"] = "" }))
 		if n, d := e.logs.runs("msg_no_id"), e.logs.duplicates("msg_no_id"); n != 1 || d != 1 {
 			t.Fatalf("msg_no_id ran %d times, was a duplicate %d times; want 1 and 1", n, d)
 		}
@@ -655,7 +656,7 @@ func TestMappers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := userEvent(t, webhooks.TypeUserCreated, "user_1", "ada", 1000)
+	raw := userEvent(t, string(webhooks.UserCreated), "user_1", "ada", 1000)
 	hdr, err := webhooks.Sign(testSecret, "msg", time.Now(), raw)
 	if err != nil {
 		t.Fatal(err)
@@ -664,7 +665,7 @@ func TestMappers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cu, err := ev.User()
+	cu, err := webhooks.Payload[*clerk.User](ev)
 	if err != nil {
 		t.Fatal(err)
 	}
