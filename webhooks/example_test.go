@@ -4,14 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/clerk/clerk-sdk-go/v2"
-	_ "modernc.org/sqlite"
 
 	"github.com/clerkkit/clerkkit/webhooks"
 )
@@ -208,33 +209,39 @@ func ExampleConfigFromEnv() {
 }
 
 // A SQLStore shares the record of handled deliveries between replicas and
-// restarts. This one is SQLite; use webhooks.Postgres with a PostgreSQL
-// driver.
+// restarts: every replica opens the same database. This one is PostgreSQL
+// through pgx's database/sql driver, registered as "pgx" by importing
+// github.com/jackc/pgx/v5/stdlib; for SQLite, open a SQLite driver (the
+// pure-Go one registers "sqlite") and pass webhooks.SQLite. (The
+// conformance module runs SQLStore on both.)
 func ExampleNewSQLStore() {
-	db, err := sql.Open("sqlite", "file::memory:")
+	db, err := sql.Open("pgx", os.Getenv("DATABASE_URL"))
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
 	defer db.Close()
-	db.SetMaxOpenConns(1) // one in-memory database
-	store, err := webhooks.NewSQLStore(db, webhooks.SQLite)
+	store, err := webhooks.NewSQLStore(db, webhooks.Postgres)
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
-	if err := store.Migrate(context.Background()); err != nil {
-		panic(err)
+	ctx := context.Background()
+	if err := store.Migrate(ctx); err != nil { // or run webhooks.SQLSchema in your migrations
+		log.Fatal(err)
 	}
-	h, _ := webhooks.NewHandler(webhooks.Config{SigningSecret: exampleSecret, Store: store})
-	runs := 0
-	webhooks.On(h, webhooks.UserCreated, func(context.Context, *clerk.User, *webhooks.Event) error {
-		runs++
-		return nil
+	cfg := webhooks.ConfigFromEnv()
+	cfg.Store = store
+	h, err := webhooks.NewHandler(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	webhooks.On(h, webhooks.UserCreated, func(ctx context.Context, u *clerk.User, ev *webhooks.Event) error {
+		return nil // insert u; a redelivery of ev.ID does not run this again
 	})
-	body := `{"type":"user.created","data":{"id":"user_1"}}`
-	deliver(h, "msg_1", body)
-	deliver(h, "msg_1", body)
-	fmt.Println("runs:", runs)
-	// Output: runs: 1
+	http.Handle("POST /api/webhooks/clerk", h)
+	// Forget ids once Svix no longer retries them (run this daily).
+	if _, err := store.Prune(ctx, time.Now().Add(-7*24*time.Hour)); err != nil {
+		log.Print(err)
+	}
 }
 
 // userRow is a stored copy of a Clerk user.

@@ -388,22 +388,6 @@ func TestHandlerIdempotency(t *testing.T) {
 	}
 }
 
-func TestHandlerSQLStoreSurvivesRestart(t *testing.T) {
-	path := t.TempDir() + "/events.db"
-	body := userBody(string(UserCreated), "user_1", 1716883200000)
-	_, s1 := openSQLite(t, path)
-	h1, calls1 := countingHandler(t, Config{Store: s1})
-	if w := serve(h1, signedRequest(t, testSecret, "msg_restart", testNow, body)); w.Code != 200 || calls1.Load() != 1 {
-		t.Fatalf("first: %d", w.Code)
-	}
-	// A new process: new *sql.DB and new Handler on the same file.
-	_, s2 := openSQLite(t, path)
-	h2, calls2 := countingHandler(t, Config{Store: s2})
-	if w := serve(h2, signedRequest(t, testSecret, "msg_restart", testNow, body)); w.Code != 200 || calls2.Load() != 0 {
-		t.Fatalf("after restart: %d, handler ran %d times", w.Code, calls2.Load())
-	}
-}
-
 func TestHandlerUnknownAndUnregisteredTypes(t *testing.T) {
 	h, calls := countingHandler(t, Config{})
 	var logs bytes.Buffer

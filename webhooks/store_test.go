@@ -6,43 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"github.com/clerkkit/clerkkit/clerkerr"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
-
-	_ "modernc.org/sqlite"
 )
 
-// openSQLite opens (and migrates) a SQLite database file.
-func openSQLite(t testing.TB, path string) (*sql.DB, *SQLStore) {
-	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	s, err := NewSQLStore(db, SQLite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return db, s
-}
-
-// stores are the Store implementations every store and handler test runs
-// against.
+// stores are the Store implementations every store and handler test of
+// this package runs against. (SQLStore runs the same tests on SQLite and
+// PostgreSQL in the conformance module, ../conformance/sqlstore, which
+// links the drivers this module does not.)
 var stores = []struct {
 	name string
 	open func(t testing.TB) Store
 }{
 	{"memory", func(testing.TB) Store { return NewMemoryStore(MemoryStoreOptions{}) }},
-	{"sqlite", func(t testing.TB) Store {
-		_, s := openSQLite(t, filepath.Join(t.TempDir(), "events.db"))
-		return s
-	}},
 }
 
 func TestStoreContract(t *testing.T) {
@@ -160,32 +137,6 @@ func TestMemoryStoreBoundsAndTTL(t *testing.T) {
 	now = now.Add(2 * time.Minute)
 	if st, err := s.Claim(ctx, "z", "o", time.Minute); err != nil || st != Claimed {
 		t.Fatalf("Claim z after leases ended: %v %v", st, err)
-	}
-}
-
-func TestSQLStoreSurvivesRestartAndPrunes(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "events.db")
-	db1, s1 := openSQLite(t, path)
-	must(t, s1.Complete(ctx, "msg_done"))
-	if st, _ := s1.Claim(ctx, "msg_inflight", "o", time.Hour); st != Claimed {
-		t.Fatal(st)
-	}
-	must(t, db1.Close())
-
-	_, s2 := openSQLite(t, path) // Migrate again: idempotent
-	if st, err := s2.Claim(ctx, "msg_done", "o2", time.Minute); err != nil || st != Completed {
-		t.Fatalf("after restart: %v %v, want completed", st, err)
-	}
-	if st, _ := s2.Claim(ctx, "msg_inflight", "o2", time.Minute); st != InFlight {
-		t.Fatalf("after restart: %v, want in flight", st)
-	}
-	n, err := s2.Prune(ctx, time.Now().Add(2*time.Hour))
-	if err != nil || n != 2 {
-		t.Fatalf("Prune = %d, %v; want 2", n, err)
-	}
-	if st, _ := s2.Claim(ctx, "msg_done", "o3", time.Minute); st != Claimed {
-		t.Fatalf("after prune: %v", st)
 	}
 }
 

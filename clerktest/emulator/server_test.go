@@ -1213,7 +1213,8 @@ func mustVerifierFor(t *testing.T, srv *emulator.Server) *auth.Verifier {
 
 // TestEveryRouteIsExercised keeps the route list and the tests honest:
 // every route the Server serves is called by this test, whose responses
-// the spec validator checks.
+// the conformance module validates against Clerk's spec (see
+// envSpecRecord).
 func TestEveryRouteIsExercised(t *testing.T) {
 	a := newAPI(t)
 	srv := a.srv
@@ -1262,8 +1263,5 @@ func TestEveryRouteIsExercised(t *testing.T) {
 		if srv.Calls(r) == 0 {
 			t.Errorf("route %s was not exercised", r)
 		}
-	}
-	if n := validatedCount(); spec != nil && n == 0 {
-		t.Error("no response was validated against the spec")
 	}
 }

@@ -1,4 +1,4 @@
-package emulator_test
+package emulatorspec_test
 
 import (
 	"bytes"
@@ -19,9 +19,8 @@ import (
 	"github.com/clerkkit/clerkkit/clerktest/emulator"
 )
 
-// webhookSpecPath is Clerk's webhook spec, beside the Backend API spec
-// (see specPath).
-const webhookSpecPath = "../../../shared/clerk-openapi/webhooks-2025-04-15.yml"
+// webhookSpecPath is Clerk's webhook spec, beside the Backend API spec.
+const webhookSpecPath = specDir + "/webhooks-2025-04-15.yml"
 
 // webhookSpec holds, per event type, the schema of the request body
 // (the whole envelope) that the spec's x-webhooks give.
@@ -49,24 +48,22 @@ var webhookSpecFixes = map[string]struct {
 	"invitation accepted": {"OrganizationInvitationAcceptedPayload", []string{"organizationInvitation.accepted"}},
 }
 
-var (
-	webhookSpecOnce sync.Once
-	webhookSpecVal  *webhookSpec
-	webhookSpecErr  error
-)
+// parseFixedWebhookSpec parses webhookSpecPath with webhookSpecFixes
+// applied, once, for every test.
+var parseFixedWebhookSpec = sync.OnceValues(func() (*webhookSpec, error) { return parseWebhookSpec(webhookSpecPath, true) })
 
-// loadWebhookSpec returns the webhook spec with webhookSpecFixes applied,
-// loaded once; it skips t when the spec file is absent.
+// loadWebhookSpec returns the webhook spec with webhookSpecFixes applied;
+// see specAbsent.
 func loadWebhookSpec(t testing.TB) *webhookSpec {
 	t.Helper()
-	webhookSpecOnce.Do(func() { webhookSpecVal, webhookSpecErr = parseWebhookSpec(webhookSpecPath, true) })
-	if errors.Is(webhookSpecErr, fs.ErrNotExist) {
-		t.Skipf("%s is absent, so webhook payloads are not validated against Clerk's webhook spec", webhookSpecPath)
+	s, err := parseFixedWebhookSpec()
+	if errors.Is(err, fs.ErrNotExist) {
+		specAbsent(t, webhookSpecPath)
 	}
-	if webhookSpecErr != nil {
-		t.Fatal(webhookSpecErr)
+	if err != nil {
+		t.Fatalf("load %s: %v", webhookSpecPath, err)
 	}
-	return webhookSpecVal
+	return s
 }
 
 // parseWebhookSpec loads the spec. kin-openapi reads OpenAPI 3.0, which
