@@ -153,9 +153,14 @@ func (c Config) internal() bapi.Config {
 	}
 }
 
-// ConfigFromEnv returns a Config read from the variables Clerk users
-// already set: CLERK_SECRET_KEY, CLERK_API_URL and CLERK_API_VERSION.
-// Adjust it and pass it to New, which validates it.
+// ConfigFromEnv returns a Config read from the environment variables that
+// Clerk users already set: CLERK_SECRET_KEY (SecretKey), CLERK_API_URL
+// (APIURL) and CLERK_API_VERSION (APIVersion), with surrounding spaces
+// trimmed; no other variable is read, and the other fields keep their
+// defaults. An unset variable leaves its field empty: the default, or for
+// SecretKey an error from New. Adjust it and pass it to New or NewBackend,
+// which validate it, as auth.ConfigFromEnv goes to auth.NewVerifier and
+// webhooks.ConfigFromEnv to webhooks.NewHandler.
 func ConfigFromEnv() Config {
 	return Config{
 		SecretKey:  strings.TrimSpace(os.Getenv("CLERK_SECRET_KEY")),
@@ -164,13 +169,10 @@ func ConfigFromEnv() Config {
 	}
 }
 
-// FromEnv is New(ConfigFromEnv()).
-func FromEnv() (*Client, error) { return New(ConfigFromEnv()) }
-
 // NewBackend validates cfg and returns a clerk.Backend for the instance:
 // clerk-sdk-go's own backend over clerkkit's retrying transport, whose
 // errors are *clerkerr.APIError values. Use it to build a single package's client
-// (users.New(b, nil)) or any clerk-sdk-go client
+// (users.New(b, users.Options{})) or any clerk-sdk-go client
 // (&session.Client{Backend: b}). The Users and Memberships fields of cfg
 // are not used.
 func NewBackend(cfg Config) (clerk.Backend, error) {
@@ -203,7 +205,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	mem := memberships.New(b, &cfg.Memberships)
+	mem := memberships.New(b, cfg.Memberships)
 	uo := cfg.Users
 	if next := uo.OnDelete; next != nil {
 		uo.OnDelete = func(userID string) { mem.ForgetUser(userID); next(userID) }
@@ -211,8 +213,8 @@ func New(cfg Config) (*Client, error) {
 		uo.OnDelete = mem.ForgetUser
 	}
 	return &Client{
-		Users:         users.New(b, &uo),
-		Organizations: organizations.NewWithOptions(b, &organizations.Options{OnDelete: mem.ForgetOrganization}),
+		Users:         users.New(b, uo),
+		Organizations: organizations.New(b, organizations.Options{OnDelete: mem.ForgetOrganization}),
 		Memberships:   mem,
 		backend:       b,
 	}, nil

@@ -61,7 +61,7 @@ func TestFromEnv(t *testing.T) {
 	t.Setenv("CLERK_SECRET_KEY", " "+key+"\n")
 	t.Setenv("CLERK_API_URL", srv.URL)
 	t.Setenv("CLERK_API_VERSION", "2024-10-01")
-	c, err := clerkkit.FromEnv()
+	c, err := clerkkit.New(clerkkit.ConfigFromEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestFromEnv(t *testing.T) {
 		t.Fatalf("headers %v", got)
 	}
 	t.Setenv("CLERK_SECRET_KEY", "")
-	if _, err := clerkkit.FromEnv(); !errors.Is(err, clerkerr.ErrInvalidConfig) {
+	if _, err := clerkkit.New(clerkkit.ConfigFromEnv()); !errors.Is(err, clerkerr.ErrInvalidConfig) {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -182,7 +182,7 @@ func TestNewBackendWorksWithSDKAndPackages(t *testing.T) {
 		t.Fatal(err)
 	}
 	var _ clerk.Backend = b
-	role, err := users.New(b, nil).Role(context.Background(), "user_1")
+	role, err := users.New(b, users.Options{}).Role(context.Background(), "user_1")
 	if err != nil || role != "admin" {
 		t.Fatal(role, err)
 	}

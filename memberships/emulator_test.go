@@ -252,14 +252,14 @@ func TestEmulatorCRUD(t *testing.T) {
 		t.Fatalf("Remove twice: %v", err)
 	}
 	var orgs []string
-	for mm, err := range m.ForUser(ctx, "user_admin") {
+	for mm, err := range m.AllForUser(ctx, "user_admin", memberships.ListParams{}) {
 		if err != nil {
 			t.Fatal(err)
 		}
 		orgs = append(orgs, mm.Organization.ID)
 	}
 	if len(orgs) != 2 {
-		t.Fatalf("ForUser: %v", orgs)
+		t.Fatalf("AllForUser: %v", orgs)
 	}
 	list, err := m.List(ctx, "org_acme", memberships.ListParams{Roles: []string{"admin"}})
 	if err != nil || list.TotalCount != 1 || list.OrganizationMemberships[0].PublicUserData.UserID != "user_admin" {

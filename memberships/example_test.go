@@ -25,7 +25,7 @@ func ExampleClient_RequireOrgAdmin() {
 		Memberships:   []emulator.SeedMembership{{OrganizationID: "org_acme", UserID: "user_bob"}},
 	})
 	b, _ := clerkkit.NewBackend(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL()})
-	m := memberships.New(b, nil)
+	m := memberships.New(b, memberships.Options{})
 
 	status := func(ctx context.Context, orgID string) int {
 		switch err := m.RequireOrgAdmin(ctx, orgID); {

@@ -90,14 +90,10 @@ type Client struct {
 	cache   *cache.Cache[cacheKey, *clerk.OrganizationMembership]
 }
 
-// New returns a Client calling the Backend API through b. opts may be nil.
-// It panics if b is nil.
-func New(b clerk.Backend, opts *Options) *Client {
+// New returns a Client calling the Backend API through b, tuned by o (the
+// zero Options for the defaults). It panics if b is nil.
+func New(b clerk.Backend, o Options) *Client {
 	b = bapi.Wrap(b)
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
 	ttl := o.CacheTTL
 	if ttl <= 0 {
 		ttl = DefaultCacheTTL
@@ -121,11 +117,16 @@ func New(b clerk.Backend, opts *Options) *Client {
 // backend.
 func (c *Client) SDK() *organizationmembership.Client { return c.sdk }
 
-// ListParams filters and pages an organization's memberships.
+// ListParams filters and pages membership lists: an organization's (List,
+// All) or a user's (ListForUser, AllForUser). A user's memberships are
+// paged only: the filters (OrderBy, Query, Roles, UserIDs,
+// EmailAddresses) are for an organization's and an error there.
 type ListParams struct {
 	// Limit is the page size, 1..500; 0 means the API's default (10) for
-	// List and 500 for All. Any other value is an error.
-	Limit  int
+	// List and ListForUser, 500 for All and AllForUser. Any other value is
+	// an error.
+	Limit int
+	// Offset skips that many memberships.
 	Offset int
 	// OrderBy sorts, e.g. "-created_at", "+first_name".
 	OrderBy string
@@ -195,8 +196,8 @@ func (c *Client) List(ctx context.Context, orgID string, p ListParams) (*clerk.O
 }
 
 // All iterates over every membership of the organization matching p, in
-// pages of p.Limit (default 500). It stops at the first error, which it
-// yields, and when the loop breaks.
+// pages of p.Limit (default 500) from p.Offset on. It stops at the first
+// error, which it yields, and when the loop breaks.
 func (c *Client) All(ctx context.Context, orgID string, p ListParams) iter.Seq2[*clerk.OrganizationMembership, error] {
 	q, err := p.sdk("memberships.All", orgID)
 	if err != nil {
@@ -213,32 +214,52 @@ func (c *Client) All(ctx context.Context, orgID string, p ListParams) iter.Seq2[
 	})
 }
 
-// ListForUser returns one page of the user's memberships (limit 1..500, 0
-// for the API's default), with the total count.
-func (c *Client) ListForUser(ctx context.Context, userID string, limit, offset int) (*clerk.OrganizationMembershipList, error) {
-	const op = "memberships.ListForUser"
+// forUser checks a user's membership listing: the user id, and p's page
+// (the Backend API filters a user's memberships by nothing else).
+func (p ListParams) forUser(op, userID string) (*user.ListOrganizationMembershipsParams, error) {
 	if err := bapi.ID(op, "userID", userID); err != nil {
 		return nil, err
 	}
-	if err := bapi.Page(op, limit, offset); err != nil {
+	if err := bapi.Page(op, p.Limit, p.Offset); err != nil {
 		return nil, err
 	}
+	for field, set := range map[string]bool{
+		"OrderBy": p.OrderBy != "", "Query": p.Query != "", "Roles": len(p.Roles) > 0,
+		"UserIDs": len(p.UserIDs) > 0, "EmailAddresses": len(p.EmailAddresses) > 0,
+	} {
+		if set {
+			return nil, bapi.InputError(op, field, "cannot filter a user's memberships (only Limit and Offset can be set)")
+		}
+	}
 	q := &user.ListOrganizationMembershipsParams{}
-	bapi.SetPage(&q.ListParams, limit, offset)
+	bapi.SetPage(&q.ListParams, p.Limit, p.Offset)
+	return q, nil
+}
+
+// ListForUser returns one page of the user's memberships, across
+// organizations, with the total count. Only p.Limit and p.Offset may be
+// set.
+func (c *Client) ListForUser(ctx context.Context, userID string, p ListParams) (*clerk.OrganizationMembershipList, error) {
+	q, err := p.forUser("memberships.ListForUser", userID)
+	if err != nil {
+		return nil, err
+	}
 	return c.users.ListOrganizationMemberships(ctx, userID, q)
 }
 
-// ForUser iterates over every membership of the user, across
-// organizations. It stops at the first error, which it yields, and when
-// the loop breaks.
-func (c *Client) ForUser(ctx context.Context, userID string) iter.Seq2[*clerk.OrganizationMembership, error] {
-	if err := bapi.ID("memberships.ForUser", "userID", userID); err != nil {
+// AllForUser iterates over every membership of the user, across
+// organizations, in pages of p.Limit (default 500) from p.Offset on. Only
+// p.Limit and p.Offset may be set. It stops at the first error, which it
+// yields, and when the loop breaks.
+func (c *Client) AllForUser(ctx context.Context, userID string, p ListParams) iter.Seq2[*clerk.OrganizationMembership, error] {
+	q, err := p.forUser("memberships.AllForUser", userID)
+	if err != nil {
 		return bapi.Fail[*clerk.OrganizationMembership](err)
 	}
-	return bapi.All(ctx, bapi.MaxLimit, 0, func(ctx context.Context, limit, offset int) ([]*clerk.OrganizationMembership, int64, error) {
-		q := &user.ListOrganizationMembershipsParams{}
-		bapi.SetPage(&q.ListParams, limit, offset)
-		list, err := c.users.ListOrganizationMemberships(ctx, userID, q)
+	return bapi.All(ctx, p.Limit, p.Offset, func(ctx context.Context, limit, offset int) ([]*clerk.OrganizationMembership, int64, error) {
+		page := *q
+		bapi.SetPage(&page.ListParams, limit, offset)
+		list, err := c.users.ListOrganizationMemberships(ctx, userID, &page)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -3,8 +3,10 @@ package memberships_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"github.com/clerkkit/clerkkit/clerkerr"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,7 +57,7 @@ func ctxWith(s *auth.Session) context.Context { return auth.WithSession(context.
 
 func TestRequireNoSession(t *testing.T) {
 	srv := fakeMembers(t, nil, false)
-	c := memberships.New(srv.Backend(), nil)
+	c := memberships.New(srv.Backend(), memberships.Options{})
 	for _, err := range []error{
 		c.RequireOrgMember(context.Background(), "org_1"),
 		c.RequireOrgAdmin(context.Background(), "org_1"),
@@ -74,7 +76,7 @@ func TestRequireNoSession(t *testing.T) {
 
 func TestRequireFromClaimsMakesNoCall(t *testing.T) {
 	srv := fakeMembers(t, nil, false)
-	c := memberships.New(srv.Backend(), nil)
+	c := memberships.New(srv.Backend(), memberships.Options{})
 	admin := ctxWith(session("user_1", "org_1", "org:admin", "org:posts:edit"))
 	member := ctxWith(session("user_2", "org_1", "org:member"))
 	for name, tc := range map[string]struct {
@@ -122,7 +124,7 @@ func TestRequireFromAPI(t *testing.T) {
 			membership("org_2", "user_2", "org:member", "org:sys_memberships:read"),
 		},
 	}, false)
-	c := memberships.New(srv.Backend(), nil)
+	c := memberships.New(srv.Backend(), memberships.Options{})
 	// Sessions whose active org is another one (or none).
 	admin := ctxWith(session("user_1", "org_1", "org:member"))
 	member := ctxWith(session("user_2", "", ""))
@@ -163,7 +165,7 @@ func TestSystemPermissionNeedsAPIEvenWithClaims(t *testing.T) {
 	srv := fakeMembers(t, map[string][]map[string]any{
 		"org_1": {membership("org_1", "user_1", "org:admin", "org:sys_memberships:manage")},
 	}, false)
-	c := memberships.New(srv.Backend(), nil)
+	c := memberships.New(srv.Backend(), memberships.Options{})
 	ctx := ctxWith(session("user_1", "org_1", "org:admin"))
 	if err := c.RequireOrgPermission(ctx, "org_1", "org:sys_memberships:manage"); err != nil {
 		t.Fatal(err)
@@ -181,7 +183,7 @@ func TestLookupDoesNotTrustIgnoredFilter(t *testing.T) {
 	srv := fakeMembers(t, map[string][]map[string]any{
 		"org_1": {membership("org_1", "user_1", "org:admin")},
 	}, true)
-	c := memberships.New(srv.Backend(), nil)
+	c := memberships.New(srv.Backend(), memberships.Options{})
 	if err := c.RequireOrgMember(ctxWith(session("user_3", "", "")), "org_1"); !errors.Is(err, clerkerr.ErrForbidden) {
 		t.Fatalf("err = %v", err)
 	}
@@ -199,7 +201,7 @@ func TestAPIFailureIsNotForbidden(t *testing.T) {
 	srv.Handle("GET /v1/organizations/{org}/memberships", func(w http.ResponseWriter, r *http.Request) {
 		bapitest.Error(w, 500, "internal_clerk_error")
 	})
-	c := memberships.New(srv.Backend(), nil)
+	c := memberships.New(srv.Backend(), memberships.Options{})
 	err := c.RequireOrgAdmin(ctxWith(session("user_1", "", "")), "org_1")
 	var ae *clerkerr.APIError
 	if errors.Is(err, clerkerr.ErrForbidden) || !errors.As(err, &ae) || ae.Status != 500 {
@@ -221,7 +223,7 @@ func TestConcurrentColdLookupsMakeOneCall(t *testing.T) {
 		<-release
 		bapitest.JSON(w, 200, map[string]any{"data": []any{membership("org_1", "user_1", "org:admin")}, "total_count": 1})
 	})
-	c := memberships.New(srv.Backend(), nil)
+	c := memberships.New(srv.Backend(), memberships.Options{})
 	ctx := ctxWith(session("user_1", "org_other", "org:member"))
 	var wg sync.WaitGroup
 	errs := make(chan error, 1000)
@@ -260,7 +262,7 @@ func TestCacheTTLAndInvalidation(t *testing.T) {
 	}, false)
 	srv.JSON("PATCH /v1/organizations/{org}/memberships/{user}", membership("org_1", "user_1", "org:admin"))
 	clk := bapitest.NewClock(time.Unix(1_700_000_000, 0))
-	c := memberships.New(srv.Backend(), &memberships.Options{CacheTTL: 5 * time.Second, Now: clk.Now})
+	c := memberships.New(srv.Backend(), memberships.Options{CacheTTL: 5 * time.Second, Now: clk.Now})
 	ctx := context.Background()
 	c.Role(ctx, "org_1", "user_1")
 	clk.Add(4 * time.Second)
@@ -288,7 +290,7 @@ func TestCacheTTLAndInvalidation(t *testing.T) {
 
 func TestDisableCache(t *testing.T) {
 	srv := fakeMembers(t, map[string][]map[string]any{"org_1": {membership("org_1", "user_1", "org:member")}}, false)
-	c := memberships.New(srv.Backend(), &memberships.Options{DisableCache: true})
+	c := memberships.New(srv.Backend(), memberships.Options{DisableCache: true})
 	for range 3 {
 		c.Role(context.Background(), "org_1", "user_1")
 	}
@@ -299,7 +301,7 @@ func TestDisableCache(t *testing.T) {
 
 func TestInvalidInputMakesNoRequest(t *testing.T) {
 	srv := bapitest.New(t)
-	c := memberships.New(srv.Backend(), nil)
+	c := memberships.New(srv.Backend(), memberships.Options{})
 	ctx := context.Background()
 	check := func(name string, err error) {
 		t.Helper()
@@ -320,11 +322,31 @@ func TestInvalidInputMakesNoRequest(t *testing.T) {
 	for _, err := range c.All(ctx, "org_1", memberships.ListParams{Offset: -1}) {
 		check("All offset", err)
 	}
-	for _, err := range c.ForUser(ctx, "user 1") {
-		check("ForUser", err)
+	for _, err := range c.AllForUser(ctx, "user 1", memberships.ListParams{}) {
+		check("AllForUser", err)
 	}
-	_, err = c.ListForUser(ctx, "user_1", 0, -5)
-	check("ListForUser", err)
+	for _, err := range c.AllForUser(ctx, "user_1", memberships.ListParams{Limit: 501}) {
+		check("AllForUser limit", err)
+	}
+	_, err = c.ListForUser(ctx, "user_1", memberships.ListParams{Offset: -5})
+	check("ListForUser offset", err)
+	_, err = c.ListForUser(ctx, "user/1", memberships.ListParams{})
+	check("ListForUser user", err)
+	// A user's memberships are paged, not filtered: a filter is an error,
+	// not silently ignored.
+	for name, p := range map[string]memberships.ListParams{
+		"OrderBy": {OrderBy: "-created_at"}, "Query": {Query: "ann"}, "Roles": {Roles: []string{"admin"}},
+		"UserIDs": {UserIDs: []string{"user_1"}}, "EmailAddresses": {EmailAddresses: []string{"a@b.c"}},
+	} {
+		_, err = c.ListForUser(ctx, "user_1", p)
+		check("ListForUser "+name, err)
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("ListForUser %s: error %v does not name the field", name, err)
+		}
+		for _, err := range c.AllForUser(ctx, "user_1", p) {
+			check("AllForUser "+name, err)
+		}
+	}
 	_, err = c.Get(ctx, "org_1", "")
 	check("Get", err)
 	_, err = c.Add(ctx, "org_1", "user_1", "")
@@ -354,7 +376,7 @@ func TestInvalidInputMakesNoRequest(t *testing.T) {
 func TestUpdateMetadataRequest(t *testing.T) {
 	srv := bapitest.New(t)
 	srv.JSON("PATCH /v1/organizations/{org}/memberships/{user}/metadata", membership("org_1", "user_1", "org:member"))
-	c := memberships.New(srv.Backend(), nil)
+	c := memberships.New(srv.Backend(), memberships.Options{})
 	_, err := c.UpdateMetadata(context.Background(), "org_1", "user_1", memberships.Metadata{
 		Public: map[string]any{"team": "red", "old": nil},
 	})
@@ -368,9 +390,78 @@ func TestUpdateMetadataRequest(t *testing.T) {
 }
 
 func TestForbiddenMessage(t *testing.T) {
-	c := memberships.New(bapitest.New(t).Backend(), nil)
+	c := memberships.New(bapitest.New(t).Backend(), memberships.Options{})
 	err := c.RequireOrgAdmin(ctxWith(session("user_1", "org_1", "org:member")), "org_1")
 	if !strings.Contains(err.Error(), "user_1") || !strings.Contains(err.Error(), "org:admin") || !strings.Contains(err.Error(), "org_1") {
 		t.Fatalf("Error() = %q", err)
+	}
+}
+
+// userMemberships serves GET /v1/users/{user}/organization_memberships: n
+// memberships of the user, paged by limit and offset.
+func userMemberships(t *testing.T, n int) *bapitest.Server {
+	srv := bapitest.New(t)
+	srv.Handle("GET /v1/users/{user}/organization_memberships", func(w http.ResponseWriter, r *http.Request) {
+		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		if limit == 0 {
+			limit = 10
+		}
+		offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+		out := []map[string]any{}
+		for i := offset; i < min(n, offset+limit); i++ {
+			out = append(out, membership(fmt.Sprintf("org_%d", i), r.PathValue("user"), "org:member"))
+		}
+		bapitest.JSON(w, 200, map[string]any{"data": out, "total_count": n})
+	})
+	return srv
+}
+
+func TestListForUserPage(t *testing.T) {
+	srv := userMemberships(t, 30)
+	c := memberships.New(srv.Backend(), memberships.Options{})
+	list, err := c.ListForUser(context.Background(), "user_1", memberships.ListParams{Limit: 5, Offset: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.OrganizationMemberships) != 5 || list.TotalCount != 30 || list.OrganizationMemberships[0].Organization.ID != "org_20" {
+		t.Fatalf("%d of %d", len(list.OrganizationMemberships), list.TotalCount)
+	}
+	if r := srv.Last(); r.Path != "/v1/users/user_1/organization_memberships" || r.Query.Get("limit") != "5" || r.Query.Get("offset") != "20" {
+		t.Fatalf("%+v", r)
+	}
+	// The zero ListParams leave the page size to the API.
+	if _, err := c.ListForUser(context.Background(), "user_1", memberships.ListParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if q := srv.Last().Query; q.Has("limit") || q.Has("offset") {
+		t.Fatalf("query %v", q)
+	}
+}
+
+func TestAllForUserPagesFromOffset(t *testing.T) {
+	srv := userMemberships(t, 1200)
+	c := memberships.New(srv.Backend(), memberships.Options{})
+	n := 100
+	for m, err := range c.AllForUser(context.Background(), "user_1", memberships.ListParams{Offset: 100}) {
+		if err != nil || m.Organization.ID != fmt.Sprintf("org_%d", n) {
+			t.Fatalf("%d: %v %v", n, m, err)
+		}
+		n++
+	}
+	// 1100 memberships in pages of 500: three calls, the last from 1100.
+	if n != 1200 || srv.Calls() != 3 || srv.Last().Query.Get("offset") != "1100" || srv.Last().Query.Get("limit") != "500" {
+		t.Fatalf("up to %d over %d calls, last %v", n, srv.Calls(), srv.Last().Query)
+	}
+	srv = userMemberships(t, 7)
+	c = memberships.New(srv.Backend(), memberships.Options{})
+	n = 0
+	for _, err := range c.AllForUser(context.Background(), "user_1", memberships.ListParams{Limit: 3}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 7 || srv.Calls() != 3 || srv.Last().Query.Get("limit") != "3" {
+		t.Fatalf("%d over %d calls", n, srv.Calls())
 	}
 }

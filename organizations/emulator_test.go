@@ -150,7 +150,7 @@ func TestEmulatorInvitationAcceptedBecomesMembership(t *testing.T) {
 		t.Fatalf("%+v", inv)
 	}
 	var pending []string
-	for p, err := range c.Organizations.PendingInvitations(ctx, "org_acme") {
+	for p, err := range c.Organizations.AllInvitations(ctx, "org_acme", organizations.InvitationListParams{Statuses: []string{organizations.StatusPending}}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,11 +173,11 @@ func TestEmulatorInvitationAcceptedBecomesMembership(t *testing.T) {
 	if err != nil || got.Status != "accepted" {
 		t.Fatalf("invitation %+v, %v", got, err)
 	}
-	for range c.Organizations.PendingInvitations(ctx, "org_acme") {
+	for range c.Organizations.AllInvitations(ctx, "org_acme", organizations.InvitationListParams{Statuses: []string{organizations.StatusPending}}) {
 		t.Fatal("still pending")
 	}
 	n := 0
-	for _, err := range c.Organizations.Invitations(ctx, "org_acme", organizations.InvitationListParams{Statuses: []string{organizations.StatusAccepted}}) {
+	for _, err := range c.Organizations.AllInvitations(ctx, "org_acme", organizations.InvitationListParams{Statuses: []string{organizations.StatusAccepted}}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,7 +198,7 @@ func TestEmulatorRevokeInvitation(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	inv, err := c.Organizations.Invite(ctx, "org_acme", "bob@example.com", "org:member", "")
+	inv, err := c.Organizations.CreateInvitation(ctx, "org_acme", organizations.InvitationParams{EmailAddress: "bob@example.com", Role: "org:member"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func TestEmulatorBadInputMakesNoCall(t *testing.T) {
 	if _, err := c.Organizations.Create(ctx, organizations.CreateParams{}); !errors.Is(err, clerkerr.ErrInvalidInput) {
 		t.Error(err)
 	}
-	if _, err := c.Organizations.Invite(ctx, "org_1", "ann@", "org:member", ""); !errors.Is(err, clerkerr.ErrInvalidInput) {
+	if _, err := c.Organizations.CreateInvitation(ctx, "org_1", organizations.InvitationParams{EmailAddress: "ann@", Role: "org:member"}); !errors.Is(err, clerkerr.ErrInvalidInput) {
 		t.Error(err)
 	}
 	if _, err := c.Organizations.List(ctx, organizations.ListParams{Limit: 501}); !errors.Is(err, clerkerr.ErrInvalidInput) {

@@ -18,21 +18,16 @@ const (
 	StatusExpired  = "expired"
 )
 
-// Invite invites email to the organization with role ("org:member",
-// "org:admin" or a custom "org:<key>"; the "org:" prefix may be left out).
-// inviterID, when not empty, is the inviting user, who must be an admin of
-// the organization. Clerk emails the invitation; once accepted, the
-// invitee is a member with that role.
-func (c *Client) Invite(ctx context.Context, orgID, email, role, inviterID string) (*clerk.OrganizationInvitation, error) {
-	return c.CreateInvitation(ctx, orgID, InvitationParams{EmailAddress: email, Role: role, InviterUserID: inviterID})
-}
-
 // InvitationParams describes an organization invitation.
 type InvitationParams struct {
-	// EmailAddress and Role are required.
+	// EmailAddress is the invitee's address. Required.
 	EmailAddress string
-	Role         string
-	// InviterUserID is the inviting admin. Optional.
+	// Role is the role the invitee gets once they accept: "org:member",
+	// "org:admin" or a custom "org:<key>" (the "org:" prefix may be left
+	// out). Required.
+	Role string
+	// InviterUserID is the inviting user, who must be an admin of the
+	// organization. Optional.
 	InviterUserID string
 	// RedirectURL is where the invitee lands after accepting. Optional.
 	RedirectURL string
@@ -43,16 +38,18 @@ type InvitationParams struct {
 	PublicMetadata, PrivateMetadata any
 }
 
-// CreateInvitation creates and sends an organization invitation.
+// CreateInvitation invites p.EmailAddress to the organization with
+// p.Role. Clerk emails the invitation; once accepted, the invitee is a
+// member with that role.
 func (c *Client) CreateInvitation(ctx context.Context, orgID string, p InvitationParams) (*clerk.OrganizationInvitation, error) {
 	const op = "organizations.CreateInvitation"
 	if err := bapi.ID(op, "orgID", orgID); err != nil {
 		return nil, err
 	}
-	if err := bapi.Email(op, "email", p.EmailAddress); err != nil {
+	if err := bapi.Email(op, "EmailAddress", p.EmailAddress); err != nil {
 		return nil, err
 	}
-	role, err := bapi.Role(op, "role", p.Role)
+	role, err := bapi.Role(op, "Role", p.Role)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +59,7 @@ func (c *Client) CreateInvitation(ctx context.Context, orgID string, p Invitatio
 		Role:           clerk.String(role),
 	}
 	if p.InviterUserID != "" {
-		if err := bapi.ID(op, "inviterID", p.InviterUserID); err != nil {
+		if err := bapi.ID(op, "InviterUserID", p.InviterUserID); err != nil {
 			return nil, err
 		}
 		q.InviterUserID = clerk.String(p.InviterUserID)
@@ -103,8 +100,10 @@ func (c *Client) GetInvitation(ctx context.Context, orgID, invitationID string) 
 // InvitationListParams filters and pages an organization's invitations.
 type InvitationListParams struct {
 	// Limit is the page size, 1..500; 0 means the API's default (10) for
-	// ListInvitations and 500 for Invitations.
-	Limit  int
+	// ListInvitations and 500 for AllInvitations. Any other value is an
+	// error.
+	Limit int
+	// Offset skips that many invitations.
 	Offset int
 	// Statuses keeps invitations in these statuses (StatusPending, …).
 	Statuses []string
@@ -150,11 +149,13 @@ func (c *Client) ListInvitations(ctx context.Context, orgID string, p Invitation
 	return c.invitations.List(ctx, q)
 }
 
-// Invitations iterates over every invitation of the organization matching
-// p, in pages of p.Limit (default 500). It stops at the first error, which
-// it yields, and when the loop breaks.
-func (c *Client) Invitations(ctx context.Context, orgID string, p InvitationListParams) iter.Seq2[*clerk.OrganizationInvitation, error] {
-	q, err := p.sdk("organizations.Invitations", orgID)
+// AllInvitations iterates over every invitation of the organization
+// matching p, newest first, in pages of p.Limit (default 500) from
+// p.Offset on. It stops at the first error, which it yields, and when the
+// loop breaks. The pending invitations, those that can still be accepted,
+// are InvitationListParams{Statuses: []string{StatusPending}}.
+func (c *Client) AllInvitations(ctx context.Context, orgID string, p InvitationListParams) iter.Seq2[*clerk.OrganizationInvitation, error] {
+	q, err := p.sdk("organizations.AllInvitations", orgID)
 	if err != nil {
 		return bapi.Fail[*clerk.OrganizationInvitation](err)
 	}
@@ -167,12 +168,6 @@ func (c *Client) Invitations(ctx context.Context, orgID string, p InvitationList
 		}
 		return list.OrganizationInvitations, list.TotalCount, nil
 	})
-}
-
-// PendingInvitations iterates over the organization's pending
-// invitations: those that can still be accepted.
-func (c *Client) PendingInvitations(ctx context.Context, orgID string) iter.Seq2[*clerk.OrganizationInvitation, error] {
-	return c.Invitations(ctx, orgID, InvitationListParams{Statuses: []string{StatusPending}})
 }
 
 // RevokeInvitation revokes a pending invitation. requestingUserID, when not

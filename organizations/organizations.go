@@ -35,8 +35,7 @@ type Client struct {
 	onDelete    func(orgID string)
 }
 
-// Options tunes a Client built with NewWithOptions. The zero value is
-// what New uses.
+// Options tunes a Client. The zero value is ready to use.
 type Options struct {
 	// OnDelete, when set, is called with the organization's id after
 	// Delete (whether it succeeded or not: a failed call may still have
@@ -45,22 +44,16 @@ type Options struct {
 	OnDelete func(orgID string)
 }
 
-// New returns a Client calling the Backend API through b. It panics if b
-// is nil.
-func New(b clerk.Backend) *Client { return NewWithOptions(b, nil) }
-
-// NewWithOptions is New with options; opts may be nil.
-func NewWithOptions(b clerk.Backend, opts *Options) *Client {
+// New returns a Client calling the Backend API through b, tuned by opts
+// (the zero Options for the defaults). It panics if b is nil.
+func New(b clerk.Backend, opts Options) *Client {
 	b = bapi.Wrap(b)
-	c := &Client{
+	return &Client{
 		backend:     b,
 		sdk:         &organization.Client{Backend: b},
 		invitations: &organizationinvitation.Client{Backend: b},
+		onDelete:    opts.OnDelete,
 	}
-	if opts != nil {
-		c.onDelete = opts.OnDelete
-	}
-	return c
 }
 
 // SDK returns clerk-sdk-go's organization client over the same backend,

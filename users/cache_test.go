@@ -28,7 +28,7 @@ type roleFixture struct {
 	hold      *bapitest.Hold
 }
 
-func newRoleFixture(t *testing.T, opts *users.Options) roleFixture {
+func newRoleFixture(t *testing.T, opts users.Options) roleFixture {
 	t.Helper()
 	srv := emulator.NewServer(t)
 	err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{
@@ -48,7 +48,7 @@ func newRoleFixture(t *testing.T, opts *users.Options) roleFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return roleFixture{srv: srv, c: users.New(b, opts), elsewhere: users.New(backendOf(t, srv), nil), hold: hold}
+	return roleFixture{srv: srv, c: users.New(b, opts), elsewhere: users.New(backendOf(t, srv), users.Options{}), hold: hold}
 }
 
 func (f roleFixture) role(t *testing.T, userID string) string {
@@ -92,7 +92,7 @@ func TestRoleCachedAndFreshAfterOwnWrites(t *testing.T) {
 		}, "viewer"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newRoleFixture(t, nil)
+			f := newRoleFixture(t, users.Options{})
 			f.warm(t, "user_a", "admin")
 			f.warm(t, "user_b", "member")
 			if err := tc.write(f.c); err != nil {
@@ -118,7 +118,7 @@ func TestRoleCachedAndFreshAfterOwnWrites(t *testing.T) {
 // changed); Delete makes the next lookup a not-found.
 func TestRoleForgottenByEveryUserChange(t *testing.T) {
 	ctx := context.Background()
-	f := newRoleFixture(t, nil)
+	f := newRoleFixture(t, users.Options{})
 	for _, w := range []struct {
 		name string
 		do   func() error
@@ -155,7 +155,7 @@ func TestRoleForgottenByEveryUserChange(t *testing.T) {
 // is, at once.
 func TestRoleChangedElsewhereSeenAfterForget(t *testing.T) {
 	ctx := context.Background()
-	f := newRoleFixture(t, nil)
+	f := newRoleFixture(t, users.Options{})
 	f.warm(t, "user_a", "admin")
 	if err := f.elsewhere.SetRole(ctx, "user_a", "member"); err != nil {
 		t.Fatal(err)
@@ -177,7 +177,7 @@ func TestRoleChangedElsewhereSeenAfterForget(t *testing.T) {
 func TestRoleCacheTTL(t *testing.T) {
 	ctx := context.Background()
 	clk := bapitest.NewClock(time.Unix(1_700_000_000, 0))
-	f := newRoleFixture(t, &users.Options{RoleCacheTTL: 5 * time.Second, Now: clk.Now})
+	f := newRoleFixture(t, users.Options{RoleCacheTTL: 5 * time.Second, Now: clk.Now})
 	f.warm(t, "user_a", "admin")
 	if err := f.elsewhere.SetRole(ctx, "user_a", "member"); err != nil {
 		t.Fatal(err)
@@ -193,7 +193,7 @@ func TestRoleCacheTTL(t *testing.T) {
 
 	// The default TTL is 30s.
 	clk2 := bapitest.NewClock(time.Unix(1_700_000_000, 0))
-	g := newRoleFixture(t, &users.Options{Now: clk2.Now})
+	g := newRoleFixture(t, users.Options{Now: clk2.Now})
 	g.warm(t, "user_b", "member")
 	if err := g.elsewhere.SetRole(ctx, "user_b", "admin"); err != nil {
 		t.Fatal(err)
@@ -209,7 +209,7 @@ func TestRoleCacheTTL(t *testing.T) {
 }
 
 func TestRoleCacheDisabled(t *testing.T) {
-	f := newRoleFixture(t, &users.Options{DisableRoleCache: true})
+	f := newRoleFixture(t, users.Options{DisableRoleCache: true})
 	f.role(t, "user_a")
 	f.role(t, "user_a")
 	if n := f.srv.Calls(routeGet); n != 2 {
@@ -237,7 +237,7 @@ func TestRoleLookupInFlightDuringForgetNotCached(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newRoleFixture(t, nil)
+			f := newRoleFixture(t, users.Options{})
 			held := f.hold.Arm(bapitest.Route(http.MethodGet, "/v1/users/user_a"))
 			stale := make(chan string, 1)
 			go func() {
@@ -268,7 +268,7 @@ func TestRoleLookupInFlightDuringForgetNotCached(t *testing.T) {
 }
 
 func TestForgetDropsCurrentToo(t *testing.T) {
-	f := newRoleFixture(t, &users.Options{CurrentCacheTTL: time.Minute})
+	f := newRoleFixture(t, users.Options{CurrentCacheTTL: time.Minute})
 	ctx := sessionContext(t, f.srv, "user_a")
 	if _, err := f.c.Current(ctx); err != nil {
 		t.Fatal(err)
@@ -287,7 +287,7 @@ func TestForgetDropsCurrentToo(t *testing.T) {
 
 func TestDeleteCallsOnDelete(t *testing.T) {
 	var got []string
-	f := newRoleFixture(t, &users.Options{OnDelete: func(id string) { got = append(got, id) }})
+	f := newRoleFixture(t, users.Options{OnDelete: func(id string) { got = append(got, id) }})
 	ctx := context.Background()
 	if err := f.c.Delete(ctx, "user_b"); err != nil {
 		t.Fatal(err)

@@ -30,7 +30,7 @@ const (
 
 // emulated returns a users.Client on a fresh emulator whose retries
 // record their waits instead of sleeping.
-func emulated(t *testing.T, opts *users.Options) (*emulator.Server, *users.Client, *sleeps) {
+func emulated(t *testing.T, opts users.Options) (*emulator.Server, *users.Client, *sleeps) {
 	t.Helper()
 	srv := emulator.NewServer(t)
 	sl := &sleeps{}
@@ -65,7 +65,7 @@ func (s *sleeps) all() []time.Duration {
 }
 
 func TestEmulatorAllAcrossPages(t *testing.T) {
-	srv, c, _ := emulated(t, nil)
+	srv, c, _ := emulated(t, users.Options{})
 	var seed emulator.SeedData
 	for i := range 1234 {
 		seed.Users = append(seed.Users, emulator.SeedUser{
@@ -130,7 +130,7 @@ func TestEmulatorAllAcrossPages(t *testing.T) {
 }
 
 func TestEmulatorMetadataDeepMergeAndNullRemoval(t *testing.T) {
-	srv, c, _ := emulated(t, nil)
+	srv, c, _ := emulated(t, users.Options{})
 	err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{
 		ID:              "user_md",
 		PublicMetadata:  json.RawMessage(`{"a":{"b":1,"c":{"d":2,"e":3}},"keep":true,"role":"member"}`),
@@ -169,7 +169,7 @@ func TestEmulatorMetadataDeepMergeAndNullRemoval(t *testing.T) {
 }
 
 func TestEmulatorSetRolePreservesOtherKeys(t *testing.T) {
-	srv, c, _ := emulated(t, nil)
+	srv, c, _ := emulated(t, users.Options{})
 	err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{
 		ID:              "user_r",
 		PublicMetadata:  json.RawMessage(`{"plan":"pro","nested":{"x":1},"role":"member"}`),
@@ -210,7 +210,7 @@ func TestEmulatorSetRolePreservesOtherKeys(t *testing.T) {
 		t.Fatalf("after clearing: %s", got)
 	}
 	// A custom role key.
-	c2 := users.New(backendOf(t, srv), &users.Options{RoleKey: "tier"})
+	c2 := users.New(backendOf(t, srv), users.Options{RoleKey: "tier"})
 	if err := c2.SetRole(ctx, "user_plain", "gold"); err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func backendOf(t *testing.T, srv *emulator.Server) clerk.Backend {
 }
 
 func TestEmulatorLifecycle(t *testing.T) {
-	_, c, _ := emulated(t, nil)
+	_, c, _ := emulated(t, users.Options{})
 	ctx := context.Background()
 	u, err := c.Create(ctx, users.CreateParams{
 		EmailAddresses: []string{"ann@example.com"}, FirstName: "Ann", LastName: "Lee", Username: "annlee",
@@ -277,7 +277,7 @@ func TestEmulatorLifecycle(t *testing.T) {
 }
 
 func TestEmulatorBadInputMakesNoCall(t *testing.T) {
-	srv, c, _ := emulated(t, nil)
+	srv, c, _ := emulated(t, users.Options{})
 	ctx := context.Background()
 	srv.ResetCalls()
 	for _, id := range []string{"", "user_1/ban", "user_1?limit=1", "user_1#x", "%2e%2e", "..", "../users", " user_1", "user_1\r\n"} {
@@ -305,7 +305,7 @@ func TestEmulatorBadInputMakesNoCall(t *testing.T) {
 }
 
 func TestEmulatorRetries(t *testing.T) {
-	srv, c, sl := emulated(t, nil)
+	srv, c, sl := emulated(t, users.Options{})
 	if err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{ID: "user_1"}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +356,7 @@ func TestEmulatorRetries(t *testing.T) {
 }
 
 func TestEmulatorCurrent(t *testing.T) {
-	srv, c, _ := emulated(t, &users.Options{CurrentCacheTTL: time.Minute})
+	srv, c, _ := emulated(t, users.Options{CurrentCacheTTL: time.Minute})
 	if err := srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{{ID: "user_cur", FirstName: "Cy"}}}); err != nil {
 		t.Fatal(err)
 	}

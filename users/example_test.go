@@ -25,7 +25,7 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	c := users.New(b, &users.Options{RoleKey: "role"})
+	c := users.New(b, users.Options{RoleKey: "role"})
 	u, err := c.Get(context.Background(), "user_ann")
 	if err != nil {
 		log.Fatal(err)
@@ -43,7 +43,7 @@ func ExampleClient_All() {
 	}
 	srv.Seed(seed)
 	b, _ := clerkkit.NewBackend(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL()})
-	c := users.New(b, nil)
+	c := users.New(b, users.Options{})
 
 	n := 0
 	for _, err := range c.All(context.Background(), users.ListParams{}) {
@@ -64,7 +64,7 @@ func ExampleClient_UpdateMetadata() {
 		ID: "user_ann", PublicMetadata: []byte(`{"prefs":{"theme":"light","lang":"en"},"legacy":true}`),
 	}}})
 	b, _ := clerkkit.NewBackend(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL()})
-	c := users.New(b, nil)
+	c := users.New(b, users.Options{})
 
 	u, err := c.UpdateMetadata(context.Background(), "user_ann", users.Metadata{
 		Public: metadata.NewPatch().Set("dark", "prefs", "theme").Remove("legacy"),

@@ -108,14 +108,10 @@ type Client struct {
 	onDelete func(userID string)
 }
 
-// New returns a Client calling the Backend API through b. opts may be nil.
-// It panics if b is nil.
-func New(b clerk.Backend, opts *Options) *Client {
+// New returns a Client calling the Backend API through b, tuned by o (the
+// zero Options for the defaults). It panics if b is nil.
+func New(b clerk.Backend, o Options) *Client {
 	b = bapi.Wrap(b)
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
 	if o.RoleKey == "" {
 		o.RoleKey = DefaultRoleKey
 	}

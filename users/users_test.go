@@ -51,7 +51,7 @@ func fakeUsers(t *testing.T, n int) *bapitest.Server {
 
 func TestAllIteratesEveryPage(t *testing.T) {
 	srv := fakeUsers(t, 1234)
-	c := users.New(srv.Backend(), nil)
+	c := users.New(srv.Backend(), users.Options{})
 	n := 0
 	for u, err := range c.All(context.Background(), users.ListParams{Query: "ann"}) {
 		if err != nil {
@@ -77,7 +77,7 @@ func TestAllIteratesEveryPage(t *testing.T) {
 
 func TestAllByOffsetForOtherOrders(t *testing.T) {
 	srv := fakeUsers(t, 1234)
-	c := users.New(srv.Backend(), nil)
+	c := users.New(srv.Backend(), users.Options{})
 	n := 0
 	for _, err := range c.All(context.Background(), users.ListParams{OrderBy: "+email_address", Offset: 34}) {
 		if err != nil {
@@ -97,7 +97,7 @@ func TestAllByOffsetForOtherOrders(t *testing.T) {
 	// A starting offset with the default order: offset first, then cursor.
 	srv2 := fakeUsers(t, 1000)
 	n = 0
-	for range users.New(srv2.Backend(), nil).All(context.Background(), users.ListParams{Offset: 100, Limit: 450}) {
+	for range users.New(srv2.Backend(), users.Options{}).All(context.Background(), users.ListParams{Offset: 100, Limit: 450}) {
 		n++
 	}
 	reqs = srv2.Requests()
@@ -108,7 +108,7 @@ func TestAllByOffsetForOtherOrders(t *testing.T) {
 
 func TestAllBreakStopsFetching(t *testing.T) {
 	srv := fakeUsers(t, 1234)
-	c := users.New(srv.Backend(), nil)
+	c := users.New(srv.Backend(), users.Options{})
 	for u := range c.All(context.Background(), users.ListParams{Limit: 100, Offset: 50}) {
 		if u.ID == "user_0060" {
 			break
@@ -125,7 +125,7 @@ func TestAllBreakStopsFetching(t *testing.T) {
 func TestAllYieldsErrorOnce(t *testing.T) {
 	srv := bapitest.New(t)
 	srv.Handle("GET /v1/users", func(w http.ResponseWriter, r *http.Request) { bapitest.Error(w, 422, "form_param_invalid") })
-	c := users.New(srv.Backend(), nil)
+	c := users.New(srv.Backend(), users.Options{})
 	var errs []error
 	for u, err := range c.All(context.Background(), users.ListParams{}) {
 		if u != nil {
@@ -140,7 +140,7 @@ func TestAllYieldsErrorOnce(t *testing.T) {
 
 func TestListOnePageNoCount(t *testing.T) {
 	srv := fakeUsers(t, 30)
-	c := users.New(srv.Backend(), nil)
+	c := users.New(srv.Backend(), users.Options{})
 	list, err := c.List(context.Background(), users.ListParams{Limit: 5, Offset: 10, OrderBy: "+created_at",
 		EmailAddresses: []string{"a@x.io"}, Banned: clerk.Bool(false), CreatedAfter: time.UnixMilli(1700000000123)})
 	if err != nil || len(list) != 5 || list[0].ID != "user_0010" {
@@ -156,7 +156,7 @@ func TestListOnePageNoCount(t *testing.T) {
 func TestCount(t *testing.T) {
 	srv := bapitest.New(t)
 	srv.JSON("GET /v1/users/count", map[string]any{"object": "total_count", "total_count": 42})
-	c := users.New(srv.Backend(), nil)
+	c := users.New(srv.Backend(), users.Options{})
 	n, err := c.Count(context.Background(), users.ListParams{Query: "x", Limit: 3})
 	if err != nil || n != 42 {
 		t.Fatal(n, err)
@@ -194,7 +194,7 @@ func TestRoleAndSetRole(t *testing.T) {
 	srv := bapitest.New(t)
 	srv.JSON("GET /v1/users/{id}", userJSON("user_1", `{"plan":"pro","tier":"gold"}`))
 	srv.JSON("PATCH /v1/users/{id}/metadata", userJSON("user_1", `{}`))
-	c := users.New(srv.Backend(), &users.Options{RoleKey: "tier"})
+	c := users.New(srv.Backend(), users.Options{RoleKey: "tier"})
 	r, err := c.Role(context.Background(), "user_1")
 	if err != nil || r != "gold" {
 		t.Fatal(r, err)
@@ -218,7 +218,7 @@ func TestUpdateAndReplaceMetadata(t *testing.T) {
 	srv := bapitest.New(t)
 	srv.JSON("PATCH /v1/users/{id}/metadata", userJSON("user_1", `{}`))
 	srv.JSON("PUT /v1/users/{id}/metadata", userJSON("user_1", `{}`))
-	c := users.New(srv.Backend(), nil)
+	c := users.New(srv.Backend(), users.Options{})
 	ctx := context.Background()
 	_, err := c.UpdateMetadata(ctx, "user_1", users.Metadata{
 		Public:  metadata.NewPatch().Set("dark", "prefs", "theme").Remove("legacy"),
@@ -241,7 +241,7 @@ func TestUpdateAndReplaceMetadata(t *testing.T) {
 
 func TestInvalidInputMakesNoRequest(t *testing.T) {
 	srv := bapitest.New(t)
-	c := users.New(srv.Backend(), nil)
+	c := users.New(srv.Backend(), users.Options{})
 	ctx := context.Background()
 	var errs []error
 	add := func(_ any, err error) { errs = append(errs, err) }
@@ -295,7 +295,7 @@ func TestCreateAndUpdateRequests(t *testing.T) {
 	srv := bapitest.New(t)
 	srv.JSON("POST /v1/users", userJSON("user_1", `{}`))
 	srv.JSON("PATCH /v1/users/{id}", userJSON("user_1", `{}`))
-	c := users.New(srv.Backend(), nil)
+	c := users.New(srv.Backend(), users.Options{})
 	_, err := c.Create(context.Background(), users.CreateParams{
 		EmailAddresses: []string{"ann@example.com"}, FirstName: "Ann", SkipPasswordRequirement: true,
 		PublicMetadata: map[string]any{"role": "admin"}, CreatedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
@@ -326,7 +326,7 @@ func TestCurrent(t *testing.T) {
 	})
 	srv.JSON("PATCH /v1/users/{id}/metadata", userJSON("user_1", `{}`))
 	clk := bapitest.NewClock(time.Unix(1_700_000_000, 0))
-	c := users.New(srv.Backend(), &users.Options{CurrentCacheTTL: 5 * time.Second, Now: clk.Now})
+	c := users.New(srv.Backend(), users.Options{CurrentCacheTTL: 5 * time.Second, Now: clk.Now})
 
 	if _, err := c.Current(context.Background()); !errors.Is(err, clerkerr.ErrUnauthenticated) {
 		t.Fatalf("no session: %v", err)
@@ -368,7 +368,7 @@ func TestCurrent(t *testing.T) {
 func TestCurrentWithoutCache(t *testing.T) {
 	srv := bapitest.New(t)
 	srv.JSON("GET /v1/users/{id}", userJSON("user_1", `{}`))
-	c := users.New(srv.Backend(), nil)
+	c := users.New(srv.Backend(), users.Options{})
 	ctx := auth.WithSession(context.Background(), &auth.Session{UserID: "user_1"})
 	for range 3 {
 		if _, err := c.Current(ctx); err != nil {
@@ -382,7 +382,7 @@ func TestCurrentWithoutCache(t *testing.T) {
 
 func TestNotFound(t *testing.T) {
 	srv := bapitest.New(t)
-	c := users.New(srv.Backend(), nil)
+	c := users.New(srv.Backend(), users.Options{})
 	_, err := c.Get(context.Background(), "user_missing")
 	var ae *clerkerr.APIError
 	if !errors.Is(err, clerkerr.ErrNotFound) || !errors.As(err, &ae) || ae.Code() != "resource_not_found" {
@@ -394,7 +394,7 @@ func TestForeignBackend(t *testing.T) {
 	srv := bapitest.New(t)
 	u := srv.URL + "/v1"
 	key := bapitest.Key
-	c := users.New(clerk.NewBackend(&clerk.BackendConfig{URL: &u, Key: &key}), nil)
+	c := users.New(clerk.NewBackend(&clerk.BackendConfig{URL: &u, Key: &key}), users.Options{})
 	_, err := c.Get(context.Background(), "user_missing")
 	if !errors.Is(err, clerkerr.ErrNotFound) {
 		t.Fatalf("err = %v", err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/examples/saas/store"
+	"github.com/clerkkit/clerkkit/organizations"
 	"github.com/clerkkit/clerkkit/users"
 )
 
@@ -256,7 +257,7 @@ func toInvitation(inv *clerk.OrganizationInvitation) invitation {
 // Backend API call per 100).
 func (a *App) pendingInvitations(r *http.Request, orgID string) ([]*clerk.OrganizationInvitation, error) {
 	var out []*clerk.OrganizationInvitation
-	for inv, err := range a.clerk.Organizations.PendingInvitations(r.Context(), orgID) {
+	for inv, err := range a.clerk.Organizations.AllInvitations(r.Context(), orgID, organizations.InvitationListParams{Statuses: []string{organizations.StatusPending}}) {
 		if err != nil {
 			return nil, err
 		}
@@ -353,7 +354,9 @@ func (a *App) sendInvitation(r *http.Request, in inviteInput) (*clerk.Organizati
 			return nil, map[string]string{"email_address": msgPendingInvitation}, nil
 		}
 	}
-	inv, err := a.clerk.Organizations.Invite(r.Context(), orgID, addr.Address, role, session(r).UserID)
+	inv, err := a.clerk.Organizations.CreateInvitation(r.Context(), orgID, organizations.InvitationParams{
+		EmailAddress: addr.Address, Role: role, InviterUserID: session(r).UserID,
+	})
 	return inv, nil, err
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clerk/clerk-sdk-go/v2"
 
+	"github.com/clerkkit/clerkkit/memberships"
 	"github.com/clerkkit/clerkkit/users"
 )
 
@@ -37,7 +38,7 @@ func (a *App) signInPage(w http.ResponseWriter, r *http.Request) {
 	for _, u := range list {
 		base := signInChoice{User: u, Name: displayName(u), Email: primaryEmail(u)}
 		choices = append(choices, base)
-		for m, err := range a.clerk.Memberships.ForUser(r.Context(), u.ID) {
+		for m, err := range a.clerk.Memberships.AllForUser(r.Context(), u.ID, memberships.ListParams{}) {
 			if err != nil {
 				a.logClerk(r, err)
 				a.renderError(w, r, http.StatusBadGateway, "Clerk is unavailable", "The demo users could not be loaded; try again.")
