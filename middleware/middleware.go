@@ -168,7 +168,7 @@ func New(v *auth.Verifier, opts ...Option) *Middleware {
 		}
 	}
 	if m.onFailure == nil || m.extract == nil || m.roleClaim == nil {
-		panic("clerkkit/middleware: nil failure handler or token extractor")
+		panic("clerkkit/middleware: nil failure handler, token extractor or role claim reader")
 	}
 	return m
 }

@@ -319,3 +319,56 @@ func TestRequireRoleOwnCacheForOtherSources(t *testing.T) {
 	// Without WithUsers, ForgetRole is harmless.
 	middleware.New(f.v).ForgetRole("user_member")
 }
+
+// TestWithRoleClaim: the function given replaces the default reader of
+// metadata.role; when it reports a role, that role decides with no call,
+// and only when it reports none does the RoleSource (if any) decide.
+func TestWithRoleClaim(t *testing.T) {
+	f := setupAPI(t)
+	var sawUser []string
+	appRole := func(s *auth.Session) (string, bool) {
+		sawUser = append(sawUser, s.UserID)
+		var c struct {
+			AppRole *string `json:"app_role"`
+		}
+		if err := s.DecodeClaims(&c); err != nil || c.AppRole == nil {
+			return "", false
+		}
+		return *c.AppRole, true
+	}
+	tok := func(userID string, extra map[string]any) string {
+		return f.srv.Issuer().Token(clerktest.Claims{UserID: userID, Extra: extra})
+	}
+	h := middleware.New(f.v, middleware.WithUsers(f.c.Users, 0), middleware.WithRoleClaim(appRole)).RequireRole("admin")(echo)
+	f.srv.ResetCalls()
+
+	// The claim decides, whatever the API says: user_member is a member there.
+	assert.Equal(t, 200, do(h, "GET", "/", tok("user_member", map[string]any{"app_role": "admin"}), nil).Code)
+	assert.Equal(t, []string{"user_member"}, sawUser, "called with the verified session")
+	// The default claim is no longer read: metadata.role admin does not
+	// override app_role viewer.
+	w := do(h, "GET", "/", tok("user_member", map[string]any{"app_role": "viewer", "metadata": map[string]any{"role": "admin"}}), nil)
+	assert.Equal(t, 403, w.Code)
+	assert.Equal(t, middleware.ReasonUserRoleRequired, decode(t, w)["reason"])
+	// A role reported as empty is the answer, not a reason to ask the API.
+	assert.Equal(t, 403, do(h, "GET", "/", tok("user_admin", map[string]any{"app_role": ""}), nil).Code)
+	assert.Zero(t, f.srv.Calls(getUser), "the claim decided every request so far")
+
+	// No app_role: the RoleSource decides, even with metadata.role set.
+	assert.Equal(t, 403, do(h, "GET", "/", tok("user_member", map[string]any{"metadata": map[string]any{"role": "admin"}}), nil).Code)
+	assert.EqualValues(t, 1, f.srv.Calls(getUser))
+	assert.Equal(t, 200, do(h, "GET", "/", tok("user_admin", nil), nil).Code)
+	assert.EqualValues(t, 2, f.srv.Calls(getUser))
+
+	// No app_role and no RoleSource: refused.
+	noAPI := middleware.New(f.v, middleware.WithRoleClaim(appRole)).RequireRole("admin")(echo)
+	assert.Equal(t, 403, do(noAPI, "GET", "/", tok("user_admin", map[string]any{"metadata": map[string]any{"role": "admin"}}), nil).Code)
+	assert.Equal(t, 200, do(noAPI, "GET", "/", tok("user_member", map[string]any{"app_role": "admin"}), nil).Code)
+	// No token: 401 before the function is called.
+	sawUser = nil
+	assert.Equal(t, 401, do(noAPI, "GET", "/", "", nil).Code)
+	assert.Empty(t, sawUser)
+
+	assert.PanicsWithValue(t, "clerkkit/middleware: nil failure handler, token extractor or role claim reader",
+		func() { middleware.New(f.v, middleware.WithRoleClaim(nil)) }, "a nil reader is a programming error, caught at New")
+}

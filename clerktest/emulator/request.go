@@ -183,5 +183,3 @@ func deref(p *string) string {
 	}
 	return *p
 }
-
-func strPtr(s string) *string { return &s }
