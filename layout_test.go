@@ -32,3 +32,24 @@ func TestLightPackagesLinkNoSDK(t *testing.T) {
 		}
 	}
 }
+
+// TestModuleGraphIsLean: the library's module, which every user of any of
+// its packages inherits, requires none of the heavy modules that only the
+// examples (examples/go.mod) and the conformance tests (conformance/go.mod)
+// use.
+func TestModuleGraphIsLean(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go tool")
+	}
+	cmd := exec.Command("go", "list", "-m", "all")
+	cmd.Env = append(cmd.Environ(), "GOWORK=off")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -m all: %v\n%s", err, out)
+	}
+	for _, heavy := range []string{"github.com/chromedp/", "github.com/jackc/pgx", "modernc.org/", "github.com/getkin/kin-openapi", "github.com/gorilla/mux"} {
+		if strings.Contains(string(out), heavy) {
+			t.Errorf("the library's module graph contains %s", heavy)
+		}
+	}
+}
