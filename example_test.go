@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/clerkkit/clerkkit/clerkerr"
 	"log"
+	"os"
 
 	"github.com/clerk/clerk-sdk-go/v2"
 
@@ -43,7 +44,7 @@ func ExampleNew() {
 	defer srv.Close()
 
 	// In production: clerkkit.New(clerkkit.Config{SecretKey: os.Getenv("CLERK_SECRET_KEY")}),
-	// or clerkkit.FromEnv().
+	// or clerkkit.New(clerkkit.ConfigFromEnv()).
 	c, err := clerkkit.New(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL()})
 	if err != nil {
 		log.Fatal(err)
@@ -206,4 +207,50 @@ func ExampleClient_ForgetUser() {
 	// after SetRole: editor
 	// changed elsewhere: editor
 	// after ForgetUser: viewer
+}
+
+// ConfigFromEnv reads CLERK_SECRET_KEY, CLERK_API_URL and
+// CLERK_API_VERSION; the rest of the Config is set in code.
+func ExampleConfigFromEnv() {
+	srv := startEmulator()
+	defer srv.Close()
+	os.Setenv("CLERK_SECRET_KEY", srv.SecretKey()) // set by the deployment
+	os.Setenv("CLERK_API_URL", srv.URL())
+	defer os.Unsetenv("CLERK_API_URL")
+
+	cfg := clerkkit.ConfigFromEnv()
+	cfg.UserAgent = "myapp/1.4"
+	c, err := clerkkit.New(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	u, err := c.Users.Get(context.Background(), "user_bob")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(*u.FirstName)
+
+	os.Unsetenv("CLERK_SECRET_KEY")
+	_, err = clerkkit.New(clerkkit.ConfigFromEnv())
+	fmt.Println(errors.Is(err, clerkerr.ErrInvalidConfig))
+	// Output:
+	// Bob
+	// true
+}
+
+// NewBackend gives one package's client, or any clerk-sdk-go client, the
+// same retrying, origin-bound transport as New.
+func ExampleNewBackend() {
+	srv := startEmulator()
+	defer srv.Close()
+	b, err := clerkkit.NewBackend(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	u, err := users.New(b, users.Options{}).Get(context.Background(), "user_cat")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(*u.FirstName)
+	// Output: Cat
 }

@@ -56,6 +56,35 @@ func ExampleClient_All() {
 	// Output: 1200 users in 3 calls
 }
 
+// List returns one page (one call); Count gives the total.
+func ExampleClient_List() {
+	srv, _ := emulator.StartServer()
+	defer srv.Close()
+	srv.Seed(emulator.SeedData{Users: []emulator.SeedUser{
+		{ID: "user_ann", FirstName: "Ann"}, {ID: "user_bob", FirstName: "Bob"}, {ID: "user_cat", FirstName: "Cat"},
+	}})
+	b, _ := clerkkit.NewBackend(clerkkit.Config{SecretKey: srv.SecretKey(), APIURL: srv.URL()})
+	c := users.New(b, users.Options{})
+	ctx := context.Background()
+
+	page, err := c.List(ctx, users.ListParams{Limit: 2, OrderBy: "+first_name"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, u := range page {
+		fmt.Println(*u.FirstName)
+	}
+	n, err := c.Count(ctx, users.ListParams{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(page), "of", n)
+	// Output:
+	// Ann
+	// Bob
+	// 2 of 3
+}
+
 // UpdateMetadata deep-merges; a metadata.Patch says exactly what changes.
 func ExampleClient_UpdateMetadata() {
 	srv, _ := emulator.StartServer()
