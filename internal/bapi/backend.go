@@ -33,6 +33,9 @@ type Config struct {
 	RequestTimeout time.Duration
 	Retry          RetryPolicy
 	UserAgent      string
+	// MachineKey says SecretKey is a machine's secret key (for the M2M
+	// token endpoints) rather than the instance's; see checkMachineKey.
+	MachineKey bool
 
 	// Test hooks: the sleep between attempts, the clock used for
 	// Retry-After dates, and the jitter source (uniform in [0, n)).
@@ -51,7 +54,11 @@ type Backend struct {
 
 // NewBackend validates cfg and builds a Backend.
 func NewBackend(cfg Config) (*Backend, error) {
-	if err := checkSecretKey(cfg.SecretKey); err != nil {
+	check := checkSecretKey
+	if cfg.MachineKey {
+		check = checkMachineKey
+	}
+	if err := check(cfg.SecretKey); err != nil {
 		return nil, err
 	}
 	apiURL, err := checkAPIURL(cfg.APIURL)

@@ -164,6 +164,34 @@ func keyChars(op, field, key string) error {
 	return nil
 }
 
+// Prefixed checks an id as ID and that it starts with one of prefixes
+// ("mch_", "ak_", …) followed by at least one character, so an id of the
+// wrong kind (a user id where a machine id belongs) fails before any
+// request.
+func Prefixed(op, field, v string, prefixes ...string) error {
+	if err := ID(op, field, v); err != nil {
+		return err
+	}
+	for _, p := range prefixes {
+		if len(v) > len(p) && strings.HasPrefix(v, p) {
+			return nil
+		}
+	}
+	return InputError(op, field, "must start with "+strings.Join(prefixes, " or "))
+}
+
+// PageMax is Page for endpoints serving at most max items per page (the
+// API key and M2M token lists serve 100).
+func PageMax(op string, limit, offset, max int) error {
+	if limit < 0 || limit > max {
+		return InputError(op, "Limit", "must be between 1 and "+strconv.Itoa(max)+" (0 for the default)")
+	}
+	if offset < 0 {
+		return InputError(op, "Offset", "must not be negative")
+	}
+	return nil
+}
+
 // Page checks limit and offset. limit 0 means "not set"; otherwise it must
 // be within 1..500: the API would silently serve its default instead.
 func Page(op string, limit, offset int) error {
