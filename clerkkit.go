@@ -96,6 +96,10 @@ type Config struct {
 	// OnDelete, if set, is called after the Client's own: New makes
 	// Users.Delete drop the user's memberships from Memberships' cache.
 	Users users.Options
+	// Organizations tunes Client.Organizations. Its OnDelete, if set, is
+	// called after the Client's own: New makes Organizations.Delete drop
+	// the organization's memberships from Memberships' cache.
+	Organizations organizations.Options
 	// Memberships tunes Client.Memberships (authorization cache).
 	Memberships memberships.Options
 
@@ -173,8 +177,8 @@ func ConfigFromEnv() Config {
 // clerk-sdk-go's own backend over clerkkit's retrying transport, whose
 // errors are *clerkerr.APIError values. Use it to build a single package's client
 // (users.New(b, users.Options{})) or any clerk-sdk-go client
-// (&session.Client{Backend: b}). The Users and Memberships fields of cfg
-// are not used.
+// (&session.Client{Backend: b}). The Users, Organizations and Memberships
+// fields of cfg are not used.
 func NewBackend(cfg Config) (clerk.Backend, error) {
 	b, err := bapi.NewBackend(cfg.internal())
 	if err != nil {
@@ -206,18 +210,23 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	mem := memberships.New(b, cfg.Memberships)
-	uo := cfg.Users
-	if next := uo.OnDelete; next != nil {
-		uo.OnDelete = func(userID string) { mem.ForgetUser(userID); next(userID) }
-	} else {
-		uo.OnDelete = mem.ForgetUser
-	}
+	uo, oo := cfg.Users, cfg.Organizations
+	uo.OnDelete = chain(mem.ForgetUser, uo.OnDelete)
+	oo.OnDelete = chain(mem.ForgetOrganization, oo.OnDelete)
 	return &Client{
 		Users:         users.New(b, uo),
-		Organizations: organizations.New(b, organizations.Options{OnDelete: mem.ForgetOrganization}),
+		Organizations: organizations.New(b, oo),
 		Memberships:   mem,
 		backend:       b,
 	}, nil
+}
+
+// chain returns a hook calling first, then next when it is set.
+func chain(first, next func(id string)) func(id string) {
+	if next == nil {
+		return first
+	}
+	return func(id string) { first(id); next(id) }
 }
 
 // ForgetUser drops everything the Client has cached about the user: the

@@ -3,6 +3,7 @@ package clerkkit_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"github.com/clerkkit/clerkkit/clerkerr"
 	"io"
 	"net/http"
@@ -51,7 +52,7 @@ func TestNewValidatesConfig(t *testing.T) {
 	}
 }
 
-func TestFromEnv(t *testing.T) {
+func TestConfigFromEnv(t *testing.T) {
 	var got http.Header
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got = r.Header.Clone()
@@ -284,5 +285,50 @@ func TestRedirectsNotFollowed(t *testing.T) {
 	}
 	if other.Load() != 0 || api.Load() != 4 {
 		t.Fatalf("%d requests elsewhere, %d to the API (want 0 and 4: no redirect followed, none retried)", other.Load(), api.Load())
+	}
+}
+
+// TestDeleteHooksChained: Config.Users.OnDelete and
+// Config.Organizations.OnDelete are called after New's own hooks, which
+// drop the deleted user's or organization's memberships from the cache.
+func TestDeleteHooksChained(t *testing.T) {
+	srv := emulator.NewServer(t)
+	if err := srv.Seed(emulator.SeedData{
+		Users:         []emulator.SeedUser{{ID: "user_ann"}, {ID: "user_bob"}},
+		Organizations: []emulator.SeedOrganization{{ID: "org_acme", Name: "Acme", CreatedBy: "user_ann"}, {ID: "org_beta", Name: "Beta", CreatedBy: "user_ann"}},
+		Memberships:   []emulator.SeedMembership{{OrganizationID: "org_acme", UserID: "user_bob"}, {OrganizationID: "org_beta", UserID: "user_bob"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var calls []string
+	cfg := srv.ClientConfig()
+	var c *clerkkit.Client
+	const members = "GET /v1/organizations/{organization_id}/memberships"
+	// Each hook sees the memberships already forgotten: a check makes a call.
+	cachedNoLonger := func(orgID, userID string) bool {
+		n := srv.Calls(members)
+		c.Memberships.Role(context.Background(), orgID, userID)
+		return srv.Calls(members) == n+1
+	}
+	cfg.Users.OnDelete = func(id string) { calls = append(calls, "user "+id+" "+fmt.Sprint(cachedNoLonger("org_beta", id))) }
+	cfg.Organizations.OnDelete = func(id string) { calls = append(calls, "org "+id+" "+fmt.Sprint(cachedNoLonger(id, "user_ann"))) }
+	c, err := clerkkit.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, p := range [][2]string{{"org_beta", "user_bob"}, {"org_acme", "user_ann"}} {
+		if _, err := c.Memberships.Role(ctx, p[0], p[1]); err != nil { // cached now
+			t.Fatal(err)
+		}
+	}
+	if err := c.Users.Delete(ctx, "user_bob"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Organizations.Delete(ctx, "org_acme"); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"user user_bob true", "org org_acme true"}; fmt.Sprint(calls) != fmt.Sprint(want) {
+		t.Fatalf("hooks %q, want %q", calls, want)
 	}
 }
