@@ -90,18 +90,18 @@ type Client struct {
 	cache   *cache.Cache[cacheKey, *clerk.OrganizationMembership]
 }
 
-// New returns a Client calling the Backend API through b, tuned by o (the
-// zero Options for the defaults). It panics if b is nil.
-func New(b clerk.Backend, o Options) *Client {
+// New returns a Client calling the Backend API through b, tuned by opts
+// (the zero Options for the defaults). It panics if b is nil.
+func New(b clerk.Backend, opts Options) *Client {
 	b = bapi.Wrap(b)
-	ttl := o.CacheTTL
+	ttl := opts.CacheTTL
 	if ttl <= 0 {
 		ttl = DefaultCacheTTL
 	}
-	if o.DisableCache {
+	if opts.DisableCache {
 		ttl = 0
 	}
-	size := o.CacheSize
+	size := opts.CacheSize
 	if size <= 0 {
 		size = DefaultCacheSize
 	}
@@ -109,7 +109,7 @@ func New(b clerk.Backend, o Options) *Client {
 		sdk:     &organizationmembership.Client{Backend: b},
 		users:   &user.Client{Backend: b},
 		backend: b,
-		cache:   cache.New[cacheKey, *clerk.OrganizationMembership](ttl, size, o.Now),
+		cache:   cache.New[cacheKey, *clerk.OrganizationMembership](ttl, size, opts.Now),
 	}
 }
 

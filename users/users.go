@@ -108,35 +108,35 @@ type Client struct {
 	onDelete func(userID string)
 }
 
-// New returns a Client calling the Backend API through b, tuned by o (the
-// zero Options for the defaults). It panics if b is nil.
-func New(b clerk.Backend, o Options) *Client {
+// New returns a Client calling the Backend API through b, tuned by opts
+// (the zero Options for the defaults). It panics if b is nil.
+func New(b clerk.Backend, opts Options) *Client {
 	b = bapi.Wrap(b)
-	if o.RoleKey == "" {
-		o.RoleKey = DefaultRoleKey
+	if opts.RoleKey == "" {
+		opts.RoleKey = DefaultRoleKey
 	}
-	size := o.CurrentCacheSize
+	size := opts.CurrentCacheSize
 	if size <= 0 {
 		size = DefaultCurrentCacheSize
 	}
-	roleTTL := o.RoleCacheTTL
+	roleTTL := opts.RoleCacheTTL
 	if roleTTL <= 0 {
 		roleTTL = DefaultRoleCacheTTL
 	}
-	if o.DisableRoleCache {
+	if opts.DisableRoleCache {
 		roleTTL = 0
 	}
-	roleSize := o.RoleCacheSize
+	roleSize := opts.RoleCacheSize
 	if roleSize <= 0 {
 		roleSize = DefaultRoleCacheSize
 	}
 	return &Client{
 		sdk:      &user.Client{Backend: b},
 		backend:  b,
-		roleKey:  o.RoleKey,
-		current:  cache.New[string, *clerk.User](o.CurrentCacheTTL, size, o.Now),
-		roles:    cache.New[string, string](roleTTL, roleSize, o.Now),
-		onDelete: o.OnDelete,
+		roleKey:  opts.RoleKey,
+		current:  cache.New[string, *clerk.User](opts.CurrentCacheTTL, size, opts.Now),
+		roles:    cache.New[string, string](roleTTL, roleSize, opts.Now),
+		onDelete: opts.OnDelete,
 	}
 }
 
@@ -393,8 +393,9 @@ func (c *Client) page(ctx context.Context, q *listQuery) ([]*clerk.User, error) 
 }
 
 // All iterates over every user matching p, fetching pages of p.Limit
-// (default 500, the most the API serves). It stops at the first error,
-// which it yields, and when the loop breaks:
+// (default 500, the most the API serves) from p.Offset (or after
+// p.StartingAfter) on. It stops at the first error, which it yields, and
+// when the loop breaks:
 //
 //	for u, err := range c.All(ctx, users.ListParams{Query: "ann"}) {
 //		if err != nil {
