@@ -9,8 +9,9 @@
 // whose Client.APIKeys field is a *apikeys.Client.
 //
 // Input is validated before any request (errors wrap
-// clerkerr.ErrInvalidInput): ids must look like API key ids, subjects like
-// user, organization or machine ids, so nothing can add a path segment.
+// clerkerr.ErrInvalidInput): ids must be API key ids (ak_ and 32 hex
+// digits), subjects user, organization or machine ids, so nothing can add
+// a path segment and a secret passed for an id stays out of URLs.
 // Errors from the Backend API are *clerkerr.APIError values (match them
 // with errors.Is against clerkerr.ErrNotFound and friends). A key's secret
 // is never part of an error.
@@ -40,8 +41,9 @@ const MaxLimit = 100
 // The prefixes of API key ids and of the subjects an API key can belong
 // to.
 const (
-	// IDPrefix begins an API key's id (the API also accepts ids spelled
-	// "api_key_…").
+	// IDPrefix begins an API key's id, followed by 32 hex digits (the API
+	// also accepts ids spelled "api_key_…"). A key's secret begins so too,
+	// but has another form: the Client refuses it where an id belongs.
 	IDPrefix = "ak_"
 	// UserPrefix, OrganizationPrefix and MachinePrefix begin the ids of
 	// the subjects an API key can belong to.
@@ -421,7 +423,7 @@ func (c *Client) call(ctx context.Context, method, path string, body clerk.Param
 }
 
 func checkID(op, keyID string) error {
-	return bapi.Prefixed(op, "keyID", keyID, IDPrefix, "api_key_")
+	return bapi.HexID(op, "keyID", keyID, IDPrefix, "api_key_")
 }
 
 func checkSubject(op, field, subject string) error {

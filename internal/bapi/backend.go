@@ -50,7 +50,12 @@ type Backend struct {
 	inner     clerk.Backend
 	transport *Transport
 	now       func() time.Time
+	machine   bool
 }
+
+// MachineKey reports whether b authenticates with a machine's secret key
+// (Config.MachineKey) rather than the instance's.
+func (b *Backend) MachineKey() bool { return b.machine }
 
 // NewBackend validates cfg and builds a Backend.
 func NewBackend(cfg Config) (*Backend, error) {
@@ -134,6 +139,7 @@ func NewBackend(cfg Config) (*Backend, error) {
 		}),
 		transport: t,
 		now:       t.now,
+		machine:   cfg.MachineKey,
 	}, nil
 }
 

@@ -83,3 +83,23 @@ func TestMachineKeyBackend(t *testing.T) {
 		}
 	}
 }
+
+func TestHexID(t *testing.T) {
+	for _, ok := range []string{"ak_3beecc9c60adb5f9b850e91a8ee1e992", "api_key_3BEECC9C60ADB5F9B850E91A8EE1E992"} {
+		if err := HexID("op", "id", ok, "ak_", "api_key_"); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{
+		"", "ak_", "ak_1", "ak_3beecc9c60adb5f9b850e91a8ee1e99", "ak_3beecc9c60adb5f9b850e91a8ee1e9921",
+		"ak_3beecc9c60adb5f9b850e91a8ee1e99g", "mt_3beecc9c60adb5f9b850e91a8ee1e992", "ak_XYZsecretsecretsecretsecretsecre",
+		"ak_3beecc9c60adb5f9b850e91a8ee1e992/x", "ak_3beecc9c60adb5f9b850e91a8ee1e992?",
+	} {
+		err := HexID("apikeys.Get", "keyID", bad, "ak_", "api_key_")
+		if !errors.Is(err, clerkerr.ErrInvalidInput) {
+			t.Errorf("%q accepted", bad)
+		} else if len(bad) > 4 && strings.Contains(err.Error(), bad) {
+			t.Errorf("%q echoed: %v", bad, err)
+		}
+	}
+}

@@ -180,6 +180,23 @@ func Prefixed(op, field, v string, prefixes ...string) error {
 	return InputError(op, field, "must start with "+strings.Join(prefixes, " or "))
 }
 
+// HexID checks an id that is one of prefixes followed by exactly 32 hex
+// digits, as the ids of API keys (ak_…) and M2M tokens (mt_…) are. Their
+// secrets share the prefixes but not the form, so a secret passed where
+// the id belongs fails here instead of landing in a URL path (and in
+// access logs).
+func HexID(op, field, v string, prefixes ...string) error {
+	if err := Prefixed(op, field, v, prefixes...); err != nil {
+		return err
+	}
+	for _, p := range prefixes {
+		if rest, ok := strings.CutPrefix(v, p); ok && len(rest) == 32 && strings.Trim(rest, "0123456789abcdefABCDEF") == "" {
+			return nil
+		}
+	}
+	return InputError(op, field, "must be an id ("+strings.Join(prefixes, " or ")+" and 32 hex digits), not a secret or token")
+}
+
 // PageMax is Page for endpoints serving at most max items per page (the
 // API key and M2M token lists serve 100).
 func PageMax(op string, limit, offset, max int) error {
