@@ -23,7 +23,26 @@ const (
 	DefaultFetchTimeout       = 10 * time.Second
 	DefaultMaxRefreshBackoff  = 5 * time.Minute
 	DefaultTokenCacheSize     = 10_000
-	maxJWKSBody               = 1 << 20
+	// DefaultMachineCacheTTL is how long a valid opaque machine token is
+	// trusted without asking the Backend API again: the delay before a
+	// revocation takes effect.
+	DefaultMachineCacheTTL = 10 * time.Second
+	// DefaultMachineNegativeTTL is how long an invalid opaque machine
+	// token is remembered as invalid.
+	DefaultMachineNegativeTTL = 5 * time.Second
+	// DefaultMachineCacheSize bounds the in-process cache of opaque machine
+	// token verifications (valid and invalid entries are bounded apart).
+	DefaultMachineCacheSize = 10_000
+	// DefaultMaxMachineVerifications bounds the Backend API verifications
+	// of opaque tokens in flight at once.
+	DefaultMaxMachineVerifications = 10
+	// DefaultMachineVerificationsPerSecond bounds the rate of Backend API
+	// verifications of opaque tokens (Clerk's production limit is 100
+	// requests per second per instance, for every API call).
+	DefaultMachineVerificationsPerSecond = 20
+	// DefaultMachineCacheTimeout bounds one MachineCache operation.
+	DefaultMachineCacheTimeout = 100 * time.Millisecond
+	maxJWKSBody                = 1 << 20
 )
 
 // Config configures a Verifier. The zero value of every field is sensible;
@@ -95,6 +114,42 @@ type Config struct {
 	AllowPendingSessions bool
 	// Logger receives background refresh failures. Default: discard.
 	Logger *slog.Logger
+
+	// OAuthAudience, when not empty, is the list of accepted audiences of
+	// OAuth access tokens (VerifyToken with OAuthToken): a token's aud
+	// must name one of them. Empty: aud is not checked, as in Clerk.
+	OAuthAudience []string
+	// MachineCache, when set, shares opaque machine token verifications
+	// between Verifiers (replicas): see MachineCache for its contract.
+	// Nil: each Verifier keeps them in process only. Either way an
+	// in-process cache sits in front.
+	MachineCache MachineCache
+	// MachineCacheTTL is how long a valid opaque machine token is trusted
+	// before the Backend API is asked again (never beyond the token's
+	// expiry): a revoked token is accepted for up to this long. Default
+	// 10s.
+	MachineCacheTTL time.Duration
+	// MachineNegativeTTL is how long an opaque token the Backend API
+	// rejected (unknown, revoked, expired) is rejected without asking
+	// again. Default 5s.
+	MachineNegativeTTL time.Duration
+	// MachineCacheSize bounds the in-process cache of opaque token
+	// verifications; invalid tokens have a bound of their own, so a flood
+	// of them cannot evict valid ones. Default 10 000 each.
+	MachineCacheSize int
+	// MaxMachineVerifications bounds the Backend API verifications in
+	// flight; beyond it VerifyToken fails at once with
+	// ErrVerificationBusy. Default 10.
+	MaxMachineVerifications int
+	// MachineVerificationsPerSecond bounds the rate of Backend API
+	// verifications (a token bucket of that size, refilled at that rate);
+	// beyond it VerifyToken fails at once with ErrVerificationBusy.
+	// Default 20.
+	MachineVerificationsPerSecond int
+	// MachineCacheTimeout bounds each MachineCache operation; a slower or
+	// failing store is bypassed (the token is verified directly). Default
+	// 100ms.
+	MachineCacheTimeout time.Duration
 }
 
 // ConfigFromEnv returns a Config read from the environment variables that
@@ -215,6 +270,9 @@ func (c Config) resolve() (*resolved, error) {
 	if r.MaxTokenSize < 0 || r.TokenCacheSize < 0 {
 		return nil, fmt.Errorf("%w: MaxTokenSize and TokenCacheSize must not be negative", clerkerr.ErrInvalidConfig)
 	}
+	if err := r.resolveMachine(); err != nil {
+		return nil, err
+	}
 	if r.ClockSkew == 0 {
 		r.ClockSkew = DefaultClockSkew
 	}
@@ -296,6 +354,43 @@ func (c Config) resolve() (*resolved, error) {
 		r.issuers = append(r.issuers, strings.TrimRight(r.ProxyURL, "/"))
 	}
 	return r, nil
+}
+
+// resolveMachine validates the machine-token settings and applies their
+// defaults.
+func (r *resolved) resolveMachine() error {
+	for name, d := range map[string]time.Duration{"MachineCacheTTL": r.MachineCacheTTL, "MachineNegativeTTL": r.MachineNegativeTTL, "MachineCacheTimeout": r.MachineCacheTimeout} {
+		if d < 0 {
+			return fmt.Errorf("%w: %s must not be negative", clerkerr.ErrInvalidConfig, name)
+		}
+	}
+	if r.MachineCacheSize < 0 || r.MaxMachineVerifications < 0 || r.MachineVerificationsPerSecond < 0 {
+		return fmt.Errorf("%w: MachineCacheSize, MaxMachineVerifications and MachineVerificationsPerSecond must not be negative", clerkerr.ErrInvalidConfig)
+	}
+	for _, a := range r.OAuthAudience {
+		if a == "" {
+			return fmt.Errorf("%w: empty entry in OAuthAudience", clerkerr.ErrInvalidConfig)
+		}
+	}
+	if r.MachineCacheTTL == 0 {
+		r.MachineCacheTTL = DefaultMachineCacheTTL
+	}
+	if r.MachineNegativeTTL == 0 {
+		r.MachineNegativeTTL = DefaultMachineNegativeTTL
+	}
+	if r.MachineCacheSize == 0 {
+		r.MachineCacheSize = DefaultMachineCacheSize
+	}
+	if r.MaxMachineVerifications == 0 {
+		r.MaxMachineVerifications = DefaultMaxMachineVerifications
+	}
+	if r.MachineVerificationsPerSecond == 0 {
+		r.MachineVerificationsPerSecond = DefaultMachineVerificationsPerSecond
+	}
+	if r.MachineCacheTimeout == 0 {
+		r.MachineCacheTimeout = DefaultMachineCacheTimeout
+	}
+	return nil
 }
 
 func checkURL(field, raw string) error {

@@ -35,9 +35,11 @@ var (
 	ErrMalformed = &Error{"token-invalid", "malformed token"}
 	// ErrAlgorithm: the alg header is not RS256, RS384 or RS512.
 	ErrAlgorithm = &Error{"token-invalid-algorithm", "unsupported signing algorithm"}
-	// ErrTokenType: not a session token (typ, cat, machine subject or an
-	// opaque machine token), Clerk's "token-type-mismatch".
-	ErrTokenType = &Error{"token-type-mismatch", "not a session token"}
+	// ErrTokenType: the token is not of a kind the caller accepts (for
+	// Verify: not a session token, by typ, cat, machine subject or an
+	// opaque machine token's prefix), or its header does not fit its kind;
+	// Clerk's "token-type-mismatch".
+	ErrTokenType = &Error{"token-type-mismatch", "token of a kind not accepted"}
 	// ErrUnknownKey: no key in the current key set has the token's kid.
 	ErrUnknownKey = &Error{"jwk-kid-mismatch", "unknown signing key"}
 	// ErrSignature: the signature does not verify.
@@ -58,7 +60,40 @@ var (
 	ErrSessionPending = &Error{"session-token-pending", "session is pending"}
 	// ErrKeysUnavailable: no key set could be obtained.
 	ErrKeysUnavailable = &Error{"jwk-remote-failed-to-load", "signing keys unavailable"}
+	// ErrInvalidAudience: an OAuth access token's aud is missing or none
+	// of Config.OAuthAudience. Clerk reports this condition as
+	// "token-verification-failed".
+	ErrInvalidAudience = &Error{"token-verification-failed", "audience not accepted"}
+	// ErrTokenInvalid: the Backend API does not know the opaque machine
+	// token, or reports it revoked (Clerk's "token-invalid").
+	ErrTokenInvalid = &Error{"token-invalid", "machine token not valid"}
+	// ErrSecretKeyInvalid: the Backend API refused the secret key while
+	// verifying a machine token (Clerk's "secret-key-invalid"). It is a
+	// server-side failure: Unavailable reports it.
+	ErrSecretKeyInvalid = &Error{"secret-key-invalid", "secret key refused by the Backend API"}
+	// ErrVerificationUnavailable: an opaque machine token could not be
+	// verified: no secret key is configured, the Backend API failed, timed
+	// out or answered what is not a verification (Clerk's
+	// "unexpected-error"). Never cached.
+	ErrVerificationUnavailable = &Error{"unexpected-error", "machine token verification unavailable"}
+	// ErrVerificationBusy: the bound on Backend API verifications in
+	// flight (Config.MaxMachineVerifications) or per second
+	// (Config.MachineVerificationsPerSecond) is reached, so the token was
+	// not verified. Its reason, "machine-verification-busy", is
+	// clerkkit's own. The middleware answers it with 503 and Retry-After,
+	// not 401: the token may well be valid, and a client told it is not
+	// might discard a good credential.
+	ErrVerificationBusy = &Error{"machine-verification-busy", "too many machine token verifications"}
 )
+
+// Unavailable reports whether err means that the token could not be
+// decided on the server's side (keys or the Backend API unavailable, the
+// secret key refused, verification bounds reached) rather than that the
+// token is bad: an HTTP server answers 503, not 401.
+func Unavailable(err error) bool {
+	return errors.Is(err, ErrKeysUnavailable) || errors.Is(err, ErrVerificationUnavailable) ||
+		errors.Is(err, ErrVerificationBusy) || errors.Is(err, ErrSecretKeyInvalid)
+}
 
 // ReasonFailed is the reason Reason gives for errors that are not *Error.
 const ReasonFailed = "token-verification-failed"

@@ -42,11 +42,43 @@ type parsed struct {
 	sig          []byte
 }
 
-// parseCompact splits a compact JWS and checks everything that can be
-// checked before the signature: the character set, the three segments,
-// strict unpadded base64url, a duplicate-free JSON header, the algorithm
-// allowlist, typ, crit and cat. The size cap is applied by the caller.
+// parseCompact parses a session token: parseJWS, then the session
+// header checks (typ, cat).
 func parseCompact(token string) (*parsed, error) {
+	p, err := parseJWS(token)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.hdr.sessionChecks(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// sessionChecks rejects a header that is not a session token's: typ other
+// than JWT, or a category other than the session ones.
+func (h *header) sessionChecks() error {
+	if h.Typ != nil && !strings.EqualFold(*h.Typ, "JWT") {
+		return fail(ErrTokenType, "typ must be JWT")
+	}
+	if h.Cat != nil && *h.Cat != catSession && *h.Cat != catSessionAlt {
+		switch *h.Cat {
+		case catTemplate:
+			return fail(ErrTokenType, "JWT-template token, not a session token")
+		case catMachine:
+			return fail(ErrTokenType, "machine token, not a session token")
+		}
+		return fail(ErrTokenType, "unknown token category")
+	}
+	return nil
+}
+
+// parseJWS splits a compact JWS and checks everything that can be checked
+// before the signature whatever the token's kind: the character set, the
+// three segments, strict unpadded base64url, a duplicate-free JSON header,
+// the algorithm allowlist and crit. The size cap is applied by the caller,
+// and typ and cat by the caller that knows the kind it expects.
+func parseJWS(token string) (*parsed, error) {
 	// The strict decoder below rejects every character outside base64url
 	// except CR and LF, which encoding/base64 skips: reject those here.
 	if strings.ContainsAny(token, "\r\n") {
@@ -82,20 +114,8 @@ func parseCompact(token string) (*parsed, error) {
 	default:
 		return nil, fail(ErrAlgorithm, "alg must be RS256, RS384 or RS512")
 	}
-	if p.hdr.Typ != nil && !strings.EqualFold(*p.hdr.Typ, "JWT") {
-		return nil, fail(ErrTokenType, "typ must be JWT")
-	}
 	if p.hdr.Crit != nil || p.hdr.B64 != nil {
 		return nil, fail(ErrMalformed, "critical header extensions are not supported")
-	}
-	if p.hdr.Cat != nil && *p.hdr.Cat != catSession && *p.hdr.Cat != catSessionAlt {
-		switch *p.hdr.Cat {
-		case catTemplate:
-			return nil, fail(ErrTokenType, "JWT-template token, not a session token")
-		case catMachine:
-			return nil, fail(ErrTokenType, "machine token, not a session token")
-		}
-		return nil, fail(ErrTokenType, "unknown token category")
 	}
 	if p.payload, err = decodeInto(buf, pl); err != nil {
 		return nil, fail(ErrMalformed, "payload is not base64url")

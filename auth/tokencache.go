@@ -6,44 +6,62 @@ import (
 	"time"
 )
 
-// tokenCache remembers verified tokens (key: the exact token string) so
+// tokenCache remembers verified JWTs (key: the exact token string) so
 // that a token presented again costs a map lookup instead of an RSA
-// verification. Reads are lock-free. An entry is valid only for the key-set
+// verification. An entry is a session or a machine principal, never both,
+// so that a token verified as one kind is never returned as another. Reads are lock-free. An entry is valid only for the key-set
 // generation it was verified with, and the cache never grows beyond max
 // entries: when full, expired entries and then arbitrary ones are evicted.
 type tokenCache struct {
-	m     sync.Map // string -> cachedSession
+	m     sync.Map // string -> cachedToken
 	n     atomic.Int64
 	max   int64
 	sweep sync.Mutex
 }
 
-type cachedSession struct {
-	s   *Session
+type cachedToken struct {
+	s   *Session   // a session token, or
+	m   *Principal // an M2M or OAuth JWT
 	gen uint64
+	exp time.Time
 }
 
 func newTokenCache(max int) *tokenCache {
 	return &tokenCache{max: int64(max)}
 }
 
-// get returns the session cached for token if it was verified with key-set
+// get returns the entry cached for token if it was verified with key-set
 // generation gen.
-func (c *tokenCache) get(token string, gen uint64) (*Session, bool) {
+func (c *tokenCache) get(token string, gen uint64) (cachedToken, bool) {
 	v, ok := c.m.Load(token)
 	if !ok {
-		return nil, false
+		return cachedToken{}, false
 	}
-	e := v.(cachedSession)
+	e := v.(cachedToken)
 	if e.gen != gen {
 		c.delete(token)
-		return nil, false
+		return cachedToken{}, false
 	}
-	return e.s, true
+	return e, true
+}
+
+// getSession returns the session cached for token (see get); a machine
+// token's entry is not a session.
+func (c *tokenCache) getSession(token string, gen uint64) (*Session, bool) {
+	e, ok := c.get(token, gen)
+	return e.s, ok && e.s != nil
 }
 
 func (c *tokenCache) put(token string, s *Session, gen uint64, now time.Time) {
-	if _, loaded := c.m.Swap(token, cachedSession{s: s, gen: gen}); !loaded {
+	c.store(token, cachedToken{s: s, gen: gen, exp: s.ExpiresAt}, now)
+}
+
+func (c *tokenCache) putMachine(token string, p *Principal, gen uint64, now time.Time) {
+	c.store(token, cachedToken{m: p, gen: gen, exp: p.Machine.ExpiresAt}, now)
+}
+
+func (c *tokenCache) store(token string, e cachedToken, now time.Time) {
+	if _, loaded := c.m.Swap(token, e); !loaded {
 		if c.n.Add(1) > c.max {
 			c.evict(now)
 		}
@@ -65,7 +83,7 @@ func (c *tokenCache) evict(now time.Time) {
 	defer c.sweep.Unlock()
 	target := c.max * 9 / 10
 	c.m.Range(func(k, v any) bool {
-		if !now.Before(v.(cachedSession).s.ExpiresAt) {
+		if !now.Before(v.(cachedToken).exp) {
 			c.delete(k.(string))
 		}
 		return true

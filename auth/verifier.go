@@ -11,10 +11,11 @@ import (
 // create one per Clerk instance and reuse it. Verifiers share nothing: each
 // has its own key set and token cache.
 type Verifier struct {
-	cfg    *resolved
-	keys   *keyCache
-	tokens *tokenCache // nil when disabled
-	suffix string      // cookie suffix, "" without a publishable key
+	cfg      *resolved
+	keys     *keyCache
+	tokens   *tokenCache // nil when disabled
+	suffix   string      // cookie suffix, "" without a publishable key
+	machines *machineState
 }
 
 // NewVerifier validates cfg and returns a Verifier. It fails fast on a bad
@@ -26,7 +27,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Verifier{cfg: r, keys: newKeyCache(r)}
+	v := &Verifier{cfg: r, keys: newKeyCache(r), machines: newMachineState(r)}
 	if !r.DisableTokenCache {
 		v.tokens = newTokenCache(r.TokenCacheSize)
 	}
@@ -62,6 +63,10 @@ func (v *Verifier) Warm(ctx context.Context) error {
 // KeyFetches reports how many key-set fetches this Verifier has made.
 func (v *Verifier) KeyFetches() int64 { return v.keys.fetches.Load() }
 
+// MachineVerifications reports how many Backend API calls this Verifier
+// has made to verify opaque machine tokens.
+func (v *Verifier) MachineVerifications() int64 { return v.machines.calls.Load() }
+
 // machinePrefixes are the prefixes of Clerk's opaque machine tokens.
 var machinePrefixes = [...]string{"ak_", "mt_", "oat_"}
 
@@ -81,7 +86,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Session, error) {
 	now := v.cfg.Now()
 	if v.tokens != nil {
 		if ks := v.keys.snap.Load(); ks != nil {
-			if s, ok := v.tokens.get(token, ks.gen); ok {
+			if s, ok := v.tokens.getSession(token, ks.gen); ok {
 				v.keys.maybeRefresh(now)
 				if err := v.checkTimes(s, now); err != nil {
 					v.tokens.delete(token)
@@ -152,17 +157,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Session, error) {
 
 // checkTimes applies exp, nbf and iat with the clock skew.
 func (v *Verifier) checkTimes(s *Session, now time.Time) error {
-	skew := v.cfg.ClockSkew
-	if !now.Before(s.ExpiresAt.Add(skew)) {
-		return fail(ErrExpired, "exp is in the past")
-	}
-	if !s.NotBefore.IsZero() && now.Add(skew).Before(s.NotBefore) {
-		return fail(ErrNotYetValid, "nbf is in the future")
-	}
-	if !s.IssuedAt.IsZero() && now.Add(skew).Before(s.IssuedAt) {
-		return fail(ErrIssuedInFuture, "iat is in the future")
-	}
-	return nil
+	return v.checkTimesAt(s.ExpiresAt, s.NotBefore, s.IssuedAt, now)
 }
 
 func (v *Verifier) issuerOK(iss string, ks *keySet) bool {
