@@ -90,18 +90,18 @@ type Client struct {
 	cache   *cache.Cache[cacheKey, *clerk.OrganizationMembership]
 }
 
-// New returns a Client calling the Backend API through b, tuned by opts
-// (the zero Options for the defaults). It panics if b is nil.
-func New(b clerk.Backend, opts Options) *Client {
+// New returns a Client calling the Backend API through b, tuned by o (the
+// zero Options for the defaults). It panics if b is nil.
+func New(b clerk.Backend, o Options) *Client {
 	b = bapi.Wrap(b)
-	ttl := opts.CacheTTL
+	ttl := o.CacheTTL
 	if ttl <= 0 {
 		ttl = DefaultCacheTTL
 	}
-	if opts.DisableCache {
+	if o.DisableCache {
 		ttl = 0
 	}
-	size := opts.CacheSize
+	size := o.CacheSize
 	if size <= 0 {
 		size = DefaultCacheSize
 	}
@@ -109,7 +109,7 @@ func New(b clerk.Backend, opts Options) *Client {
 		sdk:     &organizationmembership.Client{Backend: b},
 		users:   &user.Client{Backend: b},
 		backend: b,
-		cache:   cache.New[cacheKey, *clerk.OrganizationMembership](ttl, size, opts.Now),
+		cache:   cache.New[cacheKey, *clerk.OrganizationMembership](ttl, size, o.Now),
 	}
 }
 

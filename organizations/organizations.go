@@ -44,15 +44,15 @@ type Options struct {
 	OnDelete func(orgID string)
 }
 
-// New returns a Client calling the Backend API through b, tuned by opts
-// (the zero Options for the defaults). It panics if b is nil.
-func New(b clerk.Backend, opts Options) *Client {
+// New returns a Client calling the Backend API through b, tuned by o (the
+// zero Options for the defaults). It panics if b is nil.
+func New(b clerk.Backend, o Options) *Client {
 	b = bapi.Wrap(b)
 	return &Client{
 		backend:     b,
 		sdk:         &organization.Client{Backend: b},
 		invitations: &organizationinvitation.Client{Backend: b},
-		onDelete:    opts.OnDelete,
+		onDelete:    o.OnDelete,
 	}
 }
 

@@ -108,35 +108,35 @@ type Client struct {
 	onDelete func(userID string)
 }
 
-// New returns a Client calling the Backend API through b, tuned by opts
-// (the zero Options for the defaults). It panics if b is nil.
-func New(b clerk.Backend, opts Options) *Client {
+// New returns a Client calling the Backend API through b, tuned by o (the
+// zero Options for the defaults). It panics if b is nil.
+func New(b clerk.Backend, o Options) *Client {
 	b = bapi.Wrap(b)
-	if opts.RoleKey == "" {
-		opts.RoleKey = DefaultRoleKey
+	if o.RoleKey == "" {
+		o.RoleKey = DefaultRoleKey
 	}
-	size := opts.CurrentCacheSize
+	size := o.CurrentCacheSize
 	if size <= 0 {
 		size = DefaultCurrentCacheSize
 	}
-	roleTTL := opts.RoleCacheTTL
+	roleTTL := o.RoleCacheTTL
 	if roleTTL <= 0 {
 		roleTTL = DefaultRoleCacheTTL
 	}
-	if opts.DisableRoleCache {
+	if o.DisableRoleCache {
 		roleTTL = 0
 	}
-	roleSize := opts.RoleCacheSize
+	roleSize := o.RoleCacheSize
 	if roleSize <= 0 {
 		roleSize = DefaultRoleCacheSize
 	}
 	return &Client{
 		sdk:      &user.Client{Backend: b},
 		backend:  b,
-		roleKey:  opts.RoleKey,
-		current:  cache.New[string, *clerk.User](opts.CurrentCacheTTL, size, opts.Now),
-		roles:    cache.New[string, string](roleTTL, roleSize, opts.Now),
-		onDelete: opts.OnDelete,
+		roleKey:  o.RoleKey,
+		current:  cache.New[string, *clerk.User](o.CurrentCacheTTL, size, o.Now),
+		roles:    cache.New[string, string](roleTTL, roleSize, o.Now),
+		onDelete: o.OnDelete,
 	}
 }
 
