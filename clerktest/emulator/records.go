@@ -23,6 +23,7 @@ type state struct {
 	invitations map[string]*invRec
 	sessions    map[string]*sessRec
 	roles       map[string]*roleRec
+	mach        machineStore   // machines, API keys, M2M and OAuth access tokens
 	hooks       bool           // the Server has webhook endpoints: emit records events
 	outbox      []webhookEvent // events of the change in progress, published by Server.unlock
 }
@@ -40,6 +41,7 @@ func newState() *state {
 		invitations: map[string]*invRec{},
 		sessions:    map[string]*sessRec{},
 		roles:       map[string]*roleRec{},
+		mach:        newMachineStore(),
 	}
 	for _, r := range defaultRoles() {
 		st.roles[r.key] = r

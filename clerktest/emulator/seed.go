@@ -2,9 +2,11 @@ package emulator
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,8 +37,14 @@ type SeedData struct {
 	Users []SeedUser `json:"users,omitempty"`
 	// Organizations are created next, in order.
 	Organizations []SeedOrganization `json:"organizations,omitempty"`
-	// Memberships are created last.
+	// Memberships are created next.
 	Memberships []SeedMembership `json:"memberships,omitempty"`
+	// Machines are created next, in order (a machine can be scoped to
+	// those before it).
+	Machines []SeedMachine `json:"machines,omitempty"`
+	// APIKeys are created last, for the users, organizations and machines
+	// above or already there.
+	APIKeys []SeedAPIKey `json:"api_keys,omitempty"`
 }
 
 // UnmarshalJSON decodes seed data strictly: every object key must be one
@@ -201,6 +209,50 @@ type SeedMembership struct {
 	PrivateMetadata json.RawMessage `json:"private_metadata,omitempty"`
 }
 
+// SeedMachine is a machine to create (see POST /machines).
+type SeedMachine struct {
+	// ID is the machine id, which must start with "mch_". Default: a
+	// random one. (Clerk's ids, and the spec's patterns, have 27
+	// characters after the prefix.)
+	ID string `json:"id,omitempty"`
+	// Name is required.
+	Name string `json:"name"`
+	// SecretKey is the machine's secret key, which must start with "ak_"
+	// and be unique, so that a local setup can keep it in its
+	// configuration. Default: a random one (GET
+	// /machines/{id}/secret_key tells it).
+	SecretKey string `json:"secret_key,omitempty"`
+	// DefaultTokenTTL is the lifetime, in seconds, of its M2M tokens.
+	// Default 3600.
+	DefaultTokenTTL int64 `json:"default_token_ttl,omitempty"`
+	// ScopedMachines are the ids of the machines (seeded before it or
+	// already there) that it may call.
+	ScopedMachines []string `json:"scoped_machines,omitempty"`
+}
+
+// SeedAPIKey is an API key to create (see POST /api_keys).
+type SeedAPIKey struct {
+	// ID is the key's id, "ak_" and 32 hex digits. Default: a random one.
+	ID string `json:"id,omitempty"`
+	// Secret is the key's secret, which must start with "ak_" and be
+	// unique. Default: a random one (GET /api_keys/{id}/secret tells it).
+	Secret string `json:"secret,omitempty"`
+	// Name is required, at least 3 characters.
+	Name string `json:"name"`
+	// Subject is the user, organization or machine id the key acts as;
+	// required.
+	Subject string `json:"subject"`
+	// Description is free text; empty means null.
+	Description string `json:"description,omitempty"`
+	// Scopes are the key's scopes, e.g. "projects:read".
+	Scopes []string `json:"scopes,omitempty"`
+	// Claims is a JSON object of custom claims; absent means null.
+	Claims json.RawMessage `json:"claims,omitempty"`
+	// CreatedBy is the id of the user who created the key; empty means
+	// null.
+	CreatedBy string `json:"created_by,omitempty"`
+}
+
 // Seed adds d to the Server, with the validation the Backend API applies
 // to the same creations (unique email addresses and slugs, valid metadata,
 // existing roles…). It adds all of d or, on an error, nothing.
@@ -247,7 +299,77 @@ func (s *Server) Seed(d SeedData) error {
 			return fmt.Errorf("emulator: Seed: memberships[%d]: %w", i, err)
 		}
 	}
+	for i, sm := range d.Machines {
+		if err := st.seedMachine(sm, now); err != nil {
+			return fmt.Errorf("emulator: Seed: machines[%d]: %w", i, err)
+		}
+	}
+	for i, sk := range d.APIKeys {
+		if err := st.seedAPIKey(sk, now); err != nil {
+			return fmt.Errorf("emulator: Seed: api_keys[%d]: %w", i, err)
+		}
+	}
 	s.st = st
+	return nil
+}
+
+func (st *state) seedMachine(sm SeedMachine, now time.Time) error {
+	if sm.ID != "" && (!strings.HasPrefix(sm.ID, "mch_") || len(sm.ID) == len("mch_") || st.mach.machines[sm.ID] != nil) {
+		return fmt.Errorf("id %q must be new and start with mch_", sm.ID)
+	}
+	if sm.SecretKey != "" {
+		if err := st.checkSeedSecret(sm.SecretKey); err != nil {
+			return fmt.Errorf("secret_key: %w", err)
+		}
+	}
+	name := sm.Name
+	b := &createMachineBody{id: sm.ID, secret: sm.SecretKey, Name: &name, ScopedMachines: sm.ScopedMachines}
+	if sm.DefaultTokenTTL != 0 {
+		b.DefaultTokenTTL = &sm.DefaultTokenTTL
+	}
+	if _, e := st.addMachine(b, now); e != nil {
+		return e.err()
+	}
+	return nil
+}
+
+func (st *state) seedAPIKey(sk SeedAPIKey, now time.Time) error {
+	if sk.ID != "" && (!apiKeyIDPattern.MatchString(sk.ID) || st.mach.apiKeys[sk.ID] != nil) {
+		return fmt.Errorf("id %q must be new, ak_ and 32 hex digits", sk.ID)
+	}
+	if sk.Secret != "" {
+		if err := st.checkSeedSecret(sk.Secret); err != nil {
+			return fmt.Errorf("secret: %w", err)
+		}
+	}
+	name, subject := sk.Name, sk.Subject
+	b := &createAPIKeyBody{id: sk.ID, secret: sk.Secret, Name: &name, Subject: &subject, Description: optString(sk.Description),
+		Scopes: sk.Scopes, Claims: sk.Claims, CreatedBy: optString(sk.CreatedBy)}
+	if _, e := st.addAPIKey(b, now); e != nil {
+		return e.err()
+	}
+	return nil
+}
+
+// apiKeyIDPattern is the spec's pattern of API key ids.
+var apiKeyIDPattern = regexp.MustCompile(`^ak_[0-9A-Fa-f]{32}$`)
+
+// checkSeedSecret requires a seeded secret to look like Clerk's (ak_ and
+// at least 16 more characters) and to be no other machine's or API key's.
+func (st *state) checkSeedSecret(secret string) error {
+	if !strings.HasPrefix(secret, "ak_") || len(secret) < len("ak_")+16 {
+		return errors.New("must start with ak_ and have at least 16 characters after it")
+	}
+	for _, m := range st.mach.machines {
+		if m.secret == secret {
+			return errors.New("is already machine " + m.id + "'s secret key")
+		}
+	}
+	for _, k := range st.mach.apiKeys {
+		if k.secret == secret {
+			return errors.New("is already API key " + k.id + "'s secret")
+		}
+	}
 	return nil
 }
 
@@ -342,6 +464,7 @@ func (st *state) clone() *state {
 		cr.system, cr.custom = slices.Clone(r.system), slices.Clone(r.custom)
 		c.roles[k] = &cr
 	}
+	c.mach = st.mach.clone()
 	c.members = make(map[string]map[string]*memberRec, len(st.members))
 	for org, ms := range st.members {
 		c.members[org] = cloneRecs(ms)

@@ -60,6 +60,10 @@ type Options struct {
 	// goroutine: while it runs, that endpoint gets no other delivery. It
 	// is not called for an attempt that Close interrupted.
 	WebhookObserver func(Delivery)
+	// M2MJWTWithoutCategory makes the M2M JWTs the Server mints carry no
+	// cat header, as some Clerk instances mint them; by default they carry
+	// cat cl_B7d4PD333AAA.
+	M2MJWTWithoutCategory bool
 
 	// observe, when set (by this package's tests, see export_test.go),
 	// sees every response the Server writes.
@@ -83,12 +87,17 @@ type RateLimit struct {
 // development. It serves, on a loopback HTTP server, the users,
 // organizations, memberships, organization invitations, sessions and
 // session tokens endpoints with the paths, status codes and JSON shapes of
-// Clerk's Backend API (version 2025-04-10), plus /v1/jwks, /v1/domains and
+// Clerk's Backend API (version 2025-04-10), the machine authentication
+// endpoints (machines, API keys, M2M tokens, OAuth access token
+// verification: see Routes) under /v1 and, as Clerk's JS SDK calls them,
+// without it, plus /v1/jwks, /v1/domains and
 // /.well-known/jwks.json from its Issuer (see clerktest.Issuer.Handler), so
 // that Clerk's SDKs, clerkkit and plain HTTP clients can run against it
 // unchanged.
 //
-// Every /v1 request needs "Authorization: Bearer <SecretKey>". Tests can
+// Every /v1 request needs "Authorization: Bearer <SecretKey>", except
+// that the M2M token endpoints take a machine secret key (POST
+// /m2m_tokens only that). Tests can
 // count requests per route (Calls), inject faults (InjectFault), enable a
 // rate limit (Options.RateLimit), seed data (Seed), and do what has no
 // Backend API endpoint (AcceptInvitation, SetActiveOrganization,
@@ -115,6 +124,7 @@ type Server struct {
 	url       string
 	mux       *http.ServeMux
 	routes    map[string]bool // registered route templates
+	selfAuth  map[string]bool // routes that check the bearer key themselves (machineRoute)
 	transport *http.Transport
 	done      chan struct{}
 	closeOnce sync.Once
@@ -137,6 +147,8 @@ type Server struct {
 	observe func(*http.Request, int, http.Header, []byte)
 
 	wh *webhookHub // webhook endpoints, queues and deliveries
+
+	m2mNoCategory bool // Options.M2MJWTWithoutCategory
 }
 
 // NewServer is StartServer for tests: on failure it calls tb.Fatal, and it
@@ -194,17 +206,19 @@ func StartServer(opts ...Options) (*Server, error) {
 		return nil, fmt.Errorf("emulator: listen on %s: %w", o.Addr, err)
 	}
 	s := &Server{
-		iss:       iss,
-		clock:     o.Clock,
-		listener:  l,
-		url:       "http://" + l.Addr().String(),
-		routes:    map[string]bool{},
-		done:      make(chan struct{}),
-		serveDone: make(chan struct{}),
-		st:        newState(),
-		rate:      o.RateLimit,
-		observe:   o.observe,
-		wh:        wh,
+		iss:           iss,
+		clock:         o.Clock,
+		listener:      l,
+		url:           "http://" + l.Addr().String(),
+		routes:        map[string]bool{},
+		selfAuth:      map[string]bool{},
+		done:          make(chan struct{}),
+		serveDone:     make(chan struct{}),
+		st:            newState(),
+		rate:          o.RateLimit,
+		observe:       o.observe,
+		wh:            wh,
+		m2mNoCategory: o.M2MJWTWithoutCategory,
 		transport: &http.Transport{
 			Proxy:               nil, // loopback: never through a proxy
 			DialContext:         (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
@@ -479,7 +493,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	isJWKS := route == "GET "+pathBackendJWKS || route == "GET "+pathFrontendJWKS
-	if strings.HasPrefix(r.URL.Path, "/v1/") || r.URL.Path == "/v1" {
+	if (strings.HasPrefix(r.URL.Path, "/v1/") || r.URL.Path == "/v1") && !s.selfAuth[route] {
 		if e := s.checkSecret(r); e != nil {
 			s.writeError(w, e)
 			return
@@ -688,6 +702,8 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /v1/sessions/{session_id}", s.getSession)
 	s.handle("POST /v1/sessions/{session_id}/revoke", s.revokeSession)
 	handleBody(s, "POST /v1/sessions/{session_id}/tokens", s.createSessionToken)
+
+	s.registerMachineRoutes()
 
 	// Everything else: Clerk's 404.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

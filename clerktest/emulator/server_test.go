@@ -1259,6 +1259,7 @@ func TestEveryRouteIsExercised(t *testing.T) {
 			t.Errorf("%s %s: %d %s", c.method, c.path, status, out)
 		}
 	}
+	exerciseMachineRoutes(t, a)
 	for _, r := range srv.Routes() {
 		if srv.Calls(r) == 0 {
 			t.Errorf("route %s was not exercised", r)
