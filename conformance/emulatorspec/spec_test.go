@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -106,6 +107,8 @@ func loadSpec(path string) (*specValidator, error) {
 //   - /.well-known/jwks.json belongs to the Frontend API, not in this
 //     spec: its body must match the spec's JWKS schema;
 //   - GET /v1/sessions?paginated=true: see loadSpec;
+//   - the machine-authentication paths without /v1 (Clerk's JS SDK
+//     calls them so): validated as the spec's /v1 operation (specPath);
 //   - an error status an operation does not list (a 401 where the spec
 //     omits it, an injected 503 or 429, a 404 for an unknown path) must
 //     still be a ClerkErrors body.
@@ -119,7 +122,7 @@ func (v *specValidator) validate(r *http.Request, status int, header http.Header
 	if r.URL.Path == "/.well-known/jwks.json" {
 		return "GET /.well-known/jwks.json (schema JWKS)", visit(v.jwks, body)
 	}
-	u := &url.URL{Scheme: "https", Host: "api.clerk.com", Path: r.URL.Path, RawQuery: r.URL.RawQuery}
+	u := &url.URL{Scheme: "https", Host: "api.clerk.com", Path: specPath(r.URL.Path), RawQuery: r.URL.RawQuery}
 	req, _ := http.NewRequest(r.Method, u.String(), nil)
 	route, params, ferr := v.router.FindRoute(req)
 	if ferr != nil {
@@ -146,6 +149,21 @@ func (v *specValidator) validate(r *http.Request, status int, header http.Header
 	}
 	in.SetBodyBytes(body)
 	return fmt.Sprintf("%s %d", op, status), openapi3filter.ValidateResponse(context.Background(), in)
+}
+
+// unprefixedFamilies are the paths the emulator also serves without /v1,
+// as Clerk's JS SDK calls them.
+var unprefixedFamilies = []string{"/machines", "/api_keys", "/m2m_tokens", "/oauth_applications/access_tokens/"}
+
+// specPath is the spec's path for a request path: itself, or /v1+path
+// for a path of unprefixedFamilies.
+func specPath(path string) string {
+	for _, f := range unprefixedFamilies {
+		if path == f || strings.HasPrefix(path, strings.TrimSuffix(f, "/")+"/") {
+			return "/v1" + path
+		}
+	}
+	return path
 }
 
 // visit checks a JSON body against s.
