@@ -46,8 +46,12 @@ import (
 
 	"github.com/clerk/clerk-sdk-go/v2"
 
+	"github.com/clerkkit/clerkkit/apikeys"
 	"github.com/clerkkit/clerkkit/internal/bapi"
+	"github.com/clerkkit/clerkkit/m2mtokens"
+	"github.com/clerkkit/clerkkit/machines"
 	"github.com/clerkkit/clerkkit/memberships"
+	"github.com/clerkkit/clerkkit/oauthapps"
 	"github.com/clerkkit/clerkkit/organizations"
 	"github.com/clerkkit/clerkkit/users"
 )
@@ -198,6 +202,15 @@ type Client struct {
 	// Memberships manages organization memberships and answers
 	// authorization checks (RequireOrgAdmin, HasPermission, …).
 	Memberships *memberships.Client
+	// APIKeys manages API keys of users, organizations and machines.
+	APIKeys *apikeys.Client
+	// Machines manages machines: secret keys, rotation, scopes.
+	Machines *machines.Client
+	// M2MTokens lists and revokes any machine's M2M tokens; creating one
+	// takes the machine's key (NewMachineBackend).
+	M2MTokens *m2mtokens.Client
+	// OAuthApps manages OAuth applications.
+	OAuthApps *oauthapps.Client
 
 	backend clerk.Backend
 }
@@ -217,6 +230,10 @@ func New(cfg Config) (*Client, error) {
 		Users:         users.New(b, uo),
 		Organizations: organizations.New(b, oo),
 		Memberships:   mem,
+		APIKeys:       apikeys.New(b, apikeys.Options{}),
+		Machines:      machines.New(b, machines.Options{}),
+		M2MTokens:     m2mtokens.New(b, m2mtokens.Options{}),
+		OAuthApps:     oauthapps.New(b, oauthapps.Options{}),
 		backend:       b,
 	}, nil
 }

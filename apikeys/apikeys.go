@@ -87,16 +87,20 @@ type Key struct {
 	CreatedBy *string `json:"created_by"`
 	// LastUsedAt is when the key was last used, nil for never.
 	LastUsedAt *int64 `json:"last_used_at"`
-	CreatedAt  int64  `json:"created_at"`
-	UpdatedAt  int64  `json:"updated_at"`
+	// CreatedAt and UpdatedAt are when the key was created and last
+	// changed.
+	CreatedAt int64 `json:"created_at"`
+	UpdatedAt int64 `json:"updated_at"`
 }
 
 // KeyList is one page of API keys, with the total count of keys matching
 // the query.
 type KeyList struct {
 	clerk.APIResource
-	Keys       []*Key `json:"data"`
-	TotalCount int64  `json:"total_count"`
+	// Keys is the page, without secrets.
+	Keys []*Key `json:"data"`
+	// TotalCount counts every key matching the query, on every page.
+	TotalCount int64 `json:"total_count"`
 }
 
 // Client calls the Backend API's API key endpoints. It is safe for

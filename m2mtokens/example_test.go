@@ -45,7 +45,7 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	admin := m2mtokens.New(c.Backend(), m2mtokens.Options{})
+	admin := c.M2MTokens
 	page, err := admin.List(ctx, workerID, m2mtokens.ListParams{})
 	if err != nil {
 		log.Fatal(err)
