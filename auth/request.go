@@ -58,6 +58,16 @@ func (v *Verifier) TokenFromRequest(r *http.Request) string {
 	return ""
 }
 
+// BearerToken returns the token of the Authorization header ("Bearer
+// <token>", the scheme in any case, or a bare token with no space), or ""
+// when there is none or the header uses another scheme. It never reads a
+// cookie: it is where machine tokens (API keys, M2M and OAuth tokens) come
+// from, which Clerk never puts in cookies.
+func BearerToken(r *http.Request) string {
+	t, _ := headerToken(r)
+	return t
+}
+
 // headerToken reads the Authorization header; ok is false when the header
 // is absent or uses a scheme other than Bearer, so that cookies are
 // consulted. Unlike Clerk's SDKs, which take only "Bearer" spelt so, the

@@ -240,11 +240,19 @@ func (m *Middleware) requireCtx(next http.Handler, check func(*http.Request, *au
 }
 
 func (m *Middleware) unauthenticated(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, auth.ErrKeysUnavailable) {
+	m.refuse(w, r, err, true)
+}
+
+// refuse answers a request whose token did not authenticate: 503 when the
+// server could not decide (auth.Unavailable: keys or the Backend API
+// unavailable, machine verification bounds reached), else a sign-in
+// redirect for page loads when signIn allows one, else 401.
+func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, err error, signIn bool) {
+	if auth.Unavailable(err) {
 		m.onFailure(w, r, &Failure{Status: http.StatusServiceUnavailable, Reason: auth.Reason(err), Err: err})
 		return
 	}
-	if m.signIn != nil && isPageRequest(r) {
+	if signIn && m.signIn != nil && isPageRequest(r) {
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, m.signInRedirect(r), http.StatusSeeOther)
 		return
