@@ -18,8 +18,9 @@ import (
 // token costs one Backend API call per Config.MachineCacheTTL across all
 // of them, not one per replica.
 //
-// The contract (RunMachineCacheContract in package
-// github.com/clerkkit/clerkkit/auth/authtest checks it):
+// The contract (authtest.RunMachineCacheContract, in package
+// github.com/clerkkit/clerkkit/auth/authtest, checks it from an
+// implementation's own tests):
 //
 //   - Keys are printable ASCII strings of at most 128 bytes, derived from a
 //     hash of the instance's secret key and the token; they never contain a
