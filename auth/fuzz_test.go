@@ -116,3 +116,97 @@ func FuzzParseJWKS(f *testing.F) {
 		}
 	})
 }
+
+// FuzzVerifyToken feeds arbitrary tokens to VerifyToken accepting every
+// kind (networkless: opaque tokens fail for want of a secret key): no
+// panic, errors are *Error without the token, and a principal is exactly
+// one of a session with a user or a machine of a machine kind with a
+// subject that fits it.
+func FuzzVerifyToken(f *testing.F) {
+	m2mHdr := `{"alg":"RS256","kid":"ins_1","typ":"JWT","cat":"cl_B7d4PD333AAA"}`
+	f.Add(fuzzSign(m2mHdr, `{"sub":"mch_1","iss":"https://clerk.example.com","exp":1732629626,"iat":1732629566,"jti":"mt_1","scopes":"mch_2 mch_3","x":{"y":[1]}}`))
+	f.Add(fuzzSign(`{"alg":"RS256","kid":"ins_1"}`, `{"sub":"mch_1","iss":"https://clerk.example.com","exp":1732629626,"aud":["mch_2"]}`))
+	f.Add(fuzzSign(`{"alg":"RS256","typ":"at+jwt"}`, `{"sub":"user_1","iss":"https://clerk.example.com","exp":1732629626,"client_id":"c","scp":["a"],"aud":"https://api.example.com"}`))
+	f.Add(fuzzSign(`{"alg":"RS256","typ":"application/at+jwt","cat":"cl_B7d4PD111AAA"}`, `{"sub":"user_1","iss":"https://clerk.example.com","exp":1732629626}`))
+	f.Add(fuzzSign(`{"alg":"RS256","typ":"at+jwt"}`, `{"sub":"mch_1","iss":"https://clerk.example.com","exp":1732629626}`))
+	f.Add(fuzzSign(m2mHdr, `{"sub":"user_1","iss":"https://clerk.example.com","exp":1732629626}`))
+	f.Add(fuzzSign(`{"alg":"RS256","cat":"cl_B7d4PD222AAA"}`, `{"sub":"mch_1","iss":"https://clerk.example.com","exp":1732629626}`))
+	f.Add(fuzzSign(`{"alg":"RS256","kid":"ins_1","typ":"JWT"}`, `{"sub":"user_1","sid":"sess_1","iss":"https://clerk.example.com","exp":1732629626}`))
+	f.Add("ak_123")
+	f.Add("mt_")
+	f.Add("oat_x.y.z")
+	v := fuzzVerifier(f)
+	f.Fuzz(func(t *testing.T, token string) {
+		p, err := v.VerifyToken(context.Background(), token, AnyToken)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error is not an *auth.Error: %v", err)
+			}
+			if len(token) >= 8 && bytes.Contains([]byte(err.Error()), []byte(token)) {
+				t.Fatalf("error text contains the token")
+			}
+			return
+		}
+		switch {
+		case p.Kind == SessionToken:
+			if p.Session == nil || p.Machine != nil || p.Session.UserID == "" || bytes.HasPrefix([]byte(p.Session.UserID), []byte("mch_")) {
+				t.Fatalf("bad session principal: %+v", p)
+			}
+		case p.Kind == M2MToken:
+			if p.Session != nil || p.Machine == nil || p.Machine.MachineID() == "" || !p.Machine.JWT {
+				t.Fatalf("bad M2M principal: %+v", p)
+			}
+		case p.Kind == OAuthToken:
+			if p.Session != nil || p.Machine == nil || p.Machine.Subject == "" || p.Machine.MachineID() != "" {
+				t.Fatalf("bad OAuth principal: %+v", p)
+			}
+		default:
+			t.Fatalf("accepted kind %q networkless", p.Kind)
+		}
+		// The same token is never accepted as a kind it is not.
+		for _, k := range MachineKinds() {
+			if k == p.Kind {
+				continue
+			}
+			if _, err := v.VerifyToken(context.Background(), token, k); err == nil {
+				t.Fatalf("a %s token also verifies as %s", p.Kind, k)
+			}
+		}
+	})
+}
+
+// FuzzParseVerification feeds arbitrary Backend API answers to the parser
+// of the machine-token verify endpoints and the shared-cache decoder: no
+// panic, and whatever is accepted has an id and a subject of its kind.
+func FuzzParseVerification(f *testing.F) {
+	f.Add([]byte(`{"object":"api_key","id":"ak_1","subject":"org_1","name":"n","scopes":["a"],"claims":{"k":1},"revoked":false,"expired":false,"expiration":null}`))
+	f.Add([]byte(`{"object":"machine_to_machine_token","id":"mt_1","subject":"mch_1","scopes":["mch_2"],"claims":null,"revoked":false,"expired":false,"expiration":1716883200000}`))
+	f.Add([]byte(`{"object":"clerk_idp_oauth_access_token","id":"oat_1","client_id":"c","subject":"user_1","scopes":[],"aud":"x","revoked":true}`))
+	f.Add([]byte(`{"active":false}`))
+	f.Add([]byte(`{"v":1,"valid":true,"until":1732629626000,"kind":"api_key","id":"ak_1","subject":"user_1"}`))
+	f.Add([]byte(`{"v":1,"valid":false,"until":1732629626000,"kind":"m2m_token","reason":"token-invalid"}`))
+	now := time.Unix(1732629566, 0)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, k := range MachineKinds() {
+			ep := endpointFor(k)
+			if m, err := parseVerification(b, k, ep); err == nil {
+				ok := false
+				for _, p := range ep.subjects {
+					ok = ok || len(m.Subject) > len(p) && m.Subject[:len(p)] == p
+				}
+				if m.ID == "" || !ok || m.Kind != k {
+					t.Fatalf("accepted %+v as %s", m, k)
+				}
+			}
+			if r, err := decodeStored(b, k, now, DefaultMachineCacheTTL, DefaultMachineNegativeTTL); err == nil {
+				if r.m != nil && (r.m.ID == "" || r.m.Subject == "" || r.m.Kind != k) || r.m == nil && r.err == nil {
+					t.Fatalf("decoded %+v as %s", r, k)
+				}
+				if r.until.After(now.Add(DefaultMachineCacheTTL)) {
+					t.Fatal("a stored result trusted beyond the local TTL")
+				}
+			}
+		}
+	})
+}
