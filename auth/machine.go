@@ -219,34 +219,24 @@ func isOAuthTyp(typ *string) bool {
 // is a session token as far as the kind goes (a template token or an
 // unknown category then fails the session checks). Only the kind is
 // decided here; every claim is checked after the signature.
-func classifyJWT(p *parsed) (TokenKind, error) {
+//
+// The claims are decoded here, once, as a machine token's (c): they are
+// only read for the kind until the signature is verified.
+func classifyJWT(p *parsed, c *machineClaims) (TokenKind, error) {
 	if isOAuthTyp(p.hdr.Typ) {
-		return OAuthToken, nil
+		return OAuthToken, c.decodeOrFail(p.payload)
 	}
 	if p.hdr.Cat != nil && *p.hdr.Cat == catMachine {
-		return M2MToken, nil
+		return M2MToken, c.decodeOrFail(p.payload)
 	}
-	sub, err := peekSub(p.payload)
-	if err != nil {
-		return "", failCause(ErrMalformed, "claims", err)
+	if err := c.decodeOrFail(p.payload); err != nil {
+		// Not a machine token's claims; the session checks decide.
+		return SessionToken, nil
 	}
-	if strings.HasPrefix(sub, "mch_") {
+	if strings.HasPrefix(c.Sub, "mch_") {
 		return M2MToken, nil
 	}
 	return SessionToken, nil
-}
-
-// peekSub returns the sub claim of payload, "" when absent or not a
-// string.
-func peekSub(payload []byte) (string, error) {
-	var sub string
-	err := strictjson.Walk(payload, maxJSONDepth, func(name, v []byte) error {
-		if string(name) == "sub" {
-			sub, _ = jsonString(v)
-		}
-		return nil
-	})
-	return sub, err
 }
 
 // VerifyToken verifies token as one of the accepted kinds and returns who
@@ -331,12 +321,13 @@ func (v *Verifier) VerifyToken(ctx context.Context, token string, accept ...Toke
 	if err != nil {
 		return nil, err
 	}
-	kind, err := classifyJWT(p)
-	if err != nil {
-		return nil, err
-	}
+	var c machineClaims
+	kind, err := classifyJWT(p, &c)
 	if !set.has(kind) {
 		return nil, mismatch(kind)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if kind == SessionToken {
 		s, err := v.Verify(ctx, token)
@@ -345,12 +336,13 @@ func (v *Verifier) VerifyToken(ctx context.Context, token string, accept ...Toke
 		}
 		return &Principal{Kind: SessionToken, Session: s}, nil
 	}
-	return v.verifyMachineJWT(ctx, token, kind, p, now)
+	return v.verifyMachineJWT(ctx, token, kind, p, &c, now)
 }
 
 // verifyMachineJWT verifies an M2M or OAuth access JWT whose kind has
 // been decided (and accepted).
-func (v *Verifier) verifyMachineJWT(ctx context.Context, token string, kind TokenKind, p *parsed, now time.Time) (*Principal, error) {
+// c holds the claims, decoded (not trusted) before the signature.
+func (v *Verifier) verifyMachineJWT(ctx context.Context, token string, kind TokenKind, p *parsed, c *machineClaims, now time.Time) (*Principal, error) {
 	typ, cat := p.hdr.Typ, p.hdr.Cat
 	switch kind {
 	case M2MToken:
@@ -371,10 +363,6 @@ func (v *Verifier) verifyMachineJWT(ctx context.Context, token string, kind Toke
 	}
 	if err := p.verifySignature(key); err != nil {
 		return nil, err
-	}
-	var c machineClaims
-	if err := c.decode(p.payload); err != nil {
-		return nil, failCause(ErrMalformed, "claims", err)
 	}
 	if c.Sub == "" {
 		return nil, fail(ErrMalformed, "sub must be a non-empty string")
@@ -423,8 +411,8 @@ func (v *Verifier) verifyMachineJWT(ctx context.Context, token string, kind Toke
 			return nil, err
 		}
 	}
-	if m.Claims, err = customClaims(p.payload); err != nil {
-		return nil, failCause(ErrMalformed, "claims", err)
+	if len(c.custom) > 0 {
+		m.Claims = c.custom
 	}
 	pr := &Principal{Kind: kind, Machine: m}
 	if v.tokens != nil {
@@ -487,8 +475,18 @@ type machineClaims struct {
 	Exp, Nbf, Iat                          numericDate
 	Aud, Scp                               []string
 	audSet, scopesSet, scpSet              bool
+	custom                                 map[string]any // the claims but iss, sub, exp, nbf, iat, jti
 }
 
+func (c *machineClaims) decodeOrFail(b []byte) error {
+	if err := c.decode(b); err != nil {
+		return failCause(ErrMalformed, "claims", err)
+	}
+	return nil
+}
+
+// decode fills c from the payload b, by exact member names; the custom
+// claims are decoded in the same walk.
 func (c *machineClaims) decode(b []byte) error {
 	return strictjson.Walk(b, maxJSONDepth, func(name, v []byte) error {
 		var err error
@@ -520,8 +518,38 @@ func (c *machineClaims) decode(b []byte) error {
 		if err != nil {
 			return fmt.Errorf("claim %s: %w", name, err)
 		}
+		switch string(name) {
+		case "iss", "sub", "exp", "nbf", "iat", "jti":
+			return nil
+		}
+		val, err := jsonValue(v)
+		if err != nil {
+			return fmt.Errorf("claim %s: %w", name, err)
+		}
+		if c.custom == nil {
+			c.custom = make(map[string]any, 4)
+		}
+		c.custom[string(name)] = val
 		return nil
 	})
+}
+
+// jsonValue decodes a JSON value as encoding/json decodes into an any,
+// strings without escapes without its machinery.
+func jsonValue(v []byte) (any, error) {
+	switch {
+	case len(v) > 0 && v[0] == '"':
+		return jsonString(v)
+	case string(v) == "true":
+		return true, nil
+	case string(v) == "false":
+		return false, nil
+	case string(v) == "null":
+		return nil, nil
+	}
+	var out any
+	err := json.Unmarshal(v, &out)
+	return out, err
 }
 
 // stringOrList decodes a claim that is a string or an array of strings
@@ -539,25 +567,4 @@ func stringOrList(v []byte) ([]string, bool, error) {
 		return nil, false, errors.New("not a string or an array of strings")
 	}
 	return list, true, nil
-}
-
-// reservedMachineClaims are the JWT claims that are not custom claims, as
-// Clerk's M2M token reads them.
-var reservedMachineClaims = [...]string{"iss", "sub", "exp", "nbf", "iat", "jti"}
-
-// customClaims returns the payload's claims other than the reserved
-// ones, nil when there are none. The payload has passed strictjson, so
-// the map's names are exact and unique.
-func customClaims(payload []byte) (map[string]any, error) {
-	var all map[string]any
-	if err := json.Unmarshal(payload, &all); err != nil {
-		return nil, err
-	}
-	for _, k := range reservedMachineClaims {
-		delete(all, k)
-	}
-	if len(all) == 0 {
-		return nil, nil
-	}
-	return all, nil
 }
