@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/clerktest"
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/middleware"
 )
 
@@ -92,4 +94,41 @@ func ExampleWithPublicURL() {
 	// Output:
 	// 303 no-store
 	// https://accounts.example.com/sign-in?redirect_url=https%3A%2F%2Fapp.example.com%2Fdashboard%3Ftab%3D2
+}
+
+// A route for services (API keys and M2M tokens with a scope) beside a
+// route for signed-in users.
+func ExampleMiddleware_RequireToken() {
+	srv, _ := emulator.StartServer()
+	defer srv.Close()
+	srv.Seed(emulator.SeedData{
+		Organizations: []emulator.SeedOrganization{{ID: "org_2xhFjEI5X2qWRvtV13BzSj8H6Dk", Name: "Acme", Slug: "acme"}},
+		APIKeys: []emulator.SeedAPIKey{{Name: "ci key", Subject: "org_2xhFjEI5X2qWRvtV13BzSj8H6Dk",
+			Secret: "ak_example_secret_0123456789", Scopes: []string{"deploy"}}},
+	})
+	v, _ := auth.NewVerifier(srv.AuthConfig())
+	m := middleware.New(v)
+
+	deploy := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mach, _ := auth.MachineFromContext(r.Context())
+		fmt.Fprintf(w, "deploying for %s", mach.OrgID())
+	})
+	mux := http.NewServeMux()
+	mux.Handle("POST /deploy", m.RequireToken(auth.APIKey, auth.M2MToken)(m.RequireScope("deploy")(deploy)))
+	mux.Handle("GET /me", m.RequireAuth(deploy))
+
+	for _, target := range []string{"/deploy", "/me"} {
+		method := "POST"
+		if target == "/me" {
+			method = "GET"
+		}
+		r := httptest.NewRequest(method, target, nil)
+		r.Header.Set("Authorization", "Bearer ak_example_secret_0123456789")
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		fmt.Println(w.Code, strings.TrimSpace(w.Body.String()))
+	}
+	// Output:
+	// 200 deploying for org_2xhFjEI5X2qWRvtV13BzSj8H6Dk
+	// 401 {"error":"unauthorized","reason":"token-type-mismatch"}
 }
