@@ -4,6 +4,10 @@
 //	                                                    run a local Clerk Backend API emulator
 //	clerkkit token   --user ID [--org ID] [--ttl D]     mint a session token (emulator or real Clerk)
 //	clerkkit verify  TOKEN                              verify a session token with the CLERK_* config
+//	clerkkit apikey create --subject user_…|org_…|mch_… [--name N] [--scopes A,B] [--ttl D]
+//	                                                    create an API key and print its secret
+//	clerkkit m2m create --machine-secret ak_…|--machine mch_… [--format opaque|jwt] [--ttl D]
+//	                                                    create an M2M token for a machine and print it
 //	clerkkit webhook send --url URL [--secret whsec_…] --type TYPE|--data FILE
 //	                                                    sign and POST a Clerk webhook event
 //
@@ -58,6 +62,8 @@ func commands() []command {
 		{"dev", "run a local Clerk Backend API emulator, seeded with demo data", runDev},
 		{"token", "mint a session token for a user", runToken},
 		{"verify", "verify a session token with the CLERK_* configuration", runVerify},
+		{"apikey", "create an API key for a user, organization or machine (apikey create --subject …)", runAPIKey},
+		{"m2m", "create an M2M token for a machine (m2m create --machine-secret …|--machine …)", runM2M},
 		{"webhook", "send a signed Clerk webhook (webhook send --url … --type …)", runWebhook},
 	}
 }
