@@ -23,7 +23,8 @@ import (
 )
 
 const devAbout = `Runs an in-memory Clerk Backend API (users, organizations, memberships,
-invitations, sessions, tokens, JWKS) until Ctrl-C or SIGTERM, and prints the
+invitations, sessions, tokens, JWKS; machines, API keys and M2M tokens, with and
+without /v1) until Ctrl-C or SIGTERM, and prints the
 CLERK_* lines to export for a service to use it. Everything is in memory:
 nothing is written to disk.
 
@@ -34,7 +35,7 @@ Reads:
 func runDev(ctx context.Context, args []string, e env) error {
 	fs := newFlags("dev", "[--addr HOST:PORT] [--seed FILE] [--webhook-url URL [--webhook-secret whsec_…]]", devAbout, e)
 	addr := fs.String("addr", "127.0.0.1:8787", "listen address; anything but a loopback address is warned about")
-	seedFile := fs.String("seed", "", "JSON file of roles, users, organizations and memberships to load (default: the demo data)")
+	seedFile := fs.String("seed", "", "JSON file of roles, users, organizations, memberships, machines and api_keys to load (default: the demo data)")
 	hookURL := fs.String("webhook-url", "", "POST Svix-signed Clerk webhooks for the emulator's changes, the seed's included, to this URL;\n"+
 		"each delivery attempt is logged on stderr, failed ones are retried for about 7 minutes")
 	hookSecret := fs.String("webhook-secret", "", "the webhook endpoint's signing secret (default $"+webhooks.EnvSigningSecret+";\n"+
