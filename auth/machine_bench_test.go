@@ -13,7 +13,7 @@ package auth_test
 // here. BenchmarkMachineOpaque measures a cache hit of an opaque API key
 // (hash of the token and a map lookup); BenchmarkMachineSessionDuringFlood
 // reports session verification latency (p50/p99) while other goroutines
-// present random API keys.
+// present thousands of random API keys per second.
 
 import (
 	"context"
@@ -115,9 +115,10 @@ func BenchmarkMachineOpaque(b *testing.B) {
 
 // BenchmarkMachineSessionDuringFlood measures session verifications (a
 // fresh, uncached token each time, so each costs an RSA verification)
-// alone and while 8 goroutines present random API keys as fast as they
-// can to a Verifier that accepts them, against a Backend API answering
-// 404 after 2ms. It reports p50 and p99 of the session verifications and
+// alone and while 8 goroutines present random API keys (each pausing
+// 200µs between tokens, as network clients do, rather than spinning on the
+// 2 cores) to a Verifier that accepts them, against a Backend API
+// answering 404 after 2ms. It reports p50 and p99 of the session verifications and
 // the Backend API calls the flood made.
 func BenchmarkMachineSessionDuringFlood(b *testing.B) {
 	for _, flood := range []bool{false, true} {
@@ -154,6 +155,7 @@ func BenchmarkMachineSessionDuringFlood(b *testing.B) {
 							}
 							v.VerifyToken(context.Background(), randomToken("ak_"), auth.APIKey)
 							flooded.Add(1)
+							time.Sleep(200 * time.Microsecond) // as from the network, not a CPU-bound loop
 						}
 					})
 				}
@@ -174,7 +176,7 @@ func BenchmarkMachineSessionDuringFlood(b *testing.B) {
 			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
 			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
 			if flood {
-				b.ReportMetric(float64(flooded.Load()), "flood-tokens")
+				b.ReportMetric(float64(flooded.Load())/elapsed.Seconds(), "flood-tokens/s")
 				b.ReportMetric(float64(f.calls.Load())/elapsed.Seconds(), "api-calls/s")
 			}
 		})

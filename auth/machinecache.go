@@ -285,6 +285,11 @@ func (v *Verifier) verifyOpaque(ctx context.Context, kind TokenKind, token strin
 	sum := ms.hash(kind, token)
 	now := v.cfg.Now()
 	r, ok := ms.lookup(sum, now)
+	if !ok && ms.store == nil && ms.saturated(now) {
+		// Fail fast, without starting a flight, while the bounds are
+		// reached: a flood of new tokens costs a hash and a lookup each.
+		return nil, fail(ErrVerificationBusy, "verification bounds reached")
+	}
 	if !ok {
 		call := ms.join(sum, kind, token)
 		select {
@@ -306,6 +311,12 @@ func (v *Verifier) verifyOpaque(ctx context.Context, kind TokenKind, token strin
 		}
 	}
 	return r.m, nil
+}
+
+// saturated reports whether a Backend API call would be refused now by
+// the bounds in flight or per second. It takes nothing.
+func (ms *machineState) saturated(now time.Time) bool {
+	return len(ms.sem) == cap(ms.sem) || !ms.bucket.ready(now)
 }
 
 // join returns the flight for sum, starting it when there is none.
@@ -593,6 +604,13 @@ type tokenBucket struct {
 
 func (b *tokenBucket) init(rate float64, now time.Time) {
 	b.rate, b.tokens, b.last = rate, rate, now
+}
+
+// ready reports whether take would succeed now, without taking.
+func (b *tokenBucket) ready(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.tokens+max(now.Sub(b.last).Seconds(), 0)*b.rate >= 1
 }
 
 func (b *tokenBucket) take(now time.Time) bool {
