@@ -20,4 +20,10 @@
 // The verified [Session] carries the user, session, active organization (v1
 // and v2 claim formats), features, plans, actor, factor-verification ages and
 // the raw claims; [Session.Has] implements Clerk's has() semantics.
+//
+// [Verifier.VerifyToken] also verifies machine tokens — API keys, M2M
+// tokens and OAuth access tokens — of the kinds a caller accepts (sessions
+// only by default), returning a [Principal]: JWT forms networkless, opaque
+// forms through the Backend API behind a bounded verification cache that
+// replicas can share through a [MachineCache].
 package auth
