@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -294,4 +295,67 @@ func TestClerkJSMachines(t *testing.T) {
 
 	assert.Equal(t, auth{IsAuthenticated: true, TokenType: s("session_token"), Subject: s("user_demo_member")}, got.Session.Accepted)
 	assert.Equal(t, auth{Reason: s("token-type-mismatch")}, got.Session.Refused)
+}
+
+// TestVerifyEveryKind: verify accepts an API key, opaque and JWT M2M tokens
+// and a session token by default, names the kind, and --accept narrows it.
+func TestVerifyEveryKind(t *testing.T) {
+	env := devEnv(t)
+	verify := func(args ...string) map[string]any {
+		t.Helper()
+		code, out, errOut := cli(t, env, append([]string{"verify"}, args...)...)
+		require.Equal(t, 0, code, errOut)
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(out), &m))
+		return m
+	}
+	code, out, errOut := cli(t, env, "apikey", "create", "--subject", "org_demo_acme", "--scopes", "projects:read")
+	require.Equal(t, 0, code, errOut)
+	key := strings.TrimSpace(out)
+	k := verify(key)
+	assert.Equal(t, "api_key", k["kind"])
+	assert.Equal(t, "org_demo_acme", k["subject"])
+	assert.Equal(t, []any{"projects:read"}, k["scopes"])
+	assert.NotContains(t, fmt.Sprint(k), key, "the secret is not printed back")
+
+	sk := env["CLERK_SECRET_KEY"]
+	status, m := bapi(t, env, sk, "POST", "/v1/machines", map[string]any{"name": "worker"})
+	require.Equal(t, 200, status, m)
+	for _, format := range []string{"opaque", "jwt"} {
+		code, out, errOut = cli(t, env, "m2m", "create", "--machine", m["id"].(string), "--format", format)
+		require.Equal(t, 0, code, errOut)
+		v := verify(strings.TrimSpace(out))
+		assert.Equal(t, "m2m_token", v["kind"], format)
+		assert.Equal(t, m["id"], v["subject"], format)
+		assert.Equal(t, format == "jwt", v["jwt"], format)
+	}
+
+	code, out, errOut = cli(t, env, "token", "--user", "user_demo_admin")
+	require.Equal(t, 0, code, errOut)
+	session := strings.TrimSpace(out)
+	s := verify(session)
+	assert.Equal(t, "session_token", s["kind"])
+	assert.Equal(t, "user_demo_admin", s["user_id"])
+	assert.Equal(t, "session_token", verify("--accept", "session_token,api_key", session)["kind"])
+
+	// A kind not accepted: Clerk's reason, before any Backend API call.
+	code, _, errOut = cli(t, env, "verify", "--accept", "session_token", key)
+	assert.Equal(t, 1, code)
+	assert.True(t, strings.HasPrefix(errOut, "clerkkit verify: token-type-mismatch"), errOut)
+	assert.NotContains(t, errOut, key)
+	code, _, errOut = cli(t, env, "verify", "--accept", "api_key", session)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "token-type-mismatch")
+	code, _, errOut = cli(t, env, "verify", "--accept", "jwt", key)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `unknown token kind "jwt"`)
+	code, _, errOut = cli(t, env, "verify", "--accept", " , ", key)
+	assert.Equal(t, 2, code)
+
+	// A revoked key is refused (each run is a new verifier: no cache).
+	status, r := bapi(t, env, sk, "POST", "/v1/api_keys/"+k["id"].(string)+"/revoke", map[string]any{"revocation_reason": "test"})
+	require.Equal(t, 200, status, r)
+	code, _, errOut = cli(t, env, "verify", key)
+	assert.Equal(t, 1, code)
+	assert.True(t, strings.HasPrefix(errOut, "clerkkit verify: token-invalid"), errOut)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,7 +12,11 @@ import (
 )
 
 const verifyAbout = `Verifies TOKEN as a service configured with auth.ConfigFromEnv would, and
-prints the session as JSON; otherwise the reason it is refused.
+prints who it authenticates as JSON (a session, or an API key, M2M token or
+OAuth access token with its subject and scopes); otherwise the reason it is
+refused. Every kind is accepted unless --accept narrows them, as a service
+would (opaque machine tokens are checked through the Backend API with
+CLERK_SECRET_KEY; machine JWTs networkless).
 
 Reads (at least one way to obtain keys, and one to know the issuer):
   CLERK_SECRET_KEY          keys from the Backend API's /v1/jwks; the issuer from /v1/domains
@@ -25,12 +30,17 @@ Reads (at least one way to obtain keys, and one to know the issuer):
   CLERK_AUTHORIZED_PARTIES  comma-separated origins the azp claim must be one of`
 
 func runVerify(ctx context.Context, args []string, e env) error {
-	fs := newFlags("verify", "TOKEN", verifyAbout, e)
+	fs := newFlags("verify", "[--accept KINDS] TOKEN", verifyAbout, e)
+	accept := fs.String("accept", string(auth.AnyToken), "comma-separated token kinds to accept: any, or "+kindList())
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("expected exactly one TOKEN argument, got %d", fs.NArg())
+	}
+	kinds, err := parseKinds(*accept)
+	if err != nil {
+		return err
 	}
 	cfg := auth.ConfigFromEnv()
 	cfg.Logger = nil
@@ -40,19 +50,57 @@ func runVerify(ctx context.Context, args []string, e env) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	s, err := v.Verify(ctx, strings.TrimSpace(fs.Arg(0)))
+	p, err := v.VerifyToken(ctx, strings.TrimSpace(fs.Arg(0)), kinds...)
 	if err != nil {
 		return fmt.Errorf("%s: %s", auth.Reason(err), clean(err))
 	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	if m := p.Machine; m != nil {
+		out := map[string]any{
+			"kind": m.Kind, "id": m.ID, "subject": m.Subject, "scopes": m.Scopes, "claims": m.Claims,
+			"name": m.Name, "client_id": m.ClientID, "audience": m.Audience, "jwt": m.JWT,
+		}
+		if !m.ExpiresAt.IsZero() {
+			out["expires_at"] = m.ExpiresAt.UTC()
+		}
+		return enc.Encode(out)
+	}
+	s := p.Session
 	out := map[string]any{
-		"user_id": s.UserID, "session_id": s.SessionID, "issuer": s.Issuer,
+		"kind": p.Kind, "user_id": s.UserID, "session_id": s.SessionID, "issuer": s.Issuer,
 		"authorized_party": s.AuthorizedParty, "version": s.Version, "status": s.Status,
 		"issued_at": s.IssuedAt.UTC(), "expires_at": s.ExpiresAt.UTC(),
 		"org_id": s.OrgID, "org_slug": s.OrgSlug, "org_role": s.OrgRole, "org_permissions": s.OrgPermissions,
 		"features": s.Features, "plans": s.Plans, "actor": s.Actor,
 		"factor_verification_age": s.FactorVerificationAge, "claims": s.RawClaims(),
 	}
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// parseKinds reads --accept.
+func parseKinds(list string) ([]auth.TokenKind, error) {
+	var kinds []auth.TokenKind
+	for k := range strings.SplitSeq(list, ",") {
+		k = strings.TrimSpace(k)
+		switch kind := auth.TokenKind(k); {
+		case kind == auth.AnyToken || kind == auth.SessionToken || slices.Contains(auth.MachineKinds(), kind):
+			kinds = append(kinds, kind)
+		case k == "":
+		default:
+			return nil, usagef("--accept: unknown token kind %q (any, %s)", k, kindList())
+		}
+	}
+	if len(kinds) == 0 {
+		return nil, usagef("--accept: give at least one token kind")
+	}
+	return kinds, nil
+}
+
+func kindList() string {
+	names := []string{string(auth.SessionToken)}
+	for _, k := range auth.MachineKinds() {
+		names = append(names, string(k))
+	}
+	return strings.Join(names, ", ")
 }
