@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/clerkkit/clerkkit"
+	"github.com/clerkkit/clerkkit/apikeys"
 	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/clerktest"
 	"github.com/clerkkit/clerkkit/clerktest/emulator"
@@ -258,7 +259,18 @@ func printLocal(ctx context.Context, out io.Writer, base string, c *clerkkit.Cli
 	if err != nil {
 		return err
 	}
-	// Local demo tokens and the emulator's webhook secret, printed on
+	// An API key of Acme, as its admin would create it on /orgs/org_demo_acme/api-keys
+	// (the created_by claim names the user who owns the projects it creates),
+	// expiring with the tokens.
+	key, err := c.APIKeys.Create(ctx, apikeys.CreateParams{
+		Subject: "org_demo_acme", Name: "Demo key", Description: "printed by local mode",
+		Scopes: []string{app.ScopeProjectsRead, app.ScopeProjectsWrite}, CreatedBy: "user_demo_admin",
+		Claims: map[string]string{app.ClaimCreatedBy: "user_demo_admin"}, ExpiresIn: DemoTokenTTL,
+	})
+	if err != nil {
+		return err
+	}
+	// Local demo tokens, the demo API key and the emulator's webhook secret, printed on
 	// purpose: they exist only in this process.
 	fmt.Fprintf(out, `saas example on %[1]s — local mode (in-process Clerk emulator, demo data; nothing is kept)
 
@@ -269,14 +281,18 @@ func printLocal(ctx context.Context, out io.Writer, base string, c *clerkkit.Cli
 
   ADMIN=%[2]s
   MEMBER=%[3]s
+  API_KEY=%[6]s
   WEBHOOK_SECRET=%[5]s
 
   curl -s -H "Authorization: Bearer $ADMIN" %[1]s/api/projects
   curl -s -H "Authorization: Bearer $ADMIN" -d '{"title":"Launch"}' %[1]s/api/projects
   curl -s -H "Authorization: Bearer $ADMIN" %[1]s/api/orgs/org_demo_acme/members
   curl -s -H "Authorization: Bearer $MEMBER" -X DELETE %[1]s/api/orgs/org_demo_acme/members/user_demo_admin   # 403
+  curl -s -H "Authorization: Bearer $API_KEY" %[1]s/api/projects                       # Acme's projects (scope projects:read)
+  curl -s -H "Authorization: Bearer $API_KEY" -d '{"title":"From CI"}' %[1]s/api/projects   # scope projects:write
+  curl -s -H "Authorization: Bearer $API_KEY" %[1]s/api/orgs/org_demo_acme/members     # 401 token-type-mismatch: sessions only
   go run ./cmd/clerkkit webhook send --url %[1]s/api/webhooks/clerk --secret "$WEBHOOK_SECRET" --type user.created
-`, base, admin, member, DemoTokenTTL, secret)
+`, base, admin, member, DemoTokenTTL, secret, key.Secret)
 	return nil
 }
 

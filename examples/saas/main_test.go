@@ -414,6 +414,29 @@ func TestPrintedTokensAreShortLived(t *testing.T) {
 	assert.Equal(t, auth.Reason(auth.ErrExpired), body["reason"])
 }
 
+// TestPrintedAPIKeyIsShortLived: the demo API key local mode prints reads
+// and writes Acme's projects, and expires with the printed tokens.
+func TestPrintedAPIKeyIsShortLived(t *testing.T) {
+	r := start(t, "", nil)
+	m := regexp.MustCompile(`API_KEY=(ak_\S+)`).FindStringSubmatch(r.Out.String())
+	require.Len(t, m, 2, r.Out.String())
+	assert.Contains(t, r.Out.String(), `curl -s -H "Authorization: Bearer $API_KEY"`)
+	code, body, _ := call(t, r, "POST", "/api/projects", m[1], map[string]any{"title": "From CI"})
+	require.Equal(t, 201, code, body)
+	assert.Equal(t, "org_demo_acme", body["organization_id"])
+	assert.Equal(t, "user_demo_admin", body["owner_id"])
+	code, body, _ = call(t, r, "GET", "/api/projects", m[1], nil)
+	require.Equal(t, 200, code)
+	assert.Len(t, body["projects"], 1)
+	code, body, _ = call(t, r, "GET", "/api/orgs/org_demo_acme/members", m[1], nil)
+	assert.Equal(t, 401, code, "the printed curl line's promise")
+	assert.Equal(t, auth.Reason(auth.ErrTokenType), body["reason"])
+	r.Clock.Advance(DemoTokenTTL + time.Second)
+	code, body, _ = call(t, r, "GET", "/api/projects", m[1], nil)
+	assert.Equal(t, 401, code)
+	assert.Equal(t, auth.Reason(auth.ErrTokenInvalid), body["reason"])
+}
+
 // TestUnknownOrganizationsCostNoBackendAPICalls: page loads, form posts
 // and API calls for organization ids the app has never seen are answered
 // from the synced tables; routes that do call the Backend API (the admin

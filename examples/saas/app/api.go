@@ -121,13 +121,19 @@ func publicMessage(err error) string {
 }
 
 func (a *App) listProjects(w http.ResponseWriter, r *http.Request) {
-	s := session(r)
-	orgID, err := a.activeOrg(r)
-	if err != nil {
-		a.internal(w, r, err)
-		return
+	var userID, orgID string
+	if k := requestKey(r); k != nil {
+		// An organization's key reads that organization's projects.
+		orgID = k.OrgID()
+	} else {
+		userID = session(r).UserID
+		var err error
+		if orgID, err = a.activeOrg(r); err != nil {
+			a.internal(w, r, err)
+			return
+		}
 	}
-	ps, err := a.st.ListProjects(r.Context(), s.UserID, orgID)
+	ps, err := a.st.ListProjects(r.Context(), userID, orgID)
 	if err != nil {
 		a.internal(w, r, err)
 		return
@@ -150,11 +156,32 @@ func (a *App) createProject(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &in) {
 		return
 	}
-	orgID := session(r).OrgID // the active organization by default
-	if in.OrganizationID != nil {
-		orgID = strings.TrimSpace(*in.OrganizationID)
+	var (
+		p      store.Project
+		fields map[string]string
+		err    error
+	)
+	if k := requestKey(r); k != nil {
+		owner := keyCreator(k)
+		if owner == "" {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden", "reason": reasonKeyWithoutCreator,
+				"message": "this API key was not created in this app, so no user can own what it creates; create one on the organization's API keys page"})
+			return
+		}
+		orgID := k.OrgID()
+		if in.OrganizationID != nil && strings.TrimSpace(*in.OrganizationID) != orgID {
+			fieldErrors(w, map[string]string{"organization_id": "an API key creates projects of its own organization only"})
+			return
+		}
+		p, fields, err = a.newProject(r, owner, in.Title, in.Description, orgID, false)
+	} else {
+		s := session(r)
+		orgID := s.OrgID // the active organization by default
+		if in.OrganizationID != nil {
+			orgID = strings.TrimSpace(*in.OrganizationID)
+		}
+		p, fields, err = a.newProject(r, s.UserID, in.Title, in.Description, orgID, true)
 	}
-	p, fields, err := a.newProject(r, in.Title, in.Description, orgID)
 	switch {
 	case fields != nil:
 		fieldErrors(w, fields)
@@ -175,10 +202,12 @@ const (
 	maxDescription = 2000
 )
 
-// newProject validates and creates a project of the session's user in
-// orgID ("" for a personal one), which the synced membership table must
-// confirm. fields is not nil when the input is wrong.
-func (a *App) newProject(r *http.Request, title, desc *string, orgID string) (store.Project, map[string]string, error) {
+// newProject validates and creates a project owned by ownerID in orgID
+// ("" for a personal one). With member set, the synced membership table
+// must confirm that ownerID belongs to orgID (a session); without, the
+// caller has established the right to write there (an organization's API
+// key). fields is not nil when the input is wrong.
+func (a *App) newProject(r *http.Request, ownerID string, title, desc *string, orgID string, member bool) (store.Project, map[string]string, error) {
 	fields := map[string]string{}
 	t := ""
 	if title != nil {
@@ -194,9 +223,8 @@ func (a *App) newProject(r *http.Request, title, desc *string, orgID string) (st
 			fields["description"] = "must be at most 2000 characters"
 		}
 	}
-	uid := session(r).UserID
-	if orgID != "" {
-		role, err := a.syncedRole(r.Context(), orgID, uid)
+	if orgID != "" && member {
+		role, err := a.syncedRole(r.Context(), orgID, ownerID)
 		if err != nil {
 			return store.Project{}, nil, err
 		}
@@ -207,7 +235,7 @@ func (a *App) newProject(r *http.Request, title, desc *string, orgID string) (st
 	if len(fields) > 0 {
 		return store.Project{}, fields, nil
 	}
-	p, err := a.st.CreateProject(r.Context(), store.NewProject{Title: t, Description: d, OwnerID: uid, OrganizationID: orgID})
+	p, err := a.st.CreateProject(r.Context(), store.NewProject{Title: t, Description: d, OwnerID: ownerID, OrganizationID: orgID})
 	if errors.Is(err, store.ErrInvalid) {
 		return store.Project{}, map[string]string{"title": "must be 1 to 100 characters"}, nil
 	}

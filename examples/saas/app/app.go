@@ -86,6 +86,8 @@ type App struct {
 	clerk   *clerkkit.Client
 	m       *middleware.Middleware
 	limiter *ratelimit.Limiter
+	// keyLimiter limits API-key requests per key, before verification.
+	keyLimiter *ratelimit.Limiter
 	pages   pageSet
 	log     *slog.Logger
 	csp     string
@@ -128,7 +130,7 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	a := &App{cfg: cfg, st: cfg.Store, clerk: cfg.Clerk, pages: pages, log: cfg.Logger,
-		limiter: ratelimit.New(cfg.RatePerSecond, cfg.Burst), csp: contentSecurityPolicy(cfg.FrontendAPI)}
+		limiter: ratelimit.New(cfg.RatePerSecond, cfg.Burst), keyLimiter: ratelimit.New(cfg.RatePerSecond, cfg.Burst), csp: contentSecurityPolicy(cfg.FrontendAPI)}
 	opts := []middleware.Option{
 		middleware.WithSignInURL(cfg.SignInURL),
 		// RequireRole reads the role from the synced users table, not
@@ -152,8 +154,15 @@ func (a *App) routes() http.Handler {
 			for i := len(guards) - 1; i >= 0; i-- {
 				out = guards[i](out)
 			}
-			return m.RequireAuth(a.rateLimit(out))
+			return apiClient(m.RequireAuth(a.rateLimit(out)))
 		}
+	}
+	// projects: a session, as on every route, or an organization's API
+	// key carrying scope; API keys are rate limited per key before they
+	// are verified (which may call the Backend API), sessions per user
+	// after.
+	projects := func(scope string, h http.HandlerFunc) http.Handler {
+		return apiClient(a.limitAPIKeys(m.RequireToken(auth.SessionToken, auth.APIKey)(recordPrincipal(a.rateLimit(requireKeyScope(scope, h))))))
 	}
 	user := authed()
 	member := authed(a.requireOrg(false))
@@ -162,8 +171,8 @@ func (a *App) routes() http.Handler {
 	siteAdmin := authed(m.RequireRole("admin"))
 
 	api := http.NewServeMux()
-	api.Handle("GET /api/projects", user(a.listProjects))
-	api.Handle("POST /api/projects", user(a.createProject))
+	api.Handle("GET /api/projects", projects(ScopeProjectsRead, a.listProjects))
+	api.Handle("POST /api/projects", projects(ScopeProjectsWrite, a.createProject))
 	api.Handle("GET /api/orgs/{orgID}", active(a.getOrg))
 	api.Handle("GET /api/orgs/{orgID}/members", member(a.listMembers))
 	api.Handle("GET /api/orgs/{orgID}/invitations", orgAdmin(a.listInvitations))
@@ -171,6 +180,9 @@ func (a *App) routes() http.Handler {
 	api.Handle("POST /api/orgs/{orgID}/invitations/{invitationID}/revoke", orgAdmin(a.revokeInvitation))
 	api.Handle("PATCH /api/orgs/{orgID}/members/{userID}", orgAdmin(a.updateMemberRole))
 	api.Handle("DELETE /api/orgs/{orgID}/members/{userID}", orgAdmin(a.removeMember))
+	api.Handle("GET /api/orgs/{orgID}/api-keys", orgAdmin(a.listKeys))
+	api.Handle("POST /api/orgs/{orgID}/api-keys", orgAdmin(a.createKeyAPI))
+	api.Handle("POST /api/orgs/{orgID}/api-keys/{keyID}/revoke", orgAdmin(a.revokeKeyAPI))
 	api.Handle("POST /api/onboarding", user(a.onboarding))
 	api.Handle("DELETE /api/admin/users/{userID}", siteAdmin(a.deleteUser))
 	api.Handle("PATCH /api/admin/users/{userID}/role", siteAdmin(a.setUserRole))
@@ -194,6 +206,10 @@ func (a *App) routes() http.Handler {
 	mux.Handle("POST /orgs/{orgID}/members/{userID}/role", orgAdmin(a.rolePage))
 	mux.Handle("GET /orgs/{orgID}/members/{userID}/remove", orgAdmin(a.confirmRemovePage))
 	mux.Handle("POST /orgs/{orgID}/members/{userID}/remove", orgAdmin(a.removePage))
+	mux.Handle("GET /orgs/{orgID}/api-keys", orgAdmin(a.keysPage))
+	mux.Handle("POST /orgs/{orgID}/api-keys", orgAdmin(a.createKeyPage))
+	mux.Handle("GET /orgs/{orgID}/api-keys/{keyID}/revoke", orgAdmin(a.confirmRevokeKeyPage))
+	mux.Handle("POST /orgs/{orgID}/api-keys/{keyID}/revoke", orgAdmin(a.revokeKeyPage))
 	mux.Handle("GET /admin", siteAdmin(a.adminPage))
 	mux.HandleFunc("POST /sign-out", a.signOut)
 	if a.cfg.LocalSignIn != nil {
@@ -209,22 +225,32 @@ func (a *App) routes() http.Handler {
 }
 
 // rateLimit refuses a user's requests beyond the configured rate with 429:
-// a JSON body for the API, a page for browsers.
+// a JSON body for the API, a page for browsers. API-key requests pass:
+// limitAPIKeys has counted them already, per key.
 func (a *App) rateLimit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := auth.PrincipalFromContext(r.Context()); ok && p.Machine != nil {
+			next.ServeHTTP(w, r)
+			return
+		}
 		ok, wait := a.limiter.Allow(userKey(r))
 		if ok {
 			next.ServeHTTP(w, r)
 			return
 		}
-		secs := max(1, int((wait+time.Second-1)/time.Second))
-		w.Header().Set("Retry-After", itoa(secs))
-		if wantsHTML(r) {
-			a.renderError(w, r, http.StatusTooManyRequests, "Slow down", "Too many requests: please wait a moment and try again.")
-			return
-		}
-		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": "rate_limited", "message": "too many requests", "retry_after": secs})
+		a.tooMany(w, r, wait)
 	})
+}
+
+// tooMany answers 429 with Retry-After (whole seconds, at least 1).
+func (a *App) tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+	secs := max(1, int((wait+time.Second-1)/time.Second))
+	w.Header().Set("Retry-After", itoa(secs))
+	if wantsHTML(r) {
+		a.renderError(w, r, http.StatusTooManyRequests, "Slow down", "Too many requests: please wait a moment and try again.")
+		return
+	}
+	writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": "rate_limited", "message": "too many requests", "retry_after": secs})
 }
 
 // userKey keys the rate limit by signed-in user; it runs behind
@@ -234,4 +260,21 @@ func userKey(r *http.Request) string {
 		return "user:" + s.UserID
 	}
 	return "anonymous"
+}
+
+// apiClient treats a request with an Authorization header as an API
+// client's, never a browser navigation: when its token is not a valid
+// session (WithAuth found none: an API key, an M2M token, an expired
+// token), the refusal is a JSON 401, not the sign-in redirect, whatever
+// Accept says. Browsers never send the header on page loads.
+func apiClient(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := auth.FromContext(r.Context()); !ok && auth.BearerToken(r) != "" {
+			r = r.Clone(r.Context())
+			r.Header.Del("Accept")
+			r.Header.Del("Sec-Fetch-Dest")
+			r.Header.Set("Accept", "application/json")
+		}
+		next.ServeHTTP(w, r)
+	})
 }

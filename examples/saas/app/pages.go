@@ -32,7 +32,7 @@ func parseTemplates() (pageSet, error) {
 		return nil, err
 	}
 	pages := pageSet{}
-	for _, name := range []string{"home", "dashboard", "org", "members", "remove", "admin", "signin", "error"} {
+	for _, name := range []string{"home", "dashboard", "org", "members", "remove", "apikeys", "revokekey", "admin", "signin", "error"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -51,22 +51,27 @@ type notice struct {
 }
 
 var notices = map[string]notice{
-	"invitation-sent":      {Text: "Invitation sent."},
-	"invitation-invalid":   {Text: "Not sent: enter one email address and a role (member or admin).", Error: true},
-	"invitation-duplicate": {Text: "Not sent: that address already has a pending invitation.", Error: true},
-	"invitation-refused":   {Text: "Not sent: Clerk refused the invitation.", Error: true},
-	"invitation-revoked":   {Text: "Invitation revoked."},
-	"revoke-refused":       {Text: "Not revoked: Clerk refused (the invitation may have been accepted or revoked already).", Error: true},
-	"role-updated":         {Text: "Role updated."},
-	"role-invalid":         {Text: "Unknown role.", Error: true},
-	"role-refused":         {Text: "Not changed: Clerk refused the change.", Error: true},
-	"member-removed":       {Text: "Member removed."},
-	"remove-refused":       {Text: "Not removed: Clerk refused the removal.", Error: true},
-	"remove-unconfirmed":   {Text: "Not removed: tick the box to confirm.", Error: true},
-	"project-created":      {Text: "Project created."},
-	"project-invalid":      {Text: "Not created: the title must be 1 to 100 characters and the description at most 2000.", Error: true},
-	"project-not-synced":   {Text: "Not created: your account is still being set up; try again in a moment.", Error: true},
-	"clerk-unavailable":    {Text: "Clerk could not be reached; try again.", Error: true},
+	"invitation-sent":           {Text: "Invitation sent."},
+	"invitation-invalid":        {Text: "Not sent: enter one email address and a role (member or admin).", Error: true},
+	"invitation-duplicate":      {Text: "Not sent: that address already has a pending invitation.", Error: true},
+	"invitation-refused":        {Text: "Not sent: Clerk refused the invitation.", Error: true},
+	"invitation-revoked":        {Text: "Invitation revoked."},
+	"revoke-refused":            {Text: "Not revoked: Clerk refused (the invitation may have been accepted or revoked already).", Error: true},
+	"role-updated":              {Text: "Role updated."},
+	"role-invalid":              {Text: "Unknown role.", Error: true},
+	"role-refused":              {Text: "Not changed: Clerk refused the change.", Error: true},
+	"member-removed":            {Text: "Member removed."},
+	"remove-refused":            {Text: "Not removed: Clerk refused the removal.", Error: true},
+	"remove-unconfirmed":        {Text: "Not removed: tick the box to confirm.", Error: true},
+	"project-created":           {Text: "Project created."},
+	"project-invalid":           {Text: "Not created: the title must be 1 to 100 characters and the description at most 2000.", Error: true},
+	"project-not-synced":        {Text: "Not created: your account is still being set up; try again in a moment.", Error: true},
+	"clerk-unavailable":         {Text: "Clerk could not be reached; try again.", Error: true},
+	"apikey-invalid":            {Text: "Not created: give the key a name of 3 to 64 characters and at least one scope.", Error: true},
+	"apikey-refused":            {Text: "Not created: Clerk refused the key.", Error: true},
+	"apikey-revoked":            {Text: "API key revoked: it stops working within 10 seconds."},
+	"apikey-revoke-refused":     {Text: "Not revoked: Clerk refused; try again.", Error: true},
+	"apikey-revoke-unconfirmed": {Text: "Not revoked: tick the box to confirm.", Error: true},
 }
 
 // noticeFor returns the notice ?notice= names, or nil for none or an
@@ -266,7 +271,7 @@ func back(w http.ResponseWriter, r *http.Request, page, code string) {
 
 func (a *App) createProjectPage(w http.ResponseWriter, r *http.Request) {
 	title, desc := r.PostFormValue("title"), r.PostFormValue("description")
-	_, fields, err := a.newProject(r, &title, &desc, r.PathValue("orgID"))
+	_, fields, err := a.newProject(r, session(r).UserID, &title, &desc, r.PathValue("orgID"), true)
 	switch {
 	case fields != nil:
 		back(w, r, "", "project-invalid")
