@@ -88,9 +88,9 @@ type App struct {
 	limiter *ratelimit.Limiter
 	// keyLimiter limits API-key requests per key, before verification.
 	keyLimiter *ratelimit.Limiter
-	pages   pageSet
-	log     *slog.Logger
-	csp     string
+	pages      pageSet
+	log        *slog.Logger
+	csp        string
 }
 
 //go:embed static
