@@ -32,7 +32,8 @@ func chromiumPath() string {
 // /dashboard → sign-in → choose the demo admin → dashboard → members page →
 // invite → pending invitation → the same address again (refused) → revoke
 // → remove a member through the confirmation page → create a project →
-// a 404 page; then, as a member, the admin page is a 403; a sign-in for an
+// create an API key (its secret shown once), see it listed, revoke it
+// through the confirmation page → a 404 page; then, as a member, the admin page is a 403; a sign-in for an
 // unknown user answers a page. The header keeps its height throughout.
 // Screenshots of each step are saved in the test's temp dir (and in
 // $SCREENSHOT_DIR when set).
@@ -162,6 +163,37 @@ func TestBrowser(t *testing.T) {
 	require.Equal(t, "Project created.", get(chromedp.Text(css(`#notice`))))
 	require.Contains(t, get(chromedp.Text(css(`#org-projects`))), "Website relaunch")
 	require.Equal(t, signedInHeader, headerHeight())
+
+	// 5b. API keys: from the organization page to its keys; create one
+	// (the secret is shown once), see it listed, revoke it through the
+	// confirmation page.
+	run(chromedp.Click(css(`#api-keys-link`)), chromedp.WaitVisible(css(`#key-form`)))
+	shot("api keys")
+	require.Equal(t, signedInHeader, headerHeight())
+	run(
+		chromedp.SendKeys(css(`#key-form input[name="name"]`), "CI deploy"),
+		chromedp.SendKeys(css(`#key-form input[name="description"]`), "used by the release pipeline"),
+		chromedp.Click(css(`#key-form input[value="projects:write"]`)),
+		chromedp.Click(css(`#key-form button`)),
+		chromedp.WaitVisible(css(`#new-key-secret`)),
+	)
+	shot("api key created")
+	secret := strings.TrimSpace(get(chromedp.Text(css(`#new-key-secret`))))
+	require.True(t, strings.HasPrefix(secret, "ak_"), "the secret is shown")
+	require.Contains(t, get(chromedp.Text(css(`#api-keys`))), "CI deploy")
+	require.Contains(t, get(chromedp.Text(css(`#api-keys tr[data-name="CI deploy"]`))), "projects:write")
+	code, _, _ := call(t, r, "GET", "/api/projects", secret, nil)
+	require.Equal(t, 200, code, "the key works")
+	run(chromedp.Navigate(r.URL+"/orgs/org_demo_acme/api-keys"), chromedp.WaitVisible(css(`#api-keys`)))
+	require.NotContains(t, get(chromedp.Text(css(`main`))), secret, "shown once only")
+	run(chromedp.Click(css(`#api-keys tr[data-name="CI deploy"] .revoke-link`)), chromedp.WaitVisible(css(`#confirm-revoke`)))
+	shot("confirm revoke key")
+	run(chromedp.Click(css(`#revoke-button`)))
+	require.Contains(t, get(chromedp.Location()), "/revoke", "the unticked form is not sent")
+	run(chromedp.Click(css(`#confirm`)), chromedp.Click(css(`#revoke-button`)), chromedp.WaitVisible(css(`#notice`)))
+	shot("api key revoked")
+	require.Contains(t, get(chromedp.Text(css(`#notice`))), "API key revoked")
+	require.NotContains(t, get(chromedp.Text(css(`main`))), "CI deploy")
 
 	// 6. An unknown path: the app's own 404 page.
 	run(chromedp.Navigate(r.URL+"/no/such/page"), chromedp.WaitVisible(css(`#error-title`)))
