@@ -13,6 +13,13 @@
 // user's token still claims the old role. Reads come from the database;
 // writes that belong to Clerk (invitations, roles, metadata, deletions) go
 // to the Backend API, and come back through the webhooks.
+//
+// Programs call GET and POST /api/projects with an organization's API key
+// (Bearer ak_…, scopes projects:read and projects:write), which its admins
+// create, list and revoke on the organization's API keys page or the JSON
+// API: such requests are rate limited per key before the key is verified
+// (verifying calls the Backend API), and act as the organization. Every
+// other route accepts sessions only.
 package app
 
 import (
