@@ -47,7 +47,9 @@ type reqShape struct {
 	Accept string `json:"accept,omitempty"`
 	Method string `json:"method"`
 	// Handshake: none, or a __clerk_handshake JWT in the query or a
-	// cookie (HandshakeIn) whose payload sets a valid session (hs-session),
+	// cookie (HandshakeIn) whose payload sets a valid session (hs-session;
+	// hs-suffixed: suffixed and plain cookies; hs-bare: no iat, nbf, exp or
+	// iss claims; hs-stale: expired an hour ago),
 	// an expired one (hs-expired), signs out (hs-signed-out), is signed by
 	// another key (hs-bad-signature) or is not a JWT (hs-garbage).
 	Handshake   string `json:"hs,omitempty"`
@@ -94,7 +96,7 @@ func (g reqGen) shape() reqShape {
 		s.Method = "POST"
 	}
 	if g.chance(0.2) {
-		s.Handshake = g.pick("hs-session", "hs-session", "hs-expired", "hs-signed-out", "hs-bad-signature", "hs-garbage")
+		s.Handshake = g.pick("hs-session", "hs-session", "hs-suffixed", "hs-bare", "hs-stale", "hs-expired", "hs-signed-out", "hs-bad-signature", "hs-garbage")
 		s.HandshakeIn = g.pick("query", "query", "cookie")
 	}
 	if g.chance(0.15) {
@@ -226,18 +228,28 @@ func newReqInstance(t *testing.T, live bool, other *clerktest.Issuer, otherKey *
 	in.other = other.Token(claims(in.iat, in.iat.Add(-10*time.Second), now.Add(time.Hour)))
 	// Handshake tokens: signed with the instance's key, the cookies to set
 	// in their handshake claim, as Clerk's Frontend API sends them.
-	hs := func(directives ...string) string {
-		b, err := json.Marshal(map[string]any{"handshake": directives})
+	hsHeader := []byte(fmt.Sprintf(`{"alg":"RS256","kid":%q,"typ":"JWT"}`, iss.KeyID()))
+	hsAt := func(at time.Time, directives ...string) string {
+		b, err := json.Marshal(map[string]any{"handshake": directives, "iss": iss.IssuerURL(),
+			"iat": at.Unix(), "nbf": at.Unix(), "exp": at.Add(time.Minute).Unix()})
 		require.NoError(t, err)
-		return iss.SignRaw([]byte(fmt.Sprintf(`{"alg":"RS256","kid":%q,"typ":"JWT"}`, iss.KeyID())), b)
+		return iss.SignRaw(hsHeader, b)
 	}
+	hs := func(directives ...string) string { return hsAt(now, directives...) }
 	uat := fmt.Sprintf("__client_uat=%d; Path=/; SameSite=Lax", in.iat.Unix())
 	in.tokens["hs-session"] = hs("__session="+in.tokens["valid"]+"; Path=/; SameSite=Lax; Secure", uat)
 	in.tokens["hs-expired"] = hs("__session="+in.tokens["expired"]+"; Path=/; SameSite=Lax; Secure", uat)
 	in.tokens["hs-signed-out"] = hs("__session=; Path=/; Max-Age=0", "__client_uat=0; Path=/; SameSite=Lax")
+	// Clerk's code reads nothing but the handshake claim: neither a token
+	// without iat, nbf and exp nor a stale one is refused.
 	b, err := json.Marshal(map[string]any{"handshake": []string{"__session=" + in.tokens["valid"] + "; Path=/", uat}})
 	require.NoError(t, err)
-	in.tokens["hs-bad-signature"] = clerktest.SignWith(otherKey, "RS256", []byte(fmt.Sprintf(`{"alg":"RS256","kid":%q,"typ":"JWT"}`, iss.KeyID())), b)
+	in.tokens["hs-bare"] = iss.SignRaw(hsHeader, b)
+	in.tokens["hs-stale"] = hsAt(now.Add(-time.Hour), "__session="+in.tokens["valid"]+"; Path=/", uat)
+	in.tokens["hs-suffixed"] = hs("__session_"+in.suffix+"="+in.tokens["valid"]+"; Path=/; SameSite=Lax; Secure",
+		"__client_uat_"+in.suffix+"="+strconv.FormatInt(in.iat.Unix(), 10)+"; Path=/",
+		"__session="+in.tokens["valid"]+"; Path=/; SameSite=Lax; Secure", uat)
+	in.tokens["hs-bad-signature"] = clerktest.SignWith(otherKey, "RS256", hsHeader, b)
 	in.tokens["hs-garbage"] = "not-a-handshake"
 	return in
 }
@@ -435,6 +447,9 @@ func reqShapes(n int) []reqShape {
 			func(s *reqShape) { s.Handshake, s.HandshakeIn = "hs-session", "query" },
 			func(s *reqShape) { s.Token, s.Handshake, s.HandshakeIn = "none", "hs-session", "cookie" },
 			func(s *reqShape) { s.Handshake, s.HandshakeIn = "hs-expired", "query" },
+			func(s *reqShape) { s.Handshake, s.HandshakeIn = "hs-bare", "query" },
+			func(s *reqShape) { s.Handshake, s.HandshakeIn = "hs-stale", "query" },
+			func(s *reqShape) { s.Carrier, s.Handshake, s.HandshakeIn = "suffixed", "hs-suffixed", "query" },
 			func(s *reqShape) { s.Handshake, s.HandshakeIn = "hs-signed-out", "query" },
 			func(s *reqShape) { s.Handshake, s.HandshakeIn = "hs-bad-signature", "query" },
 			func(s *reqShape) { s.Handshake, s.HandshakeIn = "hs-garbage", "query" },
