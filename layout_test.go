@@ -35,7 +35,8 @@ func TestLightPackagesLinkNoSDK(t *testing.T) {
 
 // TestModuleGraphIsLean: the library's module, which every user of any of
 // its packages inherits, requires none of the heavy modules that only the
-// examples (examples/go.mod) and the conformance tests (conformance/go.mod)
+// examples (examples/go.mod), the conformance tests (conformance/go.mod)
+// and the Redis stores (redisstore/go.mod)
 // use.
 func TestModuleGraphIsLean(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
@@ -47,7 +48,7 @@ func TestModuleGraphIsLean(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list -m all: %v\n%s", err, out)
 	}
-	for _, heavy := range []string{"github.com/chromedp/", "github.com/jackc/pgx", "modernc.org/", "github.com/getkin/kin-openapi", "github.com/gorilla/mux"} {
+	for _, heavy := range []string{"github.com/chromedp/", "github.com/jackc/pgx", "modernc.org/", "github.com/getkin/kin-openapi", "github.com/gorilla/mux", "github.com/redis/go-redis"} {
 		if strings.Contains(string(out), heavy) {
 			t.Errorf("the library's module graph contains %s", heavy)
 		}
