@@ -35,9 +35,8 @@ func TestLightPackagesLinkNoSDK(t *testing.T) {
 
 // TestModuleGraphIsLean: the library's module, which every user of any of
 // its packages inherits, requires none of the heavy modules that only the
-// examples (examples/go.mod), the conformance tests (conformance/go.mod)
-// and the Redis stores (redisstore/go.mod)
-// use.
+// examples, the conformance tests and the Redis stores use (each in a
+// module of its own).
 func TestModuleGraphIsLean(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go tool")
