@@ -1,0 +1,900 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/clerkkit/clerkkit/clerkerr"
+)
+
+// RequestStatus is the outcome of AuthenticateRequest, Clerk's AuthStatus.
+type RequestStatus string
+
+// Request statuses.
+const (
+	// SignedIn: the request carries a valid token; RequestState.Principal
+	// says whose.
+	SignedIn RequestStatus = "signed-in"
+	// SignedOut: the request is not authenticated; RequestState.Reason
+	// says why.
+	SignedOut RequestStatus = "signed-out"
+	// Handshake: the request is a page navigation whose cookies cannot be
+	// decided yet (typically a session token older than its 60 s
+	// lifetime): answer it with a 307 and RequestState.Headers, which send
+	// the browser through the Frontend API to refresh its cookies and
+	// straight back.
+	Handshake RequestStatus = "handshake"
+)
+
+// Reasons of signed-out and handshake states that are Clerk's
+// AuthErrorReason values (token verification failures use the *Error
+// reasons, such as "token-invalid-signature"). An expired session token's
+// reason is ReasonSessionTokenExpired followed by "-refresh-" and why no
+// refresh was attempted, as in Clerk: "-refresh-non-eligible-no-refresh-cookie",
+// "-refresh-non-eligible-non-get" or "-refresh-missing-api-client".
+const (
+	ReasonClientUATWithoutSessionToken   = "client-uat-but-no-session-token"
+	ReasonDevBrowserMissing              = "dev-browser-missing"
+	ReasonDevBrowserSync                 = "dev-browser-sync"
+	ReasonPrimaryRespondsToSyncing       = "primary-responds-to-syncing"
+	ReasonPrimaryDomainCrossOriginSync   = "primary-domain-cross-origin-sync"
+	ReasonSatelliteNeedsSyncing          = "satellite-needs-syncing"
+	ReasonSessionTokenAndUATMissing      = "session-token-and-uat-missing"
+	ReasonSessionTokenMissing            = "session-token-missing"
+	ReasonSessionTokenExpired            = "session-token-expired"
+	ReasonSessionTokenIATBeforeClientUAT = "session-token-iat-before-client-uat"
+	ReasonSessionTokenNBF                = "session-token-nbf"
+	ReasonSessionTokenIATInTheFuture     = "session-token-iat-in-the-future"
+	ReasonSessionTokenWithoutClientUAT   = "session-token-but-no-client-uat"
+	ReasonTokenTypeMismatch              = "token-type-mismatch"
+	// ReasonNoTokenInHeader is Clerk's reason when only one machine kind
+	// is accepted and the Authorization header carries no token.
+	ReasonNoTokenInHeader = "No token in header"
+)
+
+// Clerk's cookie and query parameter names.
+const (
+	// ClientUATCookie holds the client's last update time in seconds ("0":
+	// signed out), set by Clerk next to __session.
+	ClientUATCookie = "__client_uat"
+	// DevBrowserCookie (and query parameter) holds the dev browser token
+	// of development instances.
+	DevBrowserCookie = "__clerk_db_jwt"
+	// RefreshCookie is the cookie of Clerk's session refresh token.
+	RefreshCookie = "__refresh"
+	// HandshakeParam (query parameter or cookie) carries a signed
+	// handshake token back from the Frontend API.
+	HandshakeParam = "__clerk_handshake"
+	// HandshakeNonceParam (query parameter or cookie) carries a handshake
+	// nonce, exchanged through the Backend API.
+	HandshakeNonceParam = "__clerk_handshake_nonce"
+	// RedirectCountCookie counts handshakes in a row (the redirect-loop
+	// guard): at 3 the request is signed out instead.
+	RedirectCountCookie = "__clerk_redirect_count"
+	// SyncedParam is the satellite sync status: "false" asks for a sync,
+	// "true" says it is done.
+	SyncedParam = "__clerk_synced"
+	// RedirectURLParam is where a primary domain sends a satellite back.
+	RedirectURLParam      = "__clerk_redirect_url"
+	legacyDevBrowserParam = "__dev_session"
+	handshakeHelpParam    = "__clerk_help"
+)
+
+// HandshakeAPIVersion is the __clerk_api_version the handshake redirect
+// asks the Frontend API for (Clerk's SUPPORTED_BAPI_VERSION in
+// @clerk/backend 3.25.0).
+const HandshakeAPIVersion = "2026-05-12"
+
+// maxRedirectLoop is the handshake count at which the loop guard signs the
+// request out.
+const maxRedirectLoop = 3
+
+// Errors of AuthenticateRequest that are not a state.
+var (
+	// ErrNoPublishableKey: cookie-authenticated requests need
+	// Config.PublishableKey (the Frontend API host, the cookie suffix and
+	// the instance type come from it).
+	ErrNoPublishableKey = fmt.Errorf("%w: AuthenticateRequest needs Config.PublishableKey", clerkerr.ErrInvalidConfig)
+	// ErrSatelliteConfig: RequestOptions.IsSatellite without a Domain or
+	// Config.ProxyURL, without a SignInURL on a development instance, or
+	// with a SignInURL that is not absolute or on the request's origin.
+	ErrSatelliteConfig = fmt.Errorf("%w: satellite options", clerkerr.ErrInvalidConfig)
+	// ErrHandshakeUnavailable: a handshake could not be resolved on the
+	// server's side: the Backend API did not answer the nonce exchange,
+	// answered what is not a handshake payload, or refused the secret
+	// key; or no secret key is configured to exchange it.
+	ErrHandshakeUnavailable = errors.New("clerkkit/auth: handshake unavailable")
+	// ErrHandshakeInvalid: on a development instance, the handshake
+	// token does not verify (Clerk throws in this case, to stop a loop
+	// after keys were switched locally).
+	ErrHandshakeInvalid = errors.New("clerkkit/auth: handshake token does not verify")
+	// ErrBadRedirectURL: a development primary domain was asked to send a
+	// satellite back to a __clerk_redirect_url that is not an absolute
+	// http(s) URL.
+	ErrBadRedirectURL = errors.New("clerkkit/auth: invalid __clerk_redirect_url")
+)
+
+// RequestOptions are AuthenticateRequest's options, Clerk's
+// AuthenticateRequestOptions of the same names.
+type RequestOptions struct {
+	// SignInURL and SignUpURL are the application's sign-in and sign-up
+	// pages (Clerk's signInUrl and signUpUrl). A satellite of a
+	// development instance needs SignInURL: it is where it syncs.
+	SignInURL, SignUpURL string
+	// IsSatellite marks this application as a satellite domain of the
+	// instance.
+	IsSatellite bool
+	// Domain is the satellite's domain ("satellite.example.com"); on a
+	// production instance its Frontend API is clerk.<Domain>.
+	Domain string
+	// SatelliteAutoSync syncs a satellite on a first visit with no
+	// cookies; by default it is signed out until a sync is asked for
+	// (__clerk_synced=false), as in Clerk's Core 3.
+	SatelliteAutoSync bool
+	// AcceptsToken is the kinds of token accepted: none means SessionToken
+	// only; one kind is Clerk's acceptsToken given as a string (AnyToken
+	// is "any"); several are Clerk's array form.
+	AcceptsToken []TokenKind
+	// TrustedProxy, when it returns true for a request, lets its
+	// X-Forwarded-Host and X-Forwarded-Proto (the first value of each, as
+	// Clerk reads them) give the request's public URL; otherwise the Host
+	// header and the connection do.
+	TrustedProxy func(*http.Request) bool
+}
+
+// RequestState is the decision of AuthenticateRequest.
+type RequestState struct {
+	// Status is SignedIn, SignedOut or Handshake.
+	Status RequestStatus
+	// Reason is Clerk's reason string, "" when signed in: one of the
+	// Reason… constants or a token verification reason (see Error.Reason).
+	Reason string
+	// Message is a human-readable detail; it never contains a token.
+	Message string
+	// Principal is who is signed in; nil unless Status is SignedIn.
+	Principal *Principal
+	// Headers are what to send with the response: for a handshake, the
+	// Location of the 307, Cache-Control: no-store and the redirect
+	// counter cookie; for a resolved handshake, the cookies it sets (and,
+	// on development instances, a Location without the handshake
+	// parameters, to redirect to). Never nil.
+	Headers http.Header
+}
+
+// Redirect reports whether the response must be a redirect to
+// Headers' Location: a handshake, or a resolved handshake that cleans
+// the URL.
+func (s *RequestState) Redirect() bool { return s != nil && s.Headers.Get("Location") != "" }
+
+type requestStateKey struct{}
+
+// WithRequestState returns a copy of ctx carrying st.
+func WithRequestState(ctx context.Context, st *RequestState) context.Context {
+	return context.WithValue(ctx, requestStateKey{}, st)
+}
+
+// RequestStateFromContext returns the state stored by WithRequestState
+// (as the middleware does for cookie-authenticated requests).
+func RequestStateFromContext(ctx context.Context) (*RequestState, bool) {
+	st, ok := ctx.Value(requestStateKey{}).(*RequestState)
+	return st, ok && st != nil
+}
+
+// acceptMode is how Clerk reads acceptsToken: a single kind or a list.
+type acceptMode struct {
+	single TokenKind // "" when a list
+	list   kindSet
+}
+
+func newAcceptMode(kinds []TokenKind) (acceptMode, error) {
+	switch len(kinds) {
+	case 0:
+		return acceptMode{single: SessionToken}, nil
+	case 1:
+		if kindBit(kinds[0]) == 0 {
+			return acceptMode{}, fmt.Errorf("%w: unknown token kind %q in AcceptsToken", clerkerr.ErrInvalidConfig, string(kinds[0]))
+		}
+		return acceptMode{single: kinds[0]}, nil
+	}
+	s, err := acceptSet(kinds)
+	if err != nil {
+		return acceptMode{}, fmt.Errorf("%w: AcceptsToken: %w", clerkerr.ErrInvalidConfig, err)
+	}
+	return acceptMode{list: s}, nil
+}
+
+// accepts reports whether kind k is accepted.
+func (m acceptMode) accepts(k TokenKind) bool {
+	if m.single == "" {
+		return m.list.has(k)
+	}
+	return m.single == AnyToken || m.single == k
+}
+
+// machineSingle reports whether exactly one machine kind is accepted.
+func (m acceptMode) machineSingle() bool {
+	return m.single == APIKey || m.single == M2MToken || m.single == OAuthToken
+}
+
+// clerkTokenKind is the kind Clerk's SDK gives a header token before
+// verifying it: by prefix, else an OAuth or M2M JWT, else a session token.
+func clerkTokenKind(tok string) TokenKind {
+	if k, ok := opaqueKind(tok); ok {
+		return k
+	}
+	if looseIsMachineJWT(tok) {
+		j, _ := decodeLoose(tok)
+		if typ, ok := j.str(j.header, "typ"); ok && (typ == "at+jwt" || typ == "application/at+jwt") {
+			return OAuthToken
+		}
+		return M2MToken
+	}
+	return SessionToken
+}
+
+// AuthenticateRequest decides r as Clerk's authenticateRequest
+// (@clerk/backend 3.25.0) decides the same request with the same options:
+// signed in, signed out with Clerk's reason, or a handshake.
+//
+// A token in the Authorization header is verified with VerifyToken for the
+// kinds accepted; cookies are not read then. Otherwise the instance's
+// cookies are: __session and __client_uat (suffixed __session_<suffix>
+// and __client_uat_<suffix> where Clerk's rule picks them), the dev
+// browser (__clerk_db_jwt, query or cookie) on development instances
+// (pk_test_), a handshake being resolved (__clerk_handshake_nonce,
+// exchanged through the Backend API, or a signed __clerk_handshake token),
+// and the satellite sync parameters. When the cookies cannot be decided
+// yet — no dev browser, a __client_uat without a session token or the
+// reverse, a session token older than the client, expired or not yet
+// valid — a page navigation (a GET with Sec-Fetch-Dest document or
+// iframe, or without Sec-Fetch-Dest and with Accept text/html…) gets a
+// Handshake state, at most 3 times in a row (the __clerk_redirect_count
+// cookie); any other request is signed out with the same reason.
+//
+// The error is non-nil only when the request could not be decided: keys or
+// the Backend API unavailable (Unavailable reports it), the handshake
+// exchange failing (ErrHandshakeUnavailable), a development instance's
+// invalid handshake token (ErrHandshakeInvalid), or a configuration error
+// (wrapping clerkerr.ErrInvalidConfig). It never contains a token.
+func (v *Verifier) AuthenticateRequest(ctx context.Context, r *http.Request, o RequestOptions) (*RequestState, error) {
+	if r == nil {
+		return nil, fmt.Errorf("%w: AuthenticateRequest with a nil request", clerkerr.ErrInvalidConfig)
+	}
+	mode, err := newAcceptMode(o.AcceptsToken)
+	if err != nil {
+		return nil, err
+	}
+	rc := &reqCtx{v: v, r: r, o: o, mode: mode}
+	rc.tokenInHeader, _ = headerToken(r)
+	if !mode.machineSingle() {
+		if err := rc.init(); err != nil {
+			return nil, err
+		}
+	}
+
+	if mode.single == "" {
+		k := SessionToken
+		if rc.tokenInHeader != "" {
+			k = clerkTokenKind(rc.tokenInHeader)
+		}
+		if !mode.accepts(k) {
+			return rc.signedOut(ReasonTokenTypeMismatch, ""), nil
+		}
+	}
+	if rc.tokenInHeader != "" {
+		return rc.headerFlow(ctx)
+	}
+	if mode.machineSingle() {
+		return rc.signedOut(ReasonNoTokenInHeader, ""), nil
+	}
+	return rc.cookieFlow(ctx)
+}
+
+// reqCtx is Clerk's AuthenticateContext: what the decision reads.
+type reqCtx struct {
+	v    *Verifier
+	r    *http.Request
+	o    RequestOptions
+	mode acceptMode
+
+	dev          bool   // development instance (pk_test_)
+	suffix       string // cookie suffix
+	frontendAPI  string // Frontend API host or proxy URL
+	originalFAPI string // Frontend API host, for token ownership
+	base         string // scheme://host/path of the public URL
+	origin       string // scheme://host of the public URL
+	rawQuery     string
+	jar          cookieJar
+
+	tokenInHeader   string
+	sessionCookie   string
+	clientUAT       float64
+	refreshCookie   string
+	devBrowser      string
+	handshakeToken  string
+	handshakeNonce  string
+	redirectCounter float64
+	suffixed        bool
+}
+
+func (rc *reqCtx) init() error {
+	cfg := rc.v.cfg
+	if cfg.PublishableKey == "" || cfg.fapiHost == "" {
+		return ErrNoPublishableKey
+	}
+	rc.dev = strings.HasPrefix(cfg.PublishableKey, "pk_test_")
+	rc.suffix = rc.v.suffix
+	rc.originalFAPI = cfg.fapiHost
+	if !rc.dev && rc.o.Domain != "" && rc.o.IsSatellite {
+		rc.originalFAPI = "clerk." + rc.o.Domain
+	}
+	rc.frontendAPI = rc.originalFAPI
+	if cfg.ProxyURL != "" {
+		rc.frontendAPI = cfg.ProxyURL
+	}
+	rc.publicURL()
+	if rc.o.IsSatellite {
+		if rc.o.SignInURL == "" && strings.HasPrefix(cfg.SecretKey, "sk_test_") {
+			return fmt.Errorf("%w: a satellite of a development instance needs SignInURL", ErrSatelliteConfig)
+		}
+		if o := rc.r.Header.Get("Origin"); rc.o.SignInURL != "" && o != "" {
+			u, err := url.Parse(rc.o.SignInURL)
+			if err != nil || u.Scheme == "" || u.Host == "" {
+				return fmt.Errorf("%w: SignInURL must be absolute", ErrSatelliteConfig)
+			}
+			if so, _ := urlOrigin(rc.o.SignInURL); so == o {
+				return fmt.Errorf("%w: SignInURL must be on another origin than the satellite", ErrSatelliteConfig)
+			}
+		}
+		if cfg.ProxyURL == "" && rc.o.Domain == "" {
+			return fmt.Errorf("%w: a satellite needs Domain or Config.ProxyURL", ErrSatelliteConfig)
+		}
+	}
+	rc.jar = parseCookieHeader(rc.r.Header.Values("Cookie"))
+	rc.suffixed = rc.usesSuffixedCookies()
+	rc.sessionCookie = rc.cookieEither(SessionCookie)
+	rc.refreshCookie = rc.jar[RefreshCookie+"_"+rc.suffix]
+	rc.clientUAT = jsParseInt(rc.cookieEither(ClientUATCookie))
+	rc.devBrowser = rc.query(DevBrowserCookie)
+	if rc.devBrowser == "" {
+		rc.devBrowser = rc.cookieEither(DevBrowserCookie)
+	}
+	if rc.handshakeToken = rc.query(HandshakeParam); rc.handshakeToken == "" {
+		rc.handshakeToken = rc.jar[HandshakeParam]
+	}
+	rc.redirectCounter = jsNumber(rc.jar[RedirectCountCookie])
+	if rc.handshakeNonce = rc.query(HandshakeNonceParam); rc.handshakeNonce == "" {
+		rc.handshakeNonce = rc.jar[HandshakeNonceParam]
+	}
+	return nil
+}
+
+// publicURL derives the request's public URL as Clerk's ClerkRequest does:
+// X-Forwarded-Host (else Host) and X-Forwarded-Proto (else the
+// connection's scheme), the first value of each, the forwarded headers
+// only from a trusted proxy.
+func (rc *reqCtx) publicURL() {
+	r := rc.r
+	scheme := r.URL.Scheme
+	if scheme == "" {
+		scheme = "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+	}
+	host := r.Host
+	if host == "" {
+		host = r.URL.Host
+	}
+	initScheme, initHost := scheme, host
+	if rc.o.TrustedProxy != nil && rc.o.TrustedProxy(r) {
+		if vs, ok := r.Header["X-Forwarded-Host"]; ok && len(vs) > 0 {
+			host, _, _ = strings.Cut(strings.Join(vs, ", "), ",")
+		}
+		if vs, ok := r.Header["X-Forwarded-Proto"]; ok && len(vs) > 0 {
+			scheme, _, _ = strings.Cut(strings.Join(vs, ", "), ",")
+		}
+		if host == "" || scheme == "" {
+			scheme, host = initScheme, initHost
+		}
+	}
+	origin, ok := urlOrigin(scheme + "://" + host)
+	if !ok || origin == "null" {
+		origin, _ = urlOrigin(initScheme + "://" + initHost)
+	}
+	rc.origin = origin
+	path := r.URL.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	rc.base = origin + path
+	rc.rawQuery = r.URL.RawQuery
+}
+
+// urlOrigin returns the origin of an absolute URL as WHATWG URL gives it
+// (scheme and host lowercased, default port dropped; "null" for schemes
+// without origins), and whether s is one.
+func urlOrigin(s string) (string, bool) {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" {
+		return "", false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	if strings.Contains(u.Host, "[") {
+		host = "[" + host + "]"
+	}
+	port := u.Port()
+	switch scheme {
+	case "http", "ws":
+		if port == "80" {
+			port = ""
+		}
+	case "https", "wss":
+		if port == "443" {
+			port = ""
+		}
+	case "ftp":
+		if port == "21" {
+			port = ""
+		}
+	default:
+		return "null", true
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return scheme + "://" + host, true
+}
+
+func (rc *reqCtx) query(name string) string {
+	v, _ := queryGet(rc.rawQuery, name)
+	return v
+}
+
+func (rc *reqCtx) cookieEither(name string) string {
+	if rc.suffixed {
+		return rc.jar[name+"_"+rc.suffix]
+	}
+	return rc.jar[name]
+}
+
+// usesSuffixedCookies is Clerk's rule for reading __session_<suffix> and
+// __client_uat_<suffix> rather than the unsuffixed cookies.
+func (rc *reqCtx) usesSuffixedCookies() bool {
+	sfxUAT, hasSfxUAT := rc.jar[ClientUATCookie+"_"+rc.suffix]
+	uat, hasUAT := rc.jar[ClientUATCookie]
+	sfxSession := rc.jar[SessionCookie+"_"+rc.suffix]
+	session := rc.jar[SessionCookie]
+	// JavaScript reads an empty cookie as absent.
+	hasSfxUAT = hasSfxUAT && sfxUAT != ""
+	hasUAT = hasUAT && uat != ""
+	notZero := func(v string, has bool) bool { return !has || v != "0" }
+
+	if session != "" {
+		j, ok := decodeLoose(session)
+		iss, isStr := j.str(j.payload, "iss")
+		if !ok || !truthy(j, "iss") {
+			return false
+		}
+		if !isStr || rc.originalFAPI != stripSchemes(iss) {
+			return true
+		}
+	}
+	if !hasSfxUAT && sfxSession == "" {
+		return false
+	}
+	sj, _ := decodeLoose(session)
+	sessionIAT, _ := sj.num(sj.payload, "iat")
+	fj, _ := decodeLoose(sfxSession)
+	sfxIAT, _ := fj.num(fj.payload, "iat")
+	if notZero(sfxUAT, hasSfxUAT) && notZero(uat, hasUAT) && sessionIAT > sfxIAT {
+		return false
+	}
+	if hasSfxUAT && sfxUAT == "0" && notZero(uat, hasUAT) {
+		return false
+	}
+	if rc.dev {
+		expired := false
+		if exp, ok := fj.num(fj.payload, "exp"); ok {
+			expired = exp <= float64(rc.v.cfg.Now().Unix())
+		}
+		if notZero(sfxUAT, hasSfxUAT) && hasUAT && uat == "0" && expired {
+			return false
+		}
+	}
+	if !hasSfxUAT && sfxSession != "" {
+		return false
+	}
+	return true
+}
+
+// truthy reports whether payload member k is JavaScript-truthy.
+func truthy(j *looseJWT, k string) bool {
+	if j == nil || j.payload == nil {
+		return false
+	}
+	switch v := j.payload[k].(type) {
+	case nil:
+		return false
+	case bool:
+		return v
+	case string:
+		return v != ""
+	case float64:
+		return v != 0
+	}
+	return true
+}
+
+// stripSchemes removes every "http://" and "https://", in any case, as
+// Clerk's /https?:\/\//gi replacement does.
+func stripSchemes(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		low := strings.ToLower(s[i:min(len(s), i+8)])
+		switch {
+		case strings.HasPrefix(low, "https://"):
+			i += 8
+		case strings.HasPrefix(low, "http://"):
+			i += 7
+		default:
+			b.WriteByte(s[i])
+			i++
+		}
+	}
+	return b.String()
+}
+
+// eligibleForHandshake is Clerk's isRequestEligibleForHandshake.
+func (rc *reqCtx) eligibleForHandshake() bool {
+	if rc.r.Method != http.MethodGet {
+		return false
+	}
+	dest := rc.r.Header.Get("Sec-Fetch-Dest")
+	if dest == "document" || dest == "iframe" {
+		return true
+	}
+	return dest == "" && strings.HasPrefix(rc.r.Header.Get("Accept"), "text/html")
+}
+
+func (rc *reqCtx) signedOut(reason, msg string) *RequestState {
+	return &RequestState{Status: SignedOut, Reason: reason, Message: msg, Headers: http.Header{}}
+}
+
+func (rc *reqCtx) signedIn(p *Principal, h http.Header) *RequestState {
+	if h == nil {
+		h = http.Header{}
+	}
+	return &RequestState{Status: SignedIn, Principal: p, Headers: h}
+}
+
+// maybeHandshake is Clerk's handleMaybeHandshakeStatus: a handshake (with
+// h, or the redirect to the Frontend API) for an eligible request not in a
+// redirect loop, else signed out with the same reason.
+func (rc *reqCtx) maybeHandshake(reason, msg string, h http.Header) *RequestState {
+	if !rc.eligibleForHandshake() {
+		return rc.signedOut(reason, msg)
+	}
+	if h == nil {
+		h = http.Header{"Location": {rc.handshakeURL(reason)}}
+	}
+	if h.Get("Location") != "" {
+		h.Set("Cache-Control", "no-store")
+	}
+	if rc.redirectCounter == maxRedirectLoop {
+		return rc.signedOut(reason, msg)
+	}
+	h.Add("Set-Cookie", RedirectCountCookie+"="+jsNumberString(rc.redirectCounter+1)+"; SameSite=Lax; HttpOnly; Max-Age=2")
+	return &RequestState{Status: Handshake, Reason: reason, Message: msg, Headers: h}
+}
+
+// headerFlow decides a request with a token in the Authorization header.
+func (rc *reqCtx) headerFlow(ctx context.Context) (*RequestState, error) {
+	tok := rc.tokenInHeader
+	kind := clerkTokenKind(tok)
+	if rc.mode.single == SessionToken {
+		if kind != SessionToken && looseIsMachineJWT(tok) {
+			return rc.signedOut(ReasonTokenTypeMismatch, ""), nil
+		}
+		if _, ok := decodeLoose(tok); !ok {
+			// Clerk's session path decodes before anything else, an
+			// opaque machine token included.
+			return rc.signedOut(ErrMalformed.Reason(), "Invalid JWT form."), nil
+		}
+		kind = SessionToken
+	} else if kind == SessionToken && rc.mode.machineSingle() {
+		return rc.signedOut(ReasonTokenTypeMismatch, ""), nil
+	} else if kind != SessionToken && !rc.mode.accepts(kind) {
+		return rc.signedOut(ReasonTokenTypeMismatch, ""), nil
+	}
+	if kind == SessionToken {
+		j, ok := decodeLoose(tok)
+		if ok && looseNonSessionCategory(j) {
+			return rc.signedOut(ReasonTokenTypeMismatch, ""), nil
+		}
+		s, err := rc.v.Verify(ctx, tok)
+		if err != nil {
+			return rc.sessionError(err)
+		}
+		return rc.signedIn(&Principal{Kind: SessionToken, Session: s}, nil), nil
+	}
+	p, err := rc.v.VerifyToken(ctx, tok, kind)
+	if err != nil {
+		if Unavailable(err) {
+			return nil, err
+		}
+		return rc.signedOut(Reason(err), err.Error()), nil
+	}
+	return rc.signedIn(p, nil), nil
+}
+
+// sessionError is Clerk's handleSessionTokenError: a session token that
+// failed verification is signed out with the verification reason, except
+// a token expired, not yet valid or issued in the future, which may hand
+// shake.
+func (rc *reqCtx) sessionError(err error) (*RequestState, error) {
+	if Unavailable(err) {
+		return nil, err
+	}
+	var reason string
+	switch {
+	case errors.Is(err, ErrExpired):
+		var refresh string
+		switch {
+		case rc.refreshCookie != "" && rc.r.Method == http.MethodGet:
+			// Clerk would try the Backend API's session refresh here;
+			// clerkkit does not (as Clerk without an API client).
+			refresh = "missing-api-client"
+		case rc.r.Method != http.MethodGet:
+			refresh = "non-eligible-non-get"
+		default:
+			refresh = "non-eligible-no-refresh-cookie"
+		}
+		reason = ReasonSessionTokenExpired + "-refresh-" + refresh
+	case errors.Is(err, ErrNotYetValid):
+		reason = ReasonSessionTokenNBF
+	case errors.Is(err, ErrIssuedInFuture):
+		reason = ReasonSessionTokenIATInTheFuture
+	default:
+		return rc.signedOut(Reason(err), err.Error()), nil
+	}
+	return rc.maybeHandshake(reason, err.Error(), nil), nil
+}
+
+// cookieFlow is Clerk's authenticateRequestWithTokenInCookie.
+func (rc *reqCtx) cookieFlow(ctx context.Context) (*RequestState, error) {
+	if rc.handshakeNonce != "" || rc.handshakeToken != "" {
+		st, err := rc.resolveHandshake(ctx)
+		switch {
+		case st != nil:
+			return st, nil
+		case errors.Is(err, errHandshakeContinue):
+			// As Clerk: the handshake is ignored and the cookies decide.
+		case errors.Is(err, errHandshakeTokenInvalid):
+			if rc.dev {
+				return nil, fmt.Errorf("%w: %w", ErrHandshakeInvalid, err)
+			}
+		default:
+			return nil, err
+		}
+	}
+	hasSession := rc.sessionCookie != ""
+	hasClient := rc.clientUAT != 0
+	dest := rc.r.Header.Get("Sec-Fetch-Dest")
+	mdSync := rc.o.IsSatellite && dest == "document" && rc.r.Method == http.MethodGet
+	synced, _ := queryGet(rc.rawQuery, SyncedParam)
+	needsSync := synced == "false"
+	syncDone := synced == "true"
+	hasCookies := hasSession || hasClient
+	skipSatellite := !rc.o.SatelliteAutoSync && !hasCookies && !needsSync
+
+	if mdSync && !syncDone {
+		if skipSatellite {
+			return rc.signedOut(ReasonSessionTokenAndUATMissing, ""), nil
+		}
+		if !hasCookies || needsSync {
+			if !rc.dev {
+				return rc.maybeHandshake(ReasonSatelliteNeedsSyncing, "", nil), nil
+			}
+			u, err := url.Parse(rc.o.SignInURL)
+			if err != nil || u.Scheme == "" || u.Host == "" {
+				return nil, fmt.Errorf("%w: SignInURL must be absolute", ErrSatelliteConfig)
+			}
+			u.RawQuery = appendQuery(u.RawQuery, RedirectURLParam, rc.href())
+			return rc.maybeHandshake(ReasonSatelliteNeedsSyncing, "", http.Header{"Location": {u.String()}}), nil
+		}
+	}
+
+	if back, ok := queryGet(rc.rawQuery, RedirectURLParam); ok && back != "" && rc.dev && !rc.o.IsSatellite {
+		u, err := url.Parse(back)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, ErrBadRedirectURL
+		}
+		q := u.RawQuery
+		if rc.devBrowser != "" {
+			q = appendQuery(q, DevBrowserCookie, rc.devBrowser)
+		}
+		q = setQuery(q, SyncedParam, "true")
+		u.RawQuery = q
+		return rc.maybeHandshake(ReasonPrimaryRespondsToSyncing, "", http.Header{"Location": {u.String()}}), nil
+	}
+
+	if _, ok := queryGet(rc.rawQuery, DevBrowserCookie); rc.dev && ok {
+		return rc.maybeHandshake(ReasonDevBrowserSync, "", nil), nil
+	}
+	if rc.dev && rc.devBrowser == "" {
+		return rc.maybeHandshake(ReasonDevBrowserMissing, "", nil), nil
+	}
+	if !hasClient && !hasSession {
+		return rc.signedOut(ReasonSessionTokenAndUATMissing, ""), nil
+	}
+	if !hasClient && hasSession {
+		return rc.maybeHandshake(ReasonSessionTokenWithoutClientUAT, "", nil), nil
+	}
+	if hasClient && !hasSession {
+		return rc.maybeHandshake(ReasonClientUATWithoutSessionToken, "", nil), nil
+	}
+
+	tok := rc.sessionCookie
+	j, ok := decodeLoose(tok)
+	if !ok {
+		return rc.signedOut(ErrMalformed.Reason(), "Invalid JWT form."), nil
+	}
+	if looseIsMachineJWT(tok) || looseNonSessionCategory(j) {
+		return rc.signedOut(ReasonTokenTypeMismatch, ""), nil
+	}
+	if iat, ok := j.num(j.payload, "iat"); ok && iat < rc.clientUAT {
+		return rc.maybeHandshake(ReasonSessionTokenIATBeforeClientUAT, "", nil), nil
+	}
+	s, err := rc.v.Verify(ctx, tok)
+	if err != nil {
+		return rc.sessionError(err)
+	}
+	if !rc.o.IsSatellite && rc.r.Method == http.MethodGet && dest == "document" &&
+		rc.crossOriginReferrer() && !rc.knownClerkReferrer() && rc.redirectCounter == 0 {
+		return rc.maybeHandshake(ReasonPrimaryDomainCrossOriginSync, "Cross-origin request from satellite domain requires handshake", nil), nil
+	}
+	return rc.signedIn(&Principal{Kind: SessionToken, Session: s}, nil), nil
+}
+
+// href is the request's public URL as Clerk's clerkUrl.toString() gives it.
+func (rc *reqCtx) href() string {
+	if rc.rawQuery == "" {
+		return rc.base
+	}
+	return rc.base + "?" + rc.rawQuery
+}
+
+// appendQuery is URLSearchParams.append: the query re-serialized with
+// name=value added.
+func appendQuery(rawQuery, name, value string) string {
+	return serializeQuery(append(parseQuery(rawQuery), [2]string{name, value}))
+}
+
+// setQuery is URLSearchParams.set: the first name=… replaced (the others
+// removed), or added at the end.
+func setQuery(rawQuery, name, value string) string {
+	pairs := parseQuery(rawQuery)
+	out := pairs[:0]
+	done := false
+	for _, p := range pairs {
+		if p[0] != name {
+			out = append(out, p)
+		} else if !done {
+			out = append(out, [2]string{name, value})
+			done = true
+		}
+	}
+	if !done {
+		out = append(out, [2]string{name, value})
+	}
+	return serializeQuery(out)
+}
+
+func (rc *reqCtx) crossOriginReferrer() bool {
+	ref := rc.r.Header.Get("Referer")
+	if ref == "" || rc.origin == "" {
+		return false
+	}
+	o, ok := urlOrigin(ref)
+	return ok && o != rc.origin
+}
+
+// knownClerkReferrer is Clerk's isKnownClerkReferrer: the Frontend API
+// itself, the instance's Account Portal, or (development instances only) a
+// development Account Portal host.
+func (rc *reqCtx) knownClerkReferrer() bool {
+	ref := rc.r.Header.Get("Referer")
+	if ref == "" {
+		return false
+	}
+	u, err := url.Parse(ref)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	fapiHost := rc.frontendAPI
+	if strings.HasPrefix(fapiHost, "http") {
+		f, err := url.Parse(fapiHost)
+		if err != nil {
+			return false
+		}
+		fapiHost = f.Hostname()
+	}
+	if host == fapiHost {
+		return true
+	}
+	if rc.dev {
+		for _, s := range [...]string{".lcl.dev", ".lclstage.dev", ".lclclerk.com"} {
+			if strings.HasPrefix(host, "accounts.") && strings.HasSuffix(host, s) {
+				return true
+			}
+		}
+		for _, s := range [...]string{".accounts.dev", ".accountsstage.dev", ".accounts.lclclerk.com"} {
+			if strings.HasSuffix(host, s) && !strings.HasSuffix(host, ".clerk"+s) {
+				return true
+			}
+		}
+	}
+	accounts := rc.frontendAPI
+	if i := strings.Index(accounts, "clerk.accountsstage."); i >= 0 {
+		accounts = accounts[:i] + "accountsstage." + accounts[i+len("clerk.accountsstage."):]
+	}
+	ia, ic := strings.Index(accounts, "clerk.accounts."), strings.Index(accounts, "clerk.")
+	switch {
+	case ia >= 0 && (ic < 0 || ia <= ic):
+		accounts = accounts[:ia] + "accounts." + accounts[ia+len("clerk.accounts."):]
+	case ic >= 0:
+		accounts = accounts[:ic] + "accounts." + accounts[ic+len("clerk."):]
+	}
+	want, ok := urlOrigin("https://" + accounts)
+	got, ok2 := urlOrigin(ref)
+	return ok && ok2 && want == got
+}
+
+// handshakeURL is the Location of a handshake: the Frontend API's (or
+// proxy's) /v1/client/handshake with Clerk's parameters.
+func (rc *reqCtx) handshakeURL(reason string) string {
+	base := rc.frontendAPI
+	if !strings.HasPrefix(base, "http") {
+		base = "https://" + base
+	}
+	base = strings.TrimRight(base, "/") + "/"
+	if u, err := url.Parse(base); err == nil && u.Host != "" {
+		u.RawQuery, u.Fragment, u.RawFragment = "", "", ""
+		base = u.String()
+	}
+	pairs := [][2]string{
+		{"redirect_url", withoutParams(rc.base, rc.rawQuery, DevBrowserCookie, legacyDevBrowserParam)},
+		{"__clerk_api_version", HandshakeAPIVersion},
+		{"suffixed_cookies", fmt.Sprint(rc.suffixed)},
+		{"__clerk_hs_reason", reason},
+		{"format", "nonce"},
+	}
+	if t := rc.sessionCookie; t != "" {
+		pairs = append(pairs, [2]string{SessionCookie, t})
+	} else if t := rc.tokenInHeader; t != "" {
+		pairs = append(pairs, [2]string{SessionCookie, t})
+	}
+	if rc.dev && rc.devBrowser != "" {
+		pairs = append(pairs, [2]string{DevBrowserCookie, rc.devBrowser})
+	}
+	return base + "v1/client/handshake?" + serializeQuery(pairs)
+}
+
+// lenient returns a copy of v that applies skew to token times and caches
+// nothing: Clerk's development retry of a handshake's session token.
+func (v *Verifier) lenient(skew time.Duration) *Verifier {
+	cfg := *v.cfg
+	cfg.ClockSkew = skew
+	c := *v
+	c.cfg = &cfg
+	c.tokens = nil
+	return &c
+}
