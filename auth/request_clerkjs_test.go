@@ -70,6 +70,11 @@ type reqShape struct {
 	RedirectURL bool `json:"redirectUrl,omitempty"`
 	// Accepts is the acceptsToken list: default, session_token or api_key.
 	Accepts string `json:"accepts,omitempty"`
+	// Forwarded: the request reaches the app at http://10.0.0.7:8080 with
+	// X-Forwarded-Host and X-Forwarded-Proto naming the public origin,
+	// from a proxy clerkkit trusts (trusted: RequestOptions.TrustedProxy
+	// says so) or not (untrusted). Clerk's code always believes them.
+	Forwarded string `json:"fwd,omitempty"`
 }
 
 func (s reqShape) String() string { return mustJSON(s) }
@@ -115,6 +120,9 @@ func (g reqGen) shape() reqShape {
 	if g.chance(0.06) {
 		s.Accepts = g.pick("session_token", "api_key")
 	}
+	if g.chance(0.1) {
+		s.Forwarded = g.pick("trusted", "trusted", "untrusted")
+	}
 	return s
 }
 
@@ -136,6 +144,8 @@ type reqCase struct {
 	Method  string            `json:"method"`
 	Headers map[string]string `json:"headers"`
 	Options reqOptions        `json:"options"`
+	// TrustProxy is clerkkit's TrustedProxy answer (request.mjs ignores it).
+	TrustProxy bool `json:"trustProxy,omitempty"`
 }
 
 // urlDesc is a Location taken apart as request.mjs does: origin and path,
@@ -373,6 +383,13 @@ func (s reqShape) build(in *reqInstance) reqCase {
 		c.Headers["Referer"] = "https://" + in.iss.FrontendAPI() + "/"
 	}
 	c.URL = origin + "/dashboard?" + q.Encode()
+	if s.Forwarded != "" {
+		u, _ := url.Parse(origin)
+		c.Headers["X-Forwarded-Host"] = u.Host
+		c.Headers["X-Forwarded-Proto"] = u.Scheme
+		c.URL = "http://10.0.0.7:8080/dashboard?" + q.Encode()
+		c.TrustProxy = s.Forwarded == "trusted"
+	}
 	c.Options = reqOptions{PublishableKey: in.iss.PublishableKey(), SecretKey: in.iss.SecretKey(), JWTKey: in.iss.PublicKeyPEM()}
 	if s.Proxy {
 		c.Options.ProxyURL = proxyURL
@@ -467,6 +484,9 @@ func reqShapes(n int) []reqShape {
 			func(s *reqShape) { s.RedirectURL = true },
 			func(s *reqShape) { s.Accepts = "api_key" },
 			func(s *reqShape) { s.Accepts = "session_token" },
+			func(s *reqShape) { s.Token, s.Forwarded = "expired", "trusted" },
+			func(s *reqShape) { s.Token, s.Forwarded = "expired", "untrusted" },
+			func(s *reqShape) { s.Referer, s.Forwarded = "same", "trusted" },
 		} {
 			s := base(live)
 			f(&s)
