@@ -403,21 +403,30 @@ func looseB64(s string) ([]byte, bool) {
 	return b, err == nil
 }
 
-// str returns m[k] when it is a string.
-func (j *looseJWT) str(m map[string]any, k string) (string, bool) {
-	if j == nil || m == nil {
+// headerStr returns header member k when it is a string.
+func (j *looseJWT) headerStr(k string) (string, bool) {
+	if j == nil {
 		return "", false
 	}
-	s, ok := m[k].(string)
+	s, ok := j.header[k].(string)
 	return s, ok
 }
 
-// num returns m[k] when it is a number.
-func (j *looseJWT) num(m map[string]any, k string) (float64, bool) {
-	if j == nil || m == nil {
+// payloadStr returns payload member k when it is a string.
+func (j *looseJWT) payloadStr(k string) (string, bool) {
+	if j == nil {
+		return "", false
+	}
+	s, ok := j.payload[k].(string)
+	return s, ok
+}
+
+// payloadNum returns payload member k when it is a number.
+func (j *looseJWT) payloadNum(k string) (float64, bool) {
+	if j == nil {
 		return 0, false
 	}
-	f, ok := m[k].(float64)
+	f, ok := j.payload[k].(float64)
 	return f, ok
 }
 
@@ -450,10 +459,10 @@ func looseIsMachineJWT(token string) bool {
 	if !ok {
 		return false
 	}
-	if typ, ok := j.str(j.header, "typ"); ok && (typ == "at+jwt" || typ == "application/at+jwt") {
+	if typ, ok := j.headerStr("typ"); ok && (typ == "at+jwt" || typ == "application/at+jwt") {
 		return true
 	}
-	sub, ok := j.str(j.payload, "sub")
+	sub, ok := j.payloadStr("sub")
 	return ok && strings.HasPrefix(sub, "mch_")
 }
 

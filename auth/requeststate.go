@@ -229,7 +229,7 @@ func clerkTokenKind(tok string) TokenKind {
 	}
 	if looseIsMachineJWT(tok) {
 		j, _ := decodeLoose(tok)
-		if typ, ok := j.str(j.header, "typ"); ok && (typ == "at+jwt" || typ == "application/at+jwt") {
+		if typ, ok := j.headerStr("typ"); ok && (typ == "at+jwt" || typ == "application/at+jwt") {
 			return OAuthToken
 		}
 		return M2MToken
@@ -478,7 +478,7 @@ func (rc *reqCtx) usesSuffixedCookies() bool {
 
 	if session != "" {
 		j, ok := decodeLoose(session)
-		iss, isStr := j.str(j.payload, "iss")
+		iss, isStr := j.payloadStr("iss")
 		if !ok || !truthy(j, "iss") {
 			return false
 		}
@@ -490,9 +490,9 @@ func (rc *reqCtx) usesSuffixedCookies() bool {
 		return false
 	}
 	sj, _ := decodeLoose(session)
-	sessionIAT, _ := sj.num(sj.payload, "iat")
+	sessionIAT, _ := sj.payloadNum("iat")
 	fj, _ := decodeLoose(sfxSession)
-	sfxIAT, _ := fj.num(fj.payload, "iat")
+	sfxIAT, _ := fj.payloadNum("iat")
 	if notZero(sfxUAT, hasSfxUAT) && notZero(uat, hasUAT) && sessionIAT > sfxIAT {
 		return false
 	}
@@ -501,7 +501,7 @@ func (rc *reqCtx) usesSuffixedCookies() bool {
 	}
 	if rc.dev {
 		expired := false
-		if exp, ok := fj.num(fj.payload, "exp"); ok {
+		if exp, ok := fj.payloadNum("exp"); ok {
 			expired = exp <= float64(rc.v.cfg.Now().Unix())
 		}
 		if notZero(sfxUAT, hasSfxUAT) && hasUAT && uat == "0" && expired {
@@ -749,7 +749,7 @@ func (rc *reqCtx) cookieFlow(ctx context.Context) (*RequestState, error) {
 	if looseIsMachineJWT(tok) || looseNonSessionCategory(j) {
 		return rc.signedOut(ReasonTokenTypeMismatch, ""), nil
 	}
-	if iat, ok := j.num(j.payload, "iat"); ok && iat < rc.clientUAT {
+	if iat, ok := j.payloadNum("iat"); ok && iat < rc.clientUAT {
 		return rc.maybeHandshake(ReasonSessionTokenIATBeforeClientUAT, "", nil), nil
 	}
 	s, err := rc.v.Verify(ctx, tok)
