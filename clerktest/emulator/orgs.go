@@ -19,11 +19,12 @@ type createOrgBody struct {
 	Slug                  *string         `json:"slug"`
 	MaxAllowedMemberships *int            `json:"max_allowed_memberships"`
 	CreatedAt             *string         `json:"created_at"`
+	RoleSetKey            *string         `json:"role_set_key"`
 	// The explicit id of a seeded organization; not an API parameter.
 	id string
 }
 
-var ignoredCreateOrgParams = []string{"role_set_key"}
+var ignoredCreateOrgParams []string // the Server uses every parameter
 
 func validSlug(s string) bool {
 	if s == "" {
@@ -140,12 +141,21 @@ func (st *state) addOrg(b *createOrgBody, now time.Time) (*orgRec, *apiError) {
 	if createdAt.IsZero() {
 		createdAt = now
 	}
+	rs := st.initialRoleSet()
+	if b.RoleSetKey != nil && *b.RoleSetKey != "" {
+		if rs = st.roleSets[*b.RoleSetKey]; rs == nil {
+			return nil, errValue("role_set_key", "role_set_key must be the key of a role set; "+*b.RoleSetKey+" is not.")
+		}
+	}
 	o := &orgRec{
 		seq: st.next(), id: b.id, name: *b.Name, slug: slug, adminDelete: true,
 		public: orEmpty(pub), private: orEmpty(priv), createdAt: createdAt, updatedAt: now,
 	}
 	if o.id == "" {
 		o.id = randomID("org_")
+	}
+	if rs != nil {
+		o.roleSet = rs.id
 	}
 	if b.MaxAllowedMemberships != nil {
 		o.maxMembers = *b.MaxAllowedMemberships
@@ -158,7 +168,7 @@ func (st *state) addOrg(b *createOrgBody, now time.Time) (*orgRec, *apiError) {
 	}
 	st.emitOrg("organization.created", o, now)
 	if creator != nil {
-		st.addMember(o, creator, "org:admin", nil, nil, now)
+		st.addMember(o, creator, st.creatorRoleOf(o), nil, nil, now)
 	}
 	return o, nil
 }
@@ -425,6 +435,9 @@ func (s *Server) createMembership(c *call, b *createMembershipBody) (any, *apiEr
 	if e := st.checkRole(b.Role); e != nil {
 		return nil, e
 	}
+	if e := st.checkOrgRole(o, *b.Role); e != nil {
+		return nil, e
+	}
 	u, e := st.user(*b.UserID)
 	if e != nil {
 		return nil, e
@@ -451,6 +464,9 @@ func (s *Server) updateMembership(c *call, b *updateMembershipBody) (any, *apiEr
 		return nil, e
 	}
 	if e := st.checkRole(b.Role); e != nil {
+		return nil, e
+	}
+	if e := st.checkOrgRole(st.orgs[m.orgID], *b.Role); e != nil {
 		return nil, e
 	}
 	m.role, m.updatedAt = *b.Role, now
@@ -586,6 +602,9 @@ func (s *Server) createInvitation(c *call, b *createInvitationBody) (any, *apiEr
 		return nil, errFormat("email_address", "email_address must be a valid email address.")
 	}
 	if e := st.checkRole(b.Role); e != nil {
+		return nil, e
+	}
+	if e := st.checkOrgRole(o, *b.Role); e != nil {
 		return nil, e
 	}
 	days := invitationDays

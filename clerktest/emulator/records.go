@@ -26,6 +26,10 @@ type state struct {
 	mach        machineStore   // machines, API keys, M2M and OAuth access tokens
 	hooks       bool           // the Server has webhook endpoints: emit records events
 	outbox      []webhookEvent // events of the change in progress, published by Server.unlock
+
+	// Organization permissions and role sets by key (roles.go, rolesets.go).
+	perms    map[string]*permRec
+	roleSets map[string]*roleSetRec
 }
 
 func newState() *state {
@@ -41,6 +45,8 @@ func newState() *state {
 		invitations: map[string]*invRec{},
 		sessions:    map[string]*sessRec{},
 		roles:       map[string]*roleRec{},
+		perms:       map[string]*permRec{},
+		roleSets:    map[string]*roleSetRec{},
 		mach:        newMachineStore(),
 	}
 	for _, r := range defaultRoles() {
@@ -71,10 +77,19 @@ type roleRec struct {
 	name   string   // "Admin"
 	system []string // org:sys_* permissions
 	custom []string // org:<feature>:<perm> permissions, which tokens carry
+
+	seq         int64 // the rest: see roles.go
+	id          string
+	description *string
+	createdAt   time.Time
+	updatedAt   time.Time
 }
 
 func (r *roleRec) permissions() []string {
-	return append(slices.Clone(r.system), r.custom...)
+	if out := slices.Concat(r.system, r.custom); out != nil {
+		return out
+	}
+	return []string{} // never null in JSON
 }
 
 type userRec struct {
@@ -121,6 +136,7 @@ type orgRec struct {
 	createdBy   string
 	maxMembers  int
 	adminDelete bool
+	roleSet     string // id of the role set it uses (rolesets.go)
 	public      json.RawMessage
 	private     json.RawMessage
 	createdAt   time.Time

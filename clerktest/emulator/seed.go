@@ -262,7 +262,7 @@ func (s *Server) Seed(d SeedData) error {
 	st := s.st.clone()
 	now := s.clock.Now()
 	for i, r := range d.Roles {
-		if err := st.seedRole(r); err != nil {
+		if err := st.seedRole(r, now); err != nil {
 			return fmt.Errorf("emulator: Seed: roles[%d]: %w", i, err)
 		}
 	}
@@ -380,7 +380,7 @@ func optString(s string) *string {
 	return &s
 }
 
-func (st *state) seedRole(r SeedRole) error {
+func (st *state) seedRole(r SeedRole, now time.Time) error {
 	name, ok := strings.CutPrefix(r.Key, "org:")
 	if !ok || name == "" || strings.ContainsAny(name, ":, ") {
 		return fmt.Errorf("role key %q must be org:<name>", r.Key)
@@ -399,15 +399,17 @@ func (st *state) seedRole(r SeedRole) error {
 	role := st.roles[r.Key]
 	if role == nil {
 		role = &roleRec{key: r.Key, name: name}
+		st.stampRole(role, now)
 		st.roles[r.Key] = role
+		if rs := st.initialRoleSet(); rs != nil { // so that members can have it
+			rs.roles = append(rs.roles, r.Key)
+		}
 	}
 	if r.Name != "" {
 		role.name = r.Name
 	}
 	for _, p := range r.Permissions {
-		if !slices.Contains(role.custom, p) {
-			role.custom = append(role.custom, p)
-		}
+		role.addPermission(st.ensurePermission(p, now))
 	}
 	return nil
 }
@@ -465,6 +467,13 @@ func (st *state) clone() *state {
 		c.roles[k] = &cr
 	}
 	c.mach = st.mach.clone()
+	c.perms = cloneRecs(st.perms)
+	c.roleSets = make(map[string]*roleSetRec, len(st.roleSets))
+	for k, rs := range st.roleSets {
+		crs := *rs
+		crs.roles = slices.Clone(rs.roles)
+		c.roleSets[k] = &crs
+	}
 	c.members = make(map[string]map[string]*memberRec, len(st.members))
 	for org, ms := range st.members {
 		c.members[org] = cloneRecs(ms)

@@ -227,6 +227,7 @@ func StartServer(opts ...Options) (*Server, error) {
 		},
 	}
 	s.st.hooks = len(o.Webhooks) > 0
+	s.st.initAuthz(o.Clock.Now())
 	s.mux = http.NewServeMux()
 	s.registerRoutes()
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second}
@@ -704,6 +705,8 @@ func (s *Server) registerRoutes() {
 	handleBody(s, "POST /v1/sessions/{session_id}/tokens", s.createSessionToken)
 
 	s.registerMachineRoutes()
+	s.registerRoleRoutes()
+	s.registerRoleSetRoutes()
 
 	// Everything else: Clerk's 404.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
