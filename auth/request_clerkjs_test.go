@@ -2,11 +2,14 @@ package auth_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	mrand "math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -68,12 +71,15 @@ type reqShape struct {
 	// RedirectURL puts __clerk_redirect_url in the query (a primary
 	// answering a satellite's sync).
 	RedirectURL bool `json:"redirectUrl,omitempty"`
-	// Accepts is the acceptsToken list: default, session_token or api_key.
+	// Accepts is the accepted kinds, comma-separated ("" for the default):
+	// one kind is Clerk's acceptsToken string form, several its array form.
 	Accepts string `json:"accepts,omitempty"`
 	// Forwarded: the request reaches the app at http://10.0.0.7:8080 with
 	// X-Forwarded-Host and X-Forwarded-Proto naming the public origin,
 	// from a proxy clerkkit trusts (trusted: RequestOptions.TrustedProxy
-	// says so) or not (untrusted). Clerk's code always believes them.
+	// says so) or not (untrusted); or at http://<public host> with only
+	// X-Forwarded-Proto https, as a proxy keeping the Host header sends it
+	// (trusted-host, untrusted-host). Clerk's code always believes them.
 	Forwarded string `json:"fwd,omitempty"`
 }
 
@@ -118,25 +124,25 @@ func (g reqGen) shape() reqShape {
 	}
 	s.RedirectURL = !s.Satellite && g.chance(0.06)
 	if g.chance(0.06) {
-		s.Accepts = g.pick("session_token", "api_key")
+		s.Accepts = g.pick("session_token", "api_key", "any", "session_token,api_key", "api_key,m2m_token")
 	}
 	if g.chance(0.1) {
-		s.Forwarded = g.pick("trusted", "trusted", "untrusted")
+		s.Forwarded = g.pick("trusted", "trusted", "untrusted", "trusted-host", "untrusted-host")
 	}
 	return s
 }
 
 // reqOptions is request.mjs's options object.
 type reqOptions struct {
-	PublishableKey    string   `json:"publishableKey"`
-	SecretKey         string   `json:"secretKey"`
-	JWTKey            string   `json:"jwtKey"`
-	ProxyURL          string   `json:"proxyUrl,omitempty"`
-	Domain            string   `json:"domain,omitempty"`
-	IsSatellite       bool     `json:"isSatellite,omitempty"`
-	SignInURL         string   `json:"signInUrl,omitempty"`
-	SatelliteAutoSync bool     `json:"satelliteAutoSync,omitempty"`
-	AcceptsToken      []string `json:"acceptsToken,omitempty"`
+	PublishableKey    string `json:"publishableKey"`
+	SecretKey         string `json:"secretKey"`
+	JWTKey            string `json:"jwtKey"`
+	ProxyURL          string `json:"proxyUrl,omitempty"`
+	Domain            string `json:"domain,omitempty"`
+	IsSatellite       bool   `json:"isSatellite,omitempty"`
+	SignInURL         string `json:"signInUrl,omitempty"`
+	SatelliteAutoSync bool   `json:"satelliteAutoSync,omitempty"`
+	AcceptsToken      any    `json:"acceptsToken,omitempty"` // a string or a list
 }
 
 type reqCase struct {
@@ -144,8 +150,10 @@ type reqCase struct {
 	Method  string            `json:"method"`
 	Headers map[string]string `json:"headers"`
 	Options reqOptions        `json:"options"`
-	// TrustProxy is clerkkit's TrustedProxy answer (request.mjs ignores it).
-	TrustProxy bool `json:"trustProxy,omitempty"`
+	// TrustProxy is clerkkit's TrustedProxy answer and Accepts its
+	// AcceptsToken (request.mjs reads neither).
+	TrustProxy bool     `json:"trustProxy,omitempty"`
+	Accepts    []string `json:"-"`
 }
 
 // urlDesc is a Location taken apart as request.mjs does: origin and path,
@@ -272,14 +280,27 @@ const (
 	proxyURL        = "https://app.example.com/__clerk"
 )
 
+// origin is the app's public origin.
+func (s reqShape) origin() string {
+	if s.Satellite {
+		return satelliteOrigin
+	}
+	return primaryOrigin
+}
+
+// forwardedFrom is the origin a proxy forwards the request to.
+func (s reqShape) forwardedFrom() string {
+	if strings.HasSuffix(s.Forwarded, "-host") {
+		return "http" + strings.TrimPrefix(s.origin(), "https")
+	}
+	return "http://10.0.0.7:8080"
+}
+
 // build turns a shape into the request both sides decide, and the
 // options they decide it with.
 func (s reqShape) build(in *reqInstance) reqCase {
 	c := reqCase{Method: s.Method, Headers: map[string]string{}}
-	origin := primaryOrigin
-	if s.Satellite {
-		origin = satelliteOrigin
-	}
+	origin := s.origin()
 	q := url.Values{"tab": {"1"}}
 	var cookies []string
 	cookie := func(name, value string) { cookies = append(cookies, name+"="+value) }
@@ -385,11 +406,15 @@ func (s reqShape) build(in *reqInstance) reqCase {
 	c.URL = origin + "/dashboard?" + q.Encode()
 	if s.Forwarded != "" {
 		u, _ := url.Parse(origin)
-		c.Headers["X-Forwarded-Host"] = u.Host
 		c.Headers["X-Forwarded-Proto"] = u.Scheme
-		c.URL = "http://10.0.0.7:8080/dashboard?" + q.Encode()
-		c.TrustProxy = s.Forwarded == "trusted"
+		c.URL = s.forwardedFrom() + "/dashboard?" + q.Encode()
+		if !strings.HasSuffix(s.Forwarded, "-host") {
+			c.Headers["X-Forwarded-Host"] = u.Host
+		}
+		c.TrustProxy = strings.HasPrefix(s.Forwarded, "trusted")
 	}
+	u, _ := url.Parse(c.URL)
+	c.Headers["Host"] = u.Host // as an HTTP request has it; Clerk reads it with X-Forwarded-Proto
 	c.Options = reqOptions{PublishableKey: in.iss.PublishableKey(), SecretKey: in.iss.SecretKey(), JWTKey: in.iss.PublicKeyPEM()}
 	if s.Proxy {
 		c.Options.ProxyURL = proxyURL
@@ -401,7 +426,12 @@ func (s reqShape) build(in *reqInstance) reqCase {
 		c.Options.SatelliteAutoSync = s.AutoSync
 	}
 	if s.Accepts != "" {
-		c.Options.AcceptsToken = []string{s.Accepts}
+		c.Accepts = strings.Split(s.Accepts, ",")
+		if len(c.Accepts) == 1 {
+			c.Options.AcceptsToken = c.Accepts[0]
+		} else {
+			c.Options.AcceptsToken = c.Accepts
+		}
 	}
 	return c
 }
@@ -423,6 +453,139 @@ func runClerkRequests(t *testing.T, cases []reqCase) []reqAnswer {
 	require.Len(t, js, len(cases))
 	return js
 }
+
+// clerkkitDecide decides c with clerkkit's AuthenticateRequest, and
+// describes the answer as request.mjs describes Clerk's.
+func clerkkitDecide(v *auth.Verifier, c reqCase) reqAnswer {
+	r := httptest.NewRequest(c.Method, c.URL, nil)
+	for k, val := range c.Headers {
+		if k != "Host" { // r.Host already is the URL's host
+			r.Header.Set(k, val)
+		}
+	}
+	o := auth.RequestOptions{
+		SignInURL:         c.Options.SignInURL,
+		TrustedProxy:      func(*http.Request) bool { return c.TrustProxy },
+		IsSatellite:       c.Options.IsSatellite,
+		Domain:            c.Options.Domain,
+		SatelliteAutoSync: c.Options.SatelliteAutoSync,
+	}
+	for _, k := range c.Accepts {
+		o.AcceptsToken = append(o.AcceptsToken, auth.TokenKind(k))
+	}
+	st, err := v.AuthenticateRequest(context.Background(), r, o)
+	var a reqAnswer
+	if err != nil {
+		a.Error = err.Error()
+		return a
+	}
+	a.Status, a.Reason, a.Message = string(st.Status), st.Reason, st.Message
+	if loc := st.Headers.Get("Location"); loc != "" {
+		a.Location = describeURL(loc)
+	}
+	a.SetCookieNames = []string{}
+	for _, sc := range st.Headers.Values("Set-Cookie") {
+		pair, _, _ := strings.Cut(sc, ";")
+		name, _, _ := strings.Cut(pair, "=")
+		a.SetCookieNames = append(a.SetCookieNames, name)
+	}
+	sort.Strings(a.SetCookieNames)
+	a.CacheControl = st.Headers.Get("Cache-Control")
+	if st.Principal != nil && st.Principal.Session != nil {
+		a.UserID, a.SessionID = st.Principal.Session.UserID, st.Principal.Session.SessionID
+	}
+	return a
+}
+
+// differences names what differs between Clerk's answer and clerkkit's:
+// error (one side throws), status, reason, location (for a handshake, or
+// whenever either side redirects), set-cookie (names), cache-control (on
+// a redirect) and principal (the signed-in user and session).
+func differences(js, got reqAnswer) []string {
+	if (js.Error != "") != (got.Error != "") {
+		return []string{"error"}
+	}
+	if js.Error != "" {
+		return nil
+	}
+	var d []string
+	if js.Status != got.Status {
+		d = append(d, "status")
+	}
+	if js.Reason != got.Reason {
+		d = append(d, "reason")
+	}
+	if mustJSON(js.Location) != mustJSON(got.Location) {
+		d = append(d, "location")
+	}
+	if !slices.Equal(js.SetCookieNames, got.SetCookieNames) {
+		d = append(d, "set-cookie")
+	}
+	if (js.Location != nil || got.Location != nil) && js.CacheControl != got.CacheControl {
+		d = append(d, "cache-control")
+	}
+	if js.UserID != got.UserID || js.SessionID != got.SessionID {
+		d = append(d, "principal")
+	}
+	return d
+}
+
+// brief is an answer without its free-text message and log count.
+func (a reqAnswer) brief() string {
+	a.Message, a.Logs = "", 0
+	if a.Error != "" {
+		return "error: " + a.Error
+	}
+	return mustJSON(a)
+}
+
+func (a reqAnswer) statusKey() string {
+	if a.Error != "" {
+		return "error"
+	}
+	return a.Status
+}
+
+// reqDeliberate is a deliberate difference: why clerkkit decides
+// otherwise, and which cases it covers.
+// unforwarded is Clerk's answer to the same request without its
+// X-Forwarded-* headers (nil for shapes without them).
+type reqDeliberate struct {
+	why     string
+	applies func(s reqShape, clerk, clerkkit reqAnswer, unforwarded *reqAnswer) bool
+}
+
+// requestDeliberate lists where clerkkit's AuthenticateRequest decides
+// differently from Clerk's authenticateRequest on purpose; the
+// differential test accepts exactly these.
+var requestDeliberate = map[string]reqDeliberate{
+	"untrusted-forwarded": {
+		why: "X-Forwarded-Host and X-Forwarded-Proto name the request's public URL only when RequestOptions.TrustedProxy " +
+			"vouches for the request (anyone can send them); Clerk always believes them. So clerkkit decides such a " +
+			"request exactly as Clerk decides it without those headers: redirect URLs on the connection's origin, and " +
+			"a same-site Referer is cross-origin to it (primary-domain-cross-origin-sync)",
+		applies: func(s reqShape, clerk, clerkkit reqAnswer, unforwarded *reqAnswer) bool {
+			return strings.HasPrefix(s.Forwarded, "untrusted") && unforwarded != nil &&
+				len(differences(*unforwarded, clerkkit)) == 0
+		},
+	},
+}
+
+// unforwarded returns c without its X-Forwarded-* headers, or false
+// when it has none.
+func (c reqCase) unforwarded() (reqCase, bool) {
+	u := c
+	u.Headers = map[string]string{}
+	for k, v := range c.Headers {
+		if !strings.HasPrefix(k, "X-Forwarded-") {
+			u.Headers[k] = v
+		}
+	}
+	return u, len(u.Headers) < len(c.Headers)
+}
+
+// deadAPI is a Backend API URL nothing listens on: no case may need it.
+const deadAPI = "http://127.0.0.1:1"
 
 // reqShapes returns the matrix: a few fixed shapes that each reach one of
 // Clerk's branches, then random ones from a fixed seed.
@@ -484,9 +647,21 @@ func reqShapes(n int) []reqShape {
 			func(s *reqShape) { s.RedirectURL = true },
 			func(s *reqShape) { s.Accepts = "api_key" },
 			func(s *reqShape) { s.Accepts = "session_token" },
+			func(s *reqShape) { s.Accepts = "any" },
+			func(s *reqShape) { s.Accepts = "session_token,api_key" },
+			func(s *reqShape) { s.Accepts = "api_key,m2m_token" },
+			func(s *reqShape) { s.Carrier, s.Accepts = "header", "api_key" },
+			func(s *reqShape) { s.Carrier, s.Accepts = "header", "any" },
+			func(s *reqShape) { s.Carrier, s.Accepts = "header", "api_key,m2m_token" },
+			func(s *reqShape) { s.Carrier, s.Token, s.Accepts = "header", "m2m", "any" },
 			func(s *reqShape) { s.Token, s.Forwarded = "expired", "trusted" },
 			func(s *reqShape) { s.Token, s.Forwarded = "expired", "untrusted" },
 			func(s *reqShape) { s.Referer, s.Forwarded = "same", "trusted" },
+			func(s *reqShape) { s.Referer, s.Forwarded = "same", "untrusted" },
+			func(s *reqShape) { s.Referer, s.Forwarded = "same", "untrusted-host" },
+			func(s *reqShape) { s.Referer, s.Forwarded = "same", "trusted-host" },
+			func(s *reqShape) { s.Token, s.Forwarded = "expired", "trusted-host" },
+			func(s *reqShape) { s.Token, s.Forwarded = "expired", "untrusted-host" },
 		} {
 			s := base(live)
 			f(&s)
@@ -523,7 +698,18 @@ func TestDifferentialAuthenticateRequest(t *testing.T) {
 	for i, s := range shapes {
 		cases[i] = s.build(instances[s.Live])
 	}
-	js := runClerkRequests(t, cases)
+	// Clerk also decides each forwarded request without its X-Forwarded-*
+	// headers: how clerkkit must see it when it does not trust the proxy.
+	batch := slices.Clone(cases)
+	plainIndex := map[int]int{}
+	for i, c := range cases {
+		if u, ok := c.unforwarded(); ok {
+			plainIndex[i] = len(batch)
+			batch = append(batch, u)
+		}
+	}
+	all := runClerkRequests(t, batch)
+	js := all[:len(cases)]
 
 	counts := map[string]int{}
 	reasons := map[string]int{}
@@ -575,6 +761,64 @@ func TestDifferentialAuthenticateRequest(t *testing.T) {
 			t.Logf("case %d %s\n  -> %s", i, shapes[i], mustJSON(a))
 		}
 	}
-	_ = slices.Equal[[]string]
-	t.Skip("clerkkit's AuthenticateRequest does not exist yet: only Clerk's side is checked")
+
+	verifiers := map[[2]bool]*auth.Verifier{}
+	verifier := func(s reqShape) *auth.Verifier {
+		key := [2]bool{s.Live, s.Proxy}
+		if v := verifiers[key]; v != nil {
+			return v
+		}
+		in := instances[s.Live]
+		cfg := auth.Config{PublishableKey: in.iss.PublishableKey(), SecretKey: in.iss.SecretKey(), JWTKey: in.iss.PublicKeyPEM(), APIURL: deadAPI}
+		if s.Proxy {
+			cfg.ProxyURL = proxyURL
+		}
+		v, err := auth.NewVerifier(cfg)
+		require.NoError(t, err)
+		verifiers[key] = v
+		return v
+	}
+	var disagreements []string
+	kinds := map[string]int{}
+	accepted := map[string]int{}
+	goCounts := map[string]int{}
+	agreeing := 0
+	for i, s := range shapes {
+		got := clerkkitDecide(verifier(s), cases[i])
+		goCounts[got.statusKey()]++
+		d := differences(js[i], got)
+		if len(d) == 0 {
+			agreeing++
+			continue
+		}
+		deliberate := ""
+		var unforwarded *reqAnswer
+		if j, ok := plainIndex[i]; ok {
+			unforwarded = &all[j]
+		}
+		for k, dl := range requestDeliberate {
+			if dl.applies(s, js[i], got, unforwarded) {
+				deliberate = k
+				break
+			}
+		}
+		if deliberate != "" {
+			accepted[deliberate]++
+			continue
+		}
+		for _, k := range d {
+			kinds[k]++
+		}
+		disagreements = append(disagreements, fmt.Sprintf("case %d %s: %s differ\n  Clerk:    %s\n  clerkkit: %s",
+			i, s, strings.Join(d, ", "), js[i].brief(), got.brief()))
+	}
+	t.Logf("clerkkit's AuthenticateRequest: %v; %d agree, %d deliberate differences %v, %d disagreements %v",
+		goCounts, agreeing, len(cases)-agreeing-len(disagreements), accepted, len(disagreements), kinds)
+	for k, dl := range requestDeliberate {
+		t.Logf("deliberate %s: %s", k, dl.why)
+		require.Positive(t, accepted[k]+len(disagreements), "deliberate difference %s no longer occurs: remove it", k)
+	}
+	if len(disagreements) > 0 {
+		t.Errorf("%d disagreements with Clerk's authenticateRequest:\n%s", len(disagreements), strings.Join(disagreements, "\n"))
+	}
 }
