@@ -107,6 +107,7 @@ type userRec struct {
 	unsafe          json.RawMessage
 	passwordEnabled bool
 	passwordUpdated time.Time
+	pwSalt, pwHash  []byte // of a password given in plain text (hosted sign-in); nil otherwise
 	banned          bool
 	lockedAt        time.Time // zero: not locked
 	deleteSelf      bool

@@ -176,6 +176,12 @@ type SeedUser struct {
 	UnsafeMetadata  json.RawMessage `json:"unsafe_metadata,omitempty"`
 	// Banned creates the user banned.
 	Banned bool `json:"banned,omitempty"`
+	// Password, at least 8 characters, lets the user sign in with the
+	// primary email address and it on the hosted sign-in page (every
+	// seeded user can also be chosen there without one). It is kept only
+	// as a salted hash, never logged nor answered (password_enabled
+	// becomes true).
+	Password string `json:"password,omitempty"`
 }
 
 // SeedOrganization is an organization to create.
@@ -275,6 +281,9 @@ func (s *Server) Seed(d SeedData) error {
 			FirstName: optString(su.FirstName), LastName: optString(su.LastName), ExternalID: optString(su.ExternalID),
 			PublicMetadata: su.PublicMetadata, PrivateMetadata: su.PrivateMetadata, UnsafeMetadata: su.UnsafeMetadata,
 			Banned: &su.Banned,
+		}
+		if su.Password != "" {
+			b.Password = &su.Password
 		}
 		if _, e := st.addUser(b, now); e != nil {
 			return fmt.Errorf("emulator: Seed: users[%d]: %w", i, e.err())

@@ -64,6 +64,15 @@ type Options struct {
 	// cat header, as some Clerk instances mint them; by default they carry
 	// cat cl_B7d4PD333AAA.
 	M2MJWTWithoutCategory bool
+	// AllowedOrigins are the origins ("http://localhost:3000",
+	// "https://app.example.com") of the apps the Frontend API may send a
+	// browser back to, with a handshake nonce or token: the redirect_url
+	// of the handshake and of the hosted sign-in and sign-out pages must
+	// have one of them or, on a development instance, a loopback origin
+	// (localhost, 127.0.0.0/8, [::1], any port). Any other redirect_url is
+	// refused (400), never followed. Their pages may also read POST
+	// /v1/dev_browser's answer (CORS) and post the sign-out form.
+	AllowedOrigins []string
 
 	// observe, when set (by this package's tests, see export_test.go),
 	// sees every response the Server writes.
@@ -95,6 +104,17 @@ type RateLimit struct {
 // that Clerk's SDKs, clerkkit and plain HTTP clients can run against it
 // unchanged.
 //
+// On the same host it serves the part of Clerk's Frontend API that the
+// cookie flow of server-rendered pages needs (FrontendAPIURL, the
+// instance's proxy URL): the handshake (GET /v1/client/handshake, format
+// nonce or token, answered with GET /v1/clients/handshake_payload on the
+// Backend API), dev browsers (POST /v1/dev_browser), and hosted sign-in
+// and sign-out pages (SignInURL, SignOutURL; plain HTML forms) that set and
+// clear the browser's __client cookie on the Server's host and send it
+// back to the app through the handshake. Those pages and the handshake
+// redirect only to Options.AllowedOrigins or, on a development instance,
+// loopback origins.
+//
 // Every /v1 request needs "Authorization: Bearer <SecretKey>", except
 // that the M2M token endpoints take a machine secret key (POST
 // /m2m_tokens only that). Tests can
@@ -108,7 +128,8 @@ type RateLimit struct {
 //
 // What it does not emulate: phone numbers, web3 wallets, OAuth and SAML
 // accounts, passwords beyond password_enabled, emails (invitations are
-// never sent), the Frontend API beyond its JWKS, webhook events other
+// never sent), the Frontend API beyond its JWKS and the cookie flow above
+// (no sign-up, multi-session clients, MFA or satellite domains), webhook events other
 // than those AddWebhookEndpoint lists, JWT templates, and Clerk's
 // per-object rate limits. Routes lists what it serves; other
 // paths answer Clerk's 404. Like Clerk, it ignores a limit outside 1..500
@@ -149,6 +170,12 @@ type Server struct {
 	wh *webhookHub // webhook endpoints, queues and deliveries
 
 	m2mNoCategory bool // Options.M2MJWTWithoutCategory
+
+	dev            bool            // a development instance (sk_test_ key)
+	allowedOrigins []string        // Options.AllowedOrigins, normalized
+	cookieSuffix   string          // of the publishable key
+	frontend       map[string]bool // Frontend API routes: no Backend API rate limit
+	fe             *frontendState  // guarded by mu
 }
 
 // NewServer is StartServer for tests: on failure it calls tb.Fatal, and it
@@ -185,6 +212,10 @@ func StartServer(opts ...Options) (*Server, error) {
 	if o.RateLimit != (RateLimit{}) && (o.RateLimit.Requests < 1 || o.RateLimit.Per <= 0) {
 		return nil, errors.New("emulator: Options.RateLimit needs Requests >= 1 and Per > 0")
 	}
+	origins, err := normalizeOrigins(o.AllowedOrigins)
+	if err != nil {
+		return nil, err
+	}
 	wh, err := newWebhookHub(o, o.Clock)
 	if err != nil {
 		return nil, err
@@ -206,19 +237,24 @@ func StartServer(opts ...Options) (*Server, error) {
 		return nil, fmt.Errorf("emulator: listen on %s: %w", o.Addr, err)
 	}
 	s := &Server{
-		iss:           iss,
-		clock:         o.Clock,
-		listener:      l,
-		url:           "http://" + l.Addr().String(),
-		routes:        map[string]bool{},
-		selfAuth:      map[string]bool{},
-		done:          make(chan struct{}),
-		serveDone:     make(chan struct{}),
-		st:            newState(),
-		rate:          o.RateLimit,
-		observe:       o.observe,
-		wh:            wh,
-		m2mNoCategory: o.M2MJWTWithoutCategory,
+		iss:            iss,
+		clock:          o.Clock,
+		listener:       l,
+		url:            "http://" + l.Addr().String(),
+		routes:         map[string]bool{},
+		selfAuth:       map[string]bool{},
+		done:           make(chan struct{}),
+		serveDone:      make(chan struct{}),
+		st:             newState(),
+		rate:           o.RateLimit,
+		observe:        o.observe,
+		wh:             wh,
+		m2mNoCategory:  o.M2MJWTWithoutCategory,
+		dev:            !strings.HasPrefix(iss.SecretKey(), "sk_live_"),
+		allowedOrigins: origins,
+		cookieSuffix:   cookieSuffix(iss.PublishableKey()),
+		frontend:       map[string]bool{},
+		fe:             newFrontendState(),
 		transport: &http.Transport{
 			Proxy:               nil, // loopback: never through a proxy
 			DialContext:         (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
@@ -500,7 +536,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !isJWKS {
+	if !isJWKS && !s.frontend[route] {
 		if limited, wait := s.rateLimited(); limited {
 			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
 			s.writeError(w, errTooManyRequests())
@@ -705,6 +741,7 @@ func (s *Server) registerRoutes() {
 	handleBody(s, "POST /v1/sessions/{session_id}/tokens", s.createSessionToken)
 
 	s.registerMachineRoutes()
+	s.registerFrontendRoutes()
 	s.registerRoleRoutes()
 	s.registerRoleSetRoutes()
 

@@ -1260,6 +1260,7 @@ func TestEveryRouteIsExercised(t *testing.T) {
 		}
 	}
 	exerciseMachineRoutes(t, a)
+	exerciseFrontendRoutes(t, a)
 	exerciseRoleRoutes(t, a)
 	for _, r := range srv.Routes() {
 		if srv.Calls(r) == 0 {

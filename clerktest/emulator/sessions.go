@@ -179,12 +179,18 @@ func (s *Server) createSessionToken(c *call, b *createTokenBody) (any, *apiError
 // permissions (never the org:sys_* ones), and fva with the minutes since
 // the session started (first factor) and -1 (no second factor).
 func (s *Server) mintToken(se *sessRec, lifetime time.Duration) (string, *apiError) {
+	return s.mintTokenFor(se, lifetime, "")
+}
+
+// mintTokenFor is mintToken with azp, the origin the token is minted for
+// ("" for none).
+func (s *Server) mintTokenFor(se *sessRec, lifetime time.Duration, azp string) (string, *apiError) {
 	st, now := s.st, s.clock.Now()
 	if status := se.statusAt(now); status != "active" {
 		return "", &apiError{status: http.StatusNotFound, code: "resource_not_found", msg: "not found",
 			long: "Session " + se.id + " is " + status + "; only active sessions have tokens."}
 	}
-	c := clerktest.Claims{UserID: se.userID, SessionID: se.id, IssuedAt: now, ExpiresAt: now.Add(lifetime)}
+	c := clerktest.Claims{UserID: se.userID, SessionID: se.id, IssuedAt: now, ExpiresAt: now.Add(lifetime), AZP: azp}
 	fva := [2]int{int(now.Sub(se.createdAt) / time.Minute), -1}
 	c.FVA = &fva
 	if m := st.members[se.activeOrg][se.userID]; m != nil {

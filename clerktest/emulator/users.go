@@ -221,6 +221,9 @@ func (st *state) addUser(b *createUserBody, now time.Time) (*userRec, *apiError)
 	if u.passwordEnabled {
 		u.passwordUpdated = now
 	}
+	if b.Password != nil {
+		u.setPassword(*b.Password)
+	}
 	if b.Locked != nil && *b.Locked {
 		u.lockedAt = now
 	}
@@ -350,6 +353,10 @@ func (s *Server) updateUser(c *call, b *updateUserBody) (any, *apiError) {
 	signOut := false
 	if b.Password != nil || b.PasswordDigest != nil {
 		u.passwordEnabled, u.passwordUpdated = true, now
+		u.pwSalt, u.pwHash = nil, nil // a digest cannot be checked: no password sign-in
+		if b.Password != nil {
+			u.setPassword(*b.Password)
+		}
 		signOut = b.SignOutOfOtherSessions != nil && *b.SignOutOfOtherSessions
 	}
 	u.setMetadata(md)
