@@ -23,9 +23,11 @@ type state struct {
 	invitations map[string]*invRec
 	sessions    map[string]*sessRec
 	roles       map[string]*roleRec
-	mach        machineStore   // machines, API keys, M2M and OAuth access tokens
-	hooks       bool           // the Server has webhook endpoints: emit records events
-	outbox      []webhookEvent // events of the change in progress, published by Server.unlock
+	mach        machineStore      // machines, API keys, M2M and OAuth access tokens
+	tok         tokenStore        // JWT templates, actor and sign-in tokens
+	phones      map[string]string // E.164 phone number -> user id
+	hooks       bool              // the Server has webhook endpoints: emit records events
+	outbox      []webhookEvent    // events of the change in progress, published by Server.unlock
 
 	// Organization permissions and role sets by key (roles.go, rolesets.go).
 	perms    map[string]*permRec
@@ -48,6 +50,8 @@ func newState() *state {
 		perms:       map[string]*permRec{},
 		roleSets:    map[string]*roleSetRec{},
 		mach:        newMachineStore(),
+		tok:         newTokenStore(),
+		phones:      map[string]string{},
 	}
 	for _, r := range defaultRoles() {
 		st.roles[r.key] = r
@@ -102,6 +106,13 @@ type userRec struct {
 	locale          *string
 	emails          []*emailRec
 	primaryEmailID  string
+	phones          []*phoneRec
+	primaryPhoneID  string
+	imageURL        string   // a profile image of its own, "" for Clerk's default
+	totpSecret      string   // base32; "" for no TOTP
+	backupCodes     []string // unused backup codes
+	mfaEnabledAt    time.Time
+	mfaDisabledAt   time.Time
 	public          json.RawMessage
 	private         json.RawMessage
 	unsafe          json.RawMessage
@@ -122,11 +133,13 @@ type userRec struct {
 }
 
 type emailRec struct {
-	id        string
-	address   string
-	reserved  bool
-	createdAt time.Time
-	updatedAt time.Time
+	id         string
+	address    string
+	reserved   bool
+	unverified bool    // created with verified false, or unverified: not usable to sign in
+	otp        *otpRec // the last verification prepared, nil for none
+	createdAt  time.Time
+	updatedAt  time.Time
 }
 
 type orgRec struct {
@@ -178,6 +191,8 @@ type sessRec struct {
 	userID       string
 	status       string // active, revoked, ended, removed (expired is computed)
 	activeOrg    string
+	actor        json.RawMessage // the actor of an impersonation session, nil for none
+	refreshToken string          // the __refresh cookie value of the session
 	lastActiveAt time.Time
 	expireAt     time.Time
 	abandonAt    time.Time
@@ -243,4 +258,52 @@ func (se *sessRec) statusAt(now time.Time) string {
 		return "expired"
 	}
 	return se.status
+}
+
+// phoneRec is a phone number of a user.
+type phoneRec struct {
+	id            string
+	number        string // E.164
+	reserved      bool
+	unverified    bool
+	secondFactor  bool // reserved_for_second_factor
+	defaultSecond bool // default_second_factor
+	otp           *otpRec
+	createdAt     time.Time
+	updatedAt     time.Time
+}
+
+// otpRec is a one-time code verification of an email address or phone
+// number (prepare_verification, attempt_verification).
+type otpRec struct {
+	id       string
+	strategy string // email_code or phone_code
+	status   string // unverified, verified, failed (expired is computed)
+	attempts int
+	expireAt time.Time
+}
+
+// verified reports whether the email address is verified.
+func (e *emailRec) verified() bool { return !e.reserved && !e.unverified }
+
+// verified reports whether the phone number is verified.
+func (p *phoneRec) verified() bool { return !p.reserved && !p.unverified }
+
+// statusAt is the verification's status at now: an unverified one past
+// its expiry reads "expired".
+func (o *otpRec) statusAt(now time.Time) string {
+	if o.status == "unverified" && !now.Before(o.expireAt) {
+		return "expired"
+	}
+	return o.status
+}
+
+// totpEnabled reports whether the user has TOTP as a second factor.
+func (u *userRec) totpEnabled() bool { return u.totpSecret != "" }
+
+// twoFactorEnabled reports whether the user has a second factor: TOTP,
+// backup codes or a phone number reserved for second factor.
+func (u *userRec) twoFactorEnabled() bool {
+	return u.totpEnabled() || len(u.backupCodes) > 0 ||
+		slices.ContainsFunc(u.phones, func(p *phoneRec) bool { return p.secondFactor })
 }

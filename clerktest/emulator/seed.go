@@ -461,8 +461,22 @@ func (st *state) clone() *state {
 		cu.emails = make([]*emailRec, len(u.emails))
 		for i, e := range u.emails {
 			ce := *e
+			if e.otp != nil {
+				otp := *e.otp
+				ce.otp = &otp
+			}
 			cu.emails[i] = &ce
 		}
+		cu.phones = make([]*phoneRec, len(u.phones))
+		for i, p := range u.phones {
+			cp := *p
+			if p.otp != nil {
+				otp := *p.otp
+				cp.otp = &otp
+			}
+			cu.phones[i] = &cp
+		}
+		cu.backupCodes = slices.Clone(u.backupCodes)
 		c.users[id] = &cu
 	}
 	c.emails, c.usernames, c.externalIDs, c.slugs = maps.Clone(st.emails), maps.Clone(st.usernames), maps.Clone(st.externalIDs), maps.Clone(st.slugs)
@@ -476,6 +490,8 @@ func (st *state) clone() *state {
 		c.roles[k] = &cr
 	}
 	c.mach = st.mach.clone()
+	c.tok = st.tok.clone()
+	c.phones = maps.Clone(st.phones)
 	c.perms = cloneRecs(st.perms)
 	c.roleSets = make(map[string]*roleSetRec, len(st.roleSets))
 	for k, rs := range st.roleSets {

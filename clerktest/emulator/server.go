@@ -741,6 +741,8 @@ func (s *Server) registerRoutes() {
 	handleBody(s, "POST /v1/sessions/{session_id}/tokens", s.createSessionToken)
 
 	s.registerMachineRoutes()
+	s.registerTemplateRoutes()
+	s.registerTicketRoutes()
 	s.registerFrontendRoutes()
 	s.registerRoleRoutes()
 	s.registerRoleSetRoutes()

@@ -1260,6 +1260,7 @@ func TestEveryRouteIsExercised(t *testing.T) {
 		}
 	}
 	exerciseMachineRoutes(t, a)
+	exerciseTokenRoutes(t, a)
 	exerciseFrontendRoutes(t, a)
 	exerciseRoleRoutes(t, a)
 	for _, r := range srv.Routes() {

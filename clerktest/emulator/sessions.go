@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -49,6 +50,12 @@ func errNotAMember(userID, orgID string) *apiError {
 // addSession starts an active session for u with active organization
 // org ("" for none), and records the sign-in.
 func (st *state) addSession(u *userRec, org string, now time.Time) (*sessRec, *apiError) {
+	return st.startSession(u, org, nil, now.Add(sessionLifetime), now)
+}
+
+// startSession is addSession for a session that expires at expireAt and,
+// when actor is not nil, is an impersonation by actor.
+func (st *state) startSession(u *userRec, org string, actor json.RawMessage, expireAt, now time.Time) (*sessRec, *apiError) {
 	if u.banned {
 		return nil, &apiError{status: http.StatusUnprocessableEntity, code: "user_banned",
 			msg: "User is banned", long: "Banned users cannot sign in."}
@@ -67,8 +74,8 @@ func (st *state) addSession(u *userRec, org string, now time.Time) (*sessRec, *a
 	}
 	se := &sessRec{
 		seq: st.next(), id: randomID("sess_"), clientID: randomID("client_"), userID: u.id, status: "active",
-		activeOrg: org, lastActiveAt: now, expireAt: now.Add(sessionLifetime), abandonAt: now.Add(sessionAbandon),
-		createdAt: now, updatedAt: now,
+		activeOrg: org, actor: actor, refreshToken: randomString(48), lastActiveAt: now, expireAt: expireAt,
+		abandonAt: now.Add(sessionAbandon), createdAt: now, updatedAt: now,
 	}
 	st.sessions[se.id] = se
 	u.lastSignInAt, u.lastActiveAt = now, now
@@ -187,10 +194,12 @@ func (s *Server) mintToken(se *sessRec, lifetime time.Duration) (string, *apiErr
 func (s *Server) mintTokenFor(se *sessRec, lifetime time.Duration, azp string) (string, *apiError) {
 	st, now := s.st, s.clock.Now()
 	if status := se.statusAt(now); status != "active" {
-		return "", &apiError{status: http.StatusNotFound, code: "resource_not_found", msg: "not found",
-			long: "Session " + se.id + " is " + status + "; only active sessions have tokens."}
+		return "", errSessionNotActive(se, status)
 	}
 	c := clerktest.Claims{UserID: se.userID, SessionID: se.id, IssuedAt: now, ExpiresAt: now.Add(lifetime), AZP: azp}
+	if se.actor != nil {
+		c.Extra = map[string]any{"act": se.actor}
+	}
 	fva := [2]int{int(now.Sub(se.createdAt) / time.Minute), -1}
 	c.FVA = &fva
 	if m := st.members[se.activeOrg][se.userID]; m != nil {

@@ -309,7 +309,7 @@ func (st *state) sessionJSON(se *sessRec, now time.Time) sessionJSON {
 		org = &o
 	}
 	return sessionJSON{
-		Object: "session", ID: se.id, UserID: se.userID, ClientID: se.clientID, Status: se.statusAt(now),
+		Object: "session", ID: se.id, UserID: se.userID, ClientID: se.clientID, Status: se.statusAt(now), Actor: actorJSON(se.actor),
 		LastActiveOrganizationID: org, LastActiveAt: ms(se.lastActiveAt), ExpireAt: ms(se.expireAt),
 		AbandonAt: ms(se.abandonAt), UpdatedAt: ms(se.updatedAt), CreatedAt: ms(se.createdAt),
 	}
@@ -319,4 +319,21 @@ func (st *state) sessionJSON(se *sessRec, now time.Time) sessionJSON {
 type listResponse[T any] struct {
 	Data       []T `json:"data"`
 	TotalCount int `json:"total_count"`
+}
+
+// userImageURL is the user's profile image: its own, or Clerk's default.
+func (st *state) userImageURL(u *userRec) string {
+	if u.imageURL != "" {
+		return u.imageURL
+	}
+	return st.imageURL(u.id)
+}
+
+// actorJSON is the actor member of a session: the impersonator's object,
+// or null.
+func actorJSON(actor json.RawMessage) any {
+	if actor == nil {
+		return nil
+	}
+	return actor
 }

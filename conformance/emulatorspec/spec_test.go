@@ -66,7 +66,10 @@ type specValidator struct {
 	clerkErrors *openapi3.Schema
 	jwks        *openapi3.Schema
 	sessionList *openapi3.Schema
-	handshake   *openapi3.Schema
+	// GET /v1/jwt_templates?paginated=true, as clerk-sdk-go's
+	// jwttemplate.List sends it: {"data":[JWTTemplate],"total_count":N}.
+	templateList *openapi3.Schema
+	handshake    *openapi3.Schema
 }
 
 func loadSpec(path string) (*specValidator, error) {
@@ -95,6 +98,11 @@ func loadSpec(path string) (*specValidator, error) {
 		WithProperty("total_count", openapi3.NewInt64Schema())
 	sessionList.Required = []string{"data", "total_count"}
 	sessionList.AdditionalProperties = openapi3.AdditionalProperties{Has: new(false)}
+	templateList := openapi3.NewObjectSchema().
+		WithProperty("data", openapi3.NewArraySchema().WithItems(schema("JWTTemplate"))).
+		WithProperty("total_count", openapi3.NewInt64Schema())
+	templateList.Required = []string{"data", "total_count"}
+	templateList.AdditionalProperties = openapi3.AdditionalProperties{Has: new(false)}
 	// GET /v1/clients/handshake_payload is in the spec as a path without
 	// operations; Clerk's JS SDK reads its answer's directives, Set-Cookie
 	// values.
@@ -104,7 +112,7 @@ func loadSpec(path string) (*specValidator, error) {
 	handshake.AdditionalProperties = openapi3.AdditionalProperties{Has: new(false)}
 	return &specValidator{
 		router:      r,
-		clerkErrors: schema("ClerkErrors"), jwks: schema("JWKS"), sessionList: sessionList, handshake: handshake,
+		clerkErrors: schema("ClerkErrors"), jwks: schema("JWKS"), sessionList: sessionList, templateList: templateList, handshake: handshake,
 	}, nil
 }
 
@@ -155,6 +163,9 @@ func (v *specValidator) validate(r *http.Request, status int, header http.Header
 	op := r.Method + " /v1" + route.Path
 	if op == "GET /v1/sessions" && r.URL.Query().Get("paginated") == "true" && status == http.StatusOK {
 		return op + "?paginated=true (documented exception)", visit(v.sessionList, body)
+	}
+	if op == "GET /v1/jwt_templates" && r.URL.Query().Get("paginated") == "true" && status == http.StatusOK {
+		return op + "?paginated=true (documented exception)", visit(v.templateList, body)
 	}
 	if route.Operation.Responses.Status(status) == nil {
 		if status >= 400 {
@@ -224,6 +235,8 @@ func TestSpecValidatorBites(t *testing.T) {
 		{"jwks with a non-array keys", "GET", "/.well-known/jwks.json", 200, `{"keys":{}}`},
 		{"paginated sessions without total_count", "GET", "/v1/sessions?paginated=true", 200, `{"data":[]}`},
 		{"bare sessions array answering paginated=true", "GET", "/v1/sessions?paginated=true", 200, `[]`},
+		{"paginated templates without total_count", "GET", "/v1/jwt_templates?paginated=true", 200, `{"data":[]}`},
+		{"paginated templates with a session", "GET", "/v1/jwt_templates?paginated=true", 200, `{"data":[{"object":"session"}],"total_count":1}`},
 		{"handshake payload without directives", "GET", "/v1/clients/handshake_payload?nonce=n", 200, `{}`},
 		{"handshake payload with a non-string directive", "GET", "/v1/clients/handshake_payload?nonce=n", 200, `{"directives":[1]}`},
 		{"handshake payload with an unknown member", "GET", "/v1/clients/handshake_payload?nonce=n", 200, `{"directives":[],"x":1}`},
