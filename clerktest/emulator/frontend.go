@@ -115,8 +115,9 @@ func (s *Server) SignInURL() string { return s.url + pathSignIn }
 // URL>.
 func (s *Server) SignOutURL() string { return s.url + pathSignOut }
 
-// errNotAnOrigin reports an invalid Options.AllowedOrigins entry.
-var errNotAnOrigin = errors.New("not an origin (scheme://host[:port], http or https, nothing after the host)")
+// ErrNotAnOrigin is wrapped by the error StartServer returns for an
+// Options.AllowedOrigins entry that is not an origin.
+var ErrNotAnOrigin = errors.New("not an origin (scheme://host[:port], http or https, nothing after the host)")
 
 // normalizeOrigins validates Options.AllowedOrigins and returns them as
 // origins compare: lower case, without a default port.
@@ -125,7 +126,7 @@ func normalizeOrigins(list []string) ([]string, error) {
 	for _, raw := range list {
 		u, err := parseAbsolute(raw)
 		if err != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-			return nil, fmt.Errorf("emulator: Options.AllowedOrigins: %q: %w", raw, errNotAnOrigin)
+			return nil, fmt.Errorf("emulator: Options.AllowedOrigins: %q: %w", raw, ErrNotAnOrigin)
 		}
 		out = append(out, originOf(u))
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -348,9 +349,12 @@ func TestAllowedOrigins(t *testing.T) {
 		t.Errorf("production dev browser: %d %s", resp.StatusCode, body)
 	}
 	for _, bad := range []string{"app.example.com", "https://app.example.com/path", "https://app.example.com?x", "ftp://x", "https://"} {
-		if srv, err := emulator.StartServer(emulator.Options{AllowedOrigins: []string{bad}}); err == nil {
+		srv, err := emulator.StartServer(emulator.Options{AllowedOrigins: []string{bad}})
+		if err == nil {
 			srv.Close()
 			t.Errorf("AllowedOrigins %q accepted", bad)
+		} else if !errors.Is(err, emulator.ErrNotAnOrigin) {
+			t.Errorf("AllowedOrigins %q: %v, not ErrNotAnOrigin", bad, err)
 		}
 	}
 }

@@ -28,14 +28,23 @@ without /v1) until Ctrl-C or SIGTERM, and prints the
 CLERK_* lines to export for a service to use it. Everything is in memory:
 nothing is written to disk.
 
+On the same address it serves the Frontend API of Clerk's cookie flow
+(CLERK_PROXY_URL): the handshake that keeps server-rendered pages signed in,
+dev browsers, and a hosted sign-in page (CLERK_SIGN_IN_URL; choose a seeded
+user, or sign in with the email address and "password" of a seeded user)
+and sign-out page (/sign-out), plain HTML. They send browsers back only to
+loopback origins and to those given with --allowed-origin.
+
 Reads:
   CLERK_WEBHOOK_SIGNING_SECRET  with --webhook-url and no --webhook-secret, the
                                 secret to sign webhooks with (the first one)`
 
 func runDev(ctx context.Context, args []string, e env) error {
-	fs := newFlags("dev", "[--addr HOST:PORT] [--seed FILE] [--webhook-url URL [--webhook-secret whsec_…]]", devAbout, e)
+	fs := newFlags("dev", "[--addr HOST:PORT] [--seed FILE] [--allowed-origin ORIGIN,…] [--webhook-url URL [--webhook-secret whsec_…]]", devAbout, e)
 	addr := fs.String("addr", "127.0.0.1:8787", "listen address; anything but a loopback address is warned about")
 	seedFile := fs.String("seed", "", "JSON file of roles, users, organizations, memberships, machines and api_keys to load (default: the demo data)")
+	origins := fs.String("allowed-origin", "", "comma-separated origins of apps not on loopback (e.g. https://app.test:8443) that\n"+
+		"the sign-in page and the handshake may send browsers back to")
 	hookURL := fs.String("webhook-url", "", "POST Svix-signed Clerk webhooks for the emulator's changes, the seed's included, to this URL;\n"+
 		"each delivery attempt is logged on stderr, failed ones are retried for about 7 minutes")
 	hookSecret := fs.String("webhook-secret", "", "the webhook endpoint's signing secret (default $"+webhooks.EnvSigningSecret+";\n"+
@@ -70,6 +79,11 @@ func runDev(ctx context.Context, args []string, e env) error {
 		}
 	}
 	opts := emulator.Options{Addr: *addr, Clock: clerktest.RealClock()}
+	for o := range strings.SplitSeq(*origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			opts.AllowedOrigins = append(opts.AllowedOrigins, o)
+		}
+	}
 	if *hookURL != "" {
 		// Given before seeding, so that the seed's changes are delivered.
 		opts.Webhooks = []emulator.WebhookEndpoint{{URL: *hookURL, Secret: secret}}
@@ -77,6 +91,9 @@ func runDev(ctx context.Context, args []string, e env) error {
 	}
 	srv, err := emulator.StartServer(opts)
 	if err != nil {
+		if errors.Is(err, emulator.ErrNotAnOrigin) {
+			return usagef("--allowed-origin: %s", strings.TrimPrefix(err.Error(), "emulator: Options.AllowedOrigins: "))
+		}
 		return err
 	}
 	defer srv.Close()
@@ -92,7 +109,10 @@ export CLERK_SECRET_KEY=%[2]s
 export CLERK_PUBLISHABLE_KEY=%[3]s
 export CLERK_API_URL=%[1]s
 export CLERK_JWKS_URL=%[1]s/.well-known/jwks.json
-`, srv.URL(), srv.SecretKey(), srv.PublishableKey())
+export CLERK_PROXY_URL=%[4]s
+export CLERK_SIGN_IN_URL=%[5]s
+# Browsers sign in at %[5]s?redirect_url=<your page>; the handshake keeps server-rendered pages signed in.
+`, srv.URL(), srv.SecretKey(), srv.PublishableKey(), srv.FrontendAPIURL(), srv.SignInURL())
 	if *hookURL != "" {
 		fmt.Fprintf(e.stdout, "# Webhooks for the emulator's changes go to %s (deliveries are logged on stderr)\n", *hookURL)
 		if generated {

@@ -70,6 +70,17 @@ type specValidator struct {
 	// jwttemplate.List sends it: {"data":[JWTTemplate],"total_count":N}.
 	templateList *openapi3.Schema
 	handshake    *openapi3.Schema
+	// pageLists: see paginatedLists.
+	pageLists map[string]*openapi3.Schema
+}
+
+// paginatedLists are the operations answering a bare array that
+// clerk-sdk-go's List calls with paginated=true, which Clerk then answers
+// {"data":[item],"total_count":N}: the operation and the item's schema.
+var paginatedLists = map[string]string{
+	"GET /v1/invitations":           "Invitation",
+	"GET /v1/allowlist_identifiers": "AllowlistIdentifier",
+	"GET /v1/redirect_urls":         "RedirectURL",
 }
 
 func loadSpec(path string) (*specValidator, error) {
@@ -110,8 +121,17 @@ func loadSpec(path string) (*specValidator, error) {
 		WithProperty("directives", openapi3.NewArraySchema().WithItems(openapi3.NewStringSchema()))
 	handshake.Required = []string{"directives"}
 	handshake.AdditionalProperties = openapi3.AdditionalProperties{Has: new(false)}
+	pageLists := map[string]*openapi3.Schema{}
+	for op, item := range paginatedLists {
+		l := openapi3.NewObjectSchema().
+			WithProperty("data", openapi3.NewArraySchema().WithItems(schema(item))).
+			WithProperty("total_count", openapi3.NewInt64Schema())
+		l.Required = []string{"data", "total_count"}
+		l.AdditionalProperties = openapi3.AdditionalProperties{Has: new(false)}
+		pageLists[op] = l
+	}
 	return &specValidator{
-		router:      r,
+		router: r, pageLists: pageLists,
 		clerkErrors: schema("ClerkErrors"), jwks: schema("JWKS"), sessionList: sessionList, templateList: templateList, handshake: handshake,
 	}, nil
 }
@@ -129,7 +149,8 @@ func loadSpec(path string) (*specValidator, error) {
 //     and HTML: they are not validated;
 //   - GET /v1/clients/handshake_payload 200, a path the spec lists
 //     without operations: its body must be {"directives":[string…]};
-//   - GET /v1/sessions?paginated=true: see loadSpec;
+//   - GET /v1/sessions?paginated=true: see loadSpec; likewise the
+//     operations of paginatedLists;
 //   - the machine-authentication paths without /v1 (Clerk's JS SDK
 //     calls them so): validated as the spec's /v1 operation (specPath);
 //   - an error status an operation does not list (a 401 where the spec
@@ -163,6 +184,9 @@ func (v *specValidator) validate(r *http.Request, status int, header http.Header
 	op := r.Method + " /v1" + route.Path
 	if op == "GET /v1/sessions" && r.URL.Query().Get("paginated") == "true" && status == http.StatusOK {
 		return op + "?paginated=true (documented exception)", visit(v.sessionList, body)
+	}
+	if l := v.pageLists[op]; l != nil && r.URL.Query().Get("paginated") == "true" && status == http.StatusOK {
+		return op + "?paginated=true (documented exception)", visit(l, body)
 	}
 	if op == "GET /v1/jwt_templates" && r.URL.Query().Get("paginated") == "true" && status == http.StatusOK {
 		return op + "?paginated=true (documented exception)", visit(v.templateList, body)
@@ -236,6 +260,9 @@ func TestSpecValidatorBites(t *testing.T) {
 		{"paginated sessions without total_count", "GET", "/v1/sessions?paginated=true", 200, `{"data":[]}`},
 		{"bare sessions array answering paginated=true", "GET", "/v1/sessions?paginated=true", 200, `[]`},
 		{"paginated templates without total_count", "GET", "/v1/jwt_templates?paginated=true", 200, `{"data":[]}`},
+		{"paginated invitations without total_count", "GET", "/v1/invitations?paginated=true", 200, `{"data":[]}`},
+		{"paginated redirect URLs holding an invitation", "GET", "/v1/redirect_urls?paginated=true", 200, `{"data":[{"object":"invitation"}],"total_count":1}`},
+		{"bare allowlist answering paginated=true", "GET", "/v1/allowlist_identifiers?paginated=true", 200, `[]`},
 		{"paginated templates with a session", "GET", "/v1/jwt_templates?paginated=true", 200, `{"data":[{"object":"session"}],"total_count":1}`},
 		{"handshake payload without directives", "GET", "/v1/clients/handshake_payload?nonce=n", 200, `{}`},
 		{"handshake payload with a non-string directive", "GET", "/v1/clients/handshake_payload?nonce=n", 200, `{"directives":[1]}`},
