@@ -32,6 +32,10 @@ type state struct {
 	// Organization permissions and role sets by key (roles.go, rolesets.go).
 	perms    map[string]*permRec
 	roleSets map[string]*roleSetRec
+
+	// Instance-wide invitations, allowlist, blocklist, redirect URLs and
+	// waitlist (instance.go).
+	inst instStore
 }
 
 func newState() *state {
@@ -49,6 +53,7 @@ func newState() *state {
 		roles:       map[string]*roleRec{},
 		perms:       map[string]*permRec{},
 		roleSets:    map[string]*roleSetRec{},
+		inst:        newInstStore(),
 		mach:        newMachineStore(),
 		tok:         newTokenStore(),
 		phones:      map[string]string{},

@@ -32,6 +32,12 @@ func decodeBody(r *http.Request, v any, ignored ...string) *apiError {
 	if len(b) > maxBody {
 		return errBadJSON("The request body is too large.")
 	}
+	return decodeObject(b, v, ignored...)
+}
+
+// decodeObject is decodeBody for the JSON object b (also an element of a
+// JSON array body, see decodeArray).
+func decodeObject(b []byte, v any, ignored ...string) *apiError {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || string(b) == "null" {
 		return nil

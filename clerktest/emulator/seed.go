@@ -493,6 +493,7 @@ func (st *state) clone() *state {
 	c.tok = st.tok.clone()
 	c.phones = maps.Clone(st.phones)
 	c.perms = cloneRecs(st.perms)
+	c.inst = st.inst.clone()
 	c.roleSets = make(map[string]*roleSetRec, len(st.roleSets))
 	for k, rs := range st.roleSets {
 		crs := *rs

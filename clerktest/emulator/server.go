@@ -746,6 +746,7 @@ func (s *Server) registerRoutes() {
 	s.registerFrontendRoutes()
 	s.registerRoleRoutes()
 	s.registerRoleSetRoutes()
+	s.registerInstanceRoutes()
 
 	// Everything else: Clerk's 404.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -1263,6 +1263,7 @@ func TestEveryRouteIsExercised(t *testing.T) {
 	exerciseTokenRoutes(t, a)
 	exerciseFrontendRoutes(t, a)
 	exerciseRoleRoutes(t, a)
+	exerciseInstanceRoutes(t, a)
 	for _, r := range srv.Routes() {
 		if srv.Calls(r) == 0 {
 			t.Errorf("route %s was not exercised", r)
