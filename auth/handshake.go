@@ -70,6 +70,7 @@ func (rc *reqCtx) resolveHandshake(ctx context.Context) (*RequestState, error) {
 		}
 	}
 	if rc.dev {
+		rc.publicURL()
 		h.Add("Location", withoutParams(rc.base, rc.rawQuery, HandshakeParam, handshakeHelpParam, DevBrowserCookie, HandshakeNonceParam))
 		h.Set("Cache-Control", "no-store")
 	}

@@ -22,29 +22,34 @@ import (
 // request is read as carrying no cookies. Browsers send at most a few KiB.
 const maxCookieHeader = 64 << 10
 
-// cookieJar is a parsed Cookie header: the first value of each name.
-type cookieJar map[string]string
-
-// parseCookieHeader parses the Cookie header lines of a request as the
-// "cookie" npm package (v1) does: pairs split on ";", name and value
-// trimmed of spaces and tabs, a pair without "=" skipped, the first
-// occurrence of a name kept, and a value containing "%" URL-decoded when it
-// decodes to valid UTF-8 (else kept as it is). Several header lines are
-// joined with "; ", as HTTP/2 splits one header into several.
-func parseCookieHeader(lines []string) cookieJar {
+// joinCookieLines returns the Cookie header of a request: several lines
+// are joined with "; ", as HTTP/2 splits one header into several; "" when
+// it is longer than maxCookieHeader.
+func joinCookieLines(lines []string) string {
 	var s string
 	switch len(lines) {
 	case 0:
-		return nil
+		return ""
 	case 1:
 		s = lines[0]
 	default:
 		s = strings.Join(lines, "; ")
 	}
-	if len(s) < 2 || len(s) > maxCookieHeader {
-		return nil
+	if len(s) > maxCookieHeader {
+		return ""
 	}
-	jar := make(cookieJar, 8)
+	return s
+}
+
+// scanCookies calls fn for each pair of the Cookie header s as the
+// "cookie" npm package (v1) splits them: pairs split on ";", name and
+// value trimmed of spaces and tabs, a pair without "=" skipped. The value
+// is raw (see decodeCookieValue); fn sees every occurrence of a name and
+// must keep the first.
+func scanCookies(s string, fn func(name, value string)) {
+	if len(s) < 2 {
+		return
+	}
 	for s != "" {
 		pair, rest, _ := strings.Cut(s, ";")
 		s = rest
@@ -52,12 +57,28 @@ func parseCookieHeader(lines []string) cookieJar {
 		if !ok {
 			continue
 		}
-		name = trimSpTab(name)
-		if _, seen := jar[name]; seen {
-			continue
-		}
-		jar[name] = decodeCookieValue(trimSpTab(value))
+		fn(trimSpTab(name), trimSpTab(value))
 	}
+}
+
+// cookieJar is a parsed Cookie header: the first value of each name.
+type cookieJar map[string]string
+
+// parseCookieHeader parses the Cookie header lines of a request as the
+// "cookie" npm package (v1) does: the first occurrence of a name kept, and
+// a value containing "%" URL-decoded when it decodes to valid UTF-8 (else
+// kept as it is).
+func parseCookieHeader(lines []string) cookieJar {
+	s := joinCookieLines(lines)
+	if len(s) < 2 {
+		return nil
+	}
+	jar := make(cookieJar, 8)
+	scanCookies(s, func(name, value string) {
+		if _, seen := jar[name]; !seen {
+			jar[name] = decodeCookieValue(value)
+		}
+	})
 	return jar
 }
 
@@ -478,4 +499,67 @@ func looseNonSessionCategory(j *looseJWT) bool {
 	}
 	s, isStr := v.(string)
 	return !isStr || (s != catSession && s != catSessionAlt)
+}
+
+// tokenPeek is what the decision reads from a token before verifying it,
+// as Clerk's decodeJwt gives it.
+type tokenPeek struct {
+	ok         bool // decodeJwt succeeds
+	iss        string
+	issIsStr   bool
+	issTruthy  bool
+	iat, exp   float64
+	hasIat     bool
+	hasExp     bool
+	machine    bool // Clerk's isMachineJwt
+	oauth      bool // an OAuth access JWT (typ at+jwt)
+	nonSession bool // Clerk's hasNonSessionJwtCategory
+}
+
+// peekToken reads token as Clerk's decodeJwt would. A token this Verifier
+// has already verified (in its token cache) is read from its session: it
+// was parsed strictly, so the loose reading gives the same members, and
+// its header passed the session checks (typ JWT, a session category) and
+// its sub is not a machine's.
+func (v *Verifier) peekToken(token string) tokenPeek {
+	if s, ok := v.cachedSession(token); ok {
+		p := tokenPeek{ok: true, iss: s.Issuer, issIsStr: true, issTruthy: s.Issuer != ""}
+		if !s.IssuedAt.IsZero() {
+			p.iat, p.hasIat = float64(s.IssuedAt.Unix()), true
+		}
+		if !s.ExpiresAt.IsZero() {
+			p.exp, p.hasExp = float64(s.ExpiresAt.Unix()), true
+		}
+		return p
+	}
+	j, ok := decodeLoose(token)
+	if !ok {
+		return tokenPeek{}
+	}
+	p := tokenPeek{ok: true, issTruthy: truthy(j, "iss")}
+	p.iss, p.issIsStr = j.payloadStr("iss")
+	p.iat, p.hasIat = j.payloadNum("iat")
+	p.exp, p.hasExp = j.payloadNum("exp")
+	p.nonSession = looseNonSessionCategory(j)
+	if isJWTFormat(token) {
+		if typ, ok := j.headerStr("typ"); ok && (typ == "at+jwt" || typ == "application/at+jwt") {
+			p.machine, p.oauth = true, true
+		} else if sub, ok := j.payloadStr("sub"); ok && strings.HasPrefix(sub, "mch_") {
+			p.machine = true
+		}
+	}
+	return p
+}
+
+// cachedSession returns the session of a token in the verified-token
+// cache, without checking its times.
+func (v *Verifier) cachedSession(token string) (*Session, bool) {
+	if v.tokens == nil || token == "" {
+		return nil, false
+	}
+	ks := v.keys.snap.Load()
+	if ks == nil {
+		return nil, false
+	}
+	return v.tokens.getSession(token, ks.gen)
 }

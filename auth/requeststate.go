@@ -306,10 +306,11 @@ type reqCtx struct {
 	suffix       string // cookie suffix
 	frontendAPI  string // Frontend API host or proxy URL
 	originalFAPI string // Frontend API host, for token ownership
-	base         string // scheme://host/path of the public URL
-	origin       string // scheme://host of the public URL
+	base         string // scheme://host/path of the public URL (publicURL)
+	origin       string // scheme://host of the public URL (publicURL)
+	urlDone      bool
 	rawQuery     string
-	jar          cookieJar
+	jar          clerkCookies
 
 	tokenInHeader   string
 	sessionCookie   string
@@ -320,6 +321,28 @@ type reqCtx struct {
 	handshakeNonce  string
 	redirectCounter float64
 	suffixed        bool
+
+	peeked [2]struct {
+		tok string
+		p   tokenPeek
+	}
+}
+
+// peek is peekToken, memoized for the request's two session cookies.
+func (rc *reqCtx) peek(tok string) tokenPeek {
+	for i := range rc.peeked {
+		if rc.peeked[i].tok == tok && tok != "" {
+			return rc.peeked[i].p
+		}
+	}
+	p := rc.v.peekToken(tok)
+	for i := range rc.peeked {
+		if rc.peeked[i].tok == "" {
+			rc.peeked[i].tok, rc.peeked[i].p = tok, p
+			break
+		}
+	}
+	return p
 }
 
 func (rc *reqCtx) init() error {
@@ -337,7 +360,7 @@ func (rc *reqCtx) init() error {
 	if cfg.ProxyURL != "" {
 		rc.frontendAPI = cfg.ProxyURL
 	}
-	rc.publicURL()
+	rc.rawQuery = rc.r.URL.RawQuery
 	if rc.o.IsSatellite {
 		if rc.o.SignInURL == "" && strings.HasPrefix(cfg.SecretKey, "sk_test_") {
 			return fmt.Errorf("%w: a satellite of a development instance needs SignInURL", ErrSatelliteConfig)
@@ -355,21 +378,25 @@ func (rc *reqCtx) init() error {
 			return fmt.Errorf("%w: a satellite needs Domain or Config.ProxyURL", ErrSatelliteConfig)
 		}
 	}
-	rc.jar = parseCookieHeader(rc.r.Header.Values("Cookie"))
+	rc.jar.parse(joinCookieLines(rc.r.Header["Cookie"]), rc.suffix)
 	rc.suffixed = rc.usesSuffixedCookies()
-	rc.sessionCookie = rc.cookieEither(SessionCookie)
-	rc.refreshCookie = rc.jar[RefreshCookie+"_"+rc.suffix]
-	rc.clientUAT = jsParseInt(rc.cookieEither(ClientUATCookie))
-	rc.devBrowser = rc.query(DevBrowserCookie)
+	rc.sessionCookie = rc.cookieEither(ckSession)
+	rc.refreshCookie = rc.jar.get(ckRefreshSfx)
+	rc.clientUAT = jsParseInt(rc.cookieEither(ckUAT))
+	if rc.rawQuery != "" {
+		rc.devBrowser = rc.query(DevBrowserCookie)
+		rc.handshakeToken = rc.query(HandshakeParam)
+		rc.handshakeNonce = rc.query(HandshakeNonceParam)
+	}
 	if rc.devBrowser == "" {
-		rc.devBrowser = rc.cookieEither(DevBrowserCookie)
+		rc.devBrowser = rc.cookieEither(ckDevBrowser)
 	}
-	if rc.handshakeToken = rc.query(HandshakeParam); rc.handshakeToken == "" {
-		rc.handshakeToken = rc.jar[HandshakeParam]
+	if rc.handshakeToken == "" {
+		rc.handshakeToken = rc.jar.get(ckHandshake)
 	}
-	rc.redirectCounter = jsNumber(rc.jar[RedirectCountCookie])
-	if rc.handshakeNonce = rc.query(HandshakeNonceParam); rc.handshakeNonce == "" {
-		rc.handshakeNonce = rc.jar[HandshakeNonceParam]
+	rc.redirectCounter = jsNumber(rc.jar.get(ckRedirectCount))
+	if rc.handshakeNonce == "" {
+		rc.handshakeNonce = rc.jar.get(ckHandshakeNonce)
 	}
 	return nil
 }
@@ -379,6 +406,10 @@ func (rc *reqCtx) init() error {
 // connection's scheme), the first value of each, the forwarded headers
 // only from a trusted proxy.
 func (rc *reqCtx) publicURL() {
+	if rc.urlDone {
+		return
+	}
+	rc.urlDone = true
 	r := rc.r
 	scheme := r.URL.Scheme
 	if scheme == "" {
@@ -413,7 +444,6 @@ func (rc *reqCtx) publicURL() {
 		path = "/"
 	}
 	rc.base = origin + path
-	rc.rawQuery = r.URL.RawQuery
 }
 
 // urlOrigin returns the origin of an absolute URL as WHATWG URL gives it
@@ -457,42 +487,122 @@ func (rc *reqCtx) query(name string) string {
 	return v
 }
 
-func (rc *reqCtx) cookieEither(name string) string {
+// cookieEither reads the suffixed or the unsuffixed cookie of a pair (c,
+// c+1), as Clerk's getSuffixedOrUnSuffixedCookie.
+func (rc *reqCtx) cookieEither(c ckName) string {
 	if rc.suffixed {
-		return rc.jar[name+"_"+rc.suffix]
+		return rc.jar.get(c + 1)
 	}
-	return rc.jar[name]
+	return rc.jar.get(c)
+}
+
+// ckName indexes the cookies the decision reads.
+type ckName int
+
+// The cookies read; a suffixed name follows its unsuffixed one.
+const (
+	ckSession ckName = iota
+	ckSessionSfx
+	ckUAT
+	ckUATSfx
+	ckDevBrowser
+	ckDevBrowserSfx
+	ckRefreshSfx
+	ckHandshake
+	ckHandshakeNonce
+	ckRedirectCount
+	ckCount
+)
+
+// clerkCookies holds the first value of each cookie the decision reads,
+// from one pass over the Cookie header with no allocation but for
+// percent-decoded values.
+type clerkCookies struct {
+	v   [ckCount]string
+	set [ckCount]bool
+}
+
+func (j *clerkCookies) get(c ckName) string { return j.v[c] }
+
+// has reports whether the cookie is present and not empty (JavaScript
+// reads an empty cookie as absent).
+func (j *clerkCookies) has(c ckName) bool { return j.v[c] != "" }
+
+func (j *clerkCookies) parse(header, suffix string) {
+	scanCookies(header, func(name, value string) {
+		c := cookieIndex(name, suffix)
+		if c < 0 || j.set[c] {
+			return
+		}
+		j.set[c] = true
+		j.v[c] = decodeCookieValue(value)
+	})
+}
+
+// cookieIndex returns the index of a cookie name, -1 for others.
+func cookieIndex(name, suffix string) ckName {
+	base, suffixed := name, false
+	if n := len(name) - len(suffix) - 1; suffix != "" && n > 0 && name[n] == '_' && name[n+1:] == suffix {
+		base, suffixed = name[:n], true
+	}
+	var c ckName
+	switch base {
+	case SessionCookie:
+		c = ckSession
+	case ClientUATCookie:
+		c = ckUAT
+	case DevBrowserCookie:
+		c = ckDevBrowser
+	case RefreshCookie:
+		if suffixed {
+			return ckRefreshSfx
+		}
+		return -1
+	case HandshakeParam:
+		c = ckHandshake
+	case HandshakeNonceParam:
+		c = ckHandshakeNonce
+	case RedirectCountCookie:
+		c = ckRedirectCount
+	default:
+		return -1
+	}
+	if suffixed {
+		if c >= ckRefreshSfx {
+			return -1 // not suffixed by Clerk
+		}
+		return c + 1
+	}
+	return c
 }
 
 // usesSuffixedCookies is Clerk's rule for reading __session_<suffix> and
 // __client_uat_<suffix> rather than the unsuffixed cookies.
 func (rc *reqCtx) usesSuffixedCookies() bool {
-	sfxUAT, hasSfxUAT := rc.jar[ClientUATCookie+"_"+rc.suffix]
-	uat, hasUAT := rc.jar[ClientUATCookie]
-	sfxSession := rc.jar[SessionCookie+"_"+rc.suffix]
-	session := rc.jar[SessionCookie]
 	// JavaScript reads an empty cookie as absent.
-	hasSfxUAT = hasSfxUAT && sfxUAT != ""
-	hasUAT = hasUAT && uat != ""
+	sfxUAT, hasSfxUAT := rc.jar.get(ckUATSfx), rc.jar.has(ckUATSfx)
+	uat, hasUAT := rc.jar.get(ckUAT), rc.jar.has(ckUAT)
+	sfxSession := rc.jar.get(ckSessionSfx)
+	session := rc.jar.get(ckSession)
 	notZero := func(v string, has bool) bool { return !has || v != "0" }
 
+	var sp, fp tokenPeek
 	if session != "" {
-		j, ok := decodeLoose(session)
-		iss, isStr := j.payloadStr("iss")
-		if !ok || !truthy(j, "iss") {
+		sp = rc.peek(session)
+		if !sp.ok || !sp.issTruthy {
 			return false
 		}
-		if !isStr || rc.originalFAPI != stripSchemes(iss) {
+		if !sp.issIsStr || rc.originalFAPI != stripSchemes(sp.iss) {
 			return true
 		}
 	}
 	if !hasSfxUAT && sfxSession == "" {
 		return false
 	}
-	sj, _ := decodeLoose(session)
-	sessionIAT, _ := sj.payloadNum("iat")
-	fj, _ := decodeLoose(sfxSession)
-	sfxIAT, _ := fj.payloadNum("iat")
+	if sfxSession != "" {
+		fp = rc.peek(sfxSession)
+	}
+	sessionIAT, sfxIAT := sp.iat, fp.iat
 	if notZero(sfxUAT, hasSfxUAT) && notZero(uat, hasUAT) && sessionIAT > sfxIAT {
 		return false
 	}
@@ -501,8 +611,8 @@ func (rc *reqCtx) usesSuffixedCookies() bool {
 	}
 	if rc.dev {
 		expired := false
-		if exp, ok := fj.payloadNum("exp"); ok {
-			expired = exp <= float64(rc.v.cfg.Now().Unix())
+		if fp.hasExp {
+			expired = fp.exp <= float64(rc.v.cfg.Now().Unix())
 		}
 		if notZero(sfxUAT, hasSfxUAT) && hasUAT && uat == "0" && expired {
 			return false
@@ -535,6 +645,12 @@ func truthy(j *looseJWT, k string) bool {
 // stripSchemes removes every "http://" and "https://", in any case, as
 // Clerk's /https?:\/\//gi replacement does.
 func stripSchemes(s string) string {
+	if !strings.Contains(s, "://") {
+		return s
+	}
+	if rest, ok := strings.CutPrefix(s, "https://"); ok && !strings.Contains(rest, "://") {
+		return rest
+	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		low := strings.ToLower(s[i:min(len(s), i+8)])
@@ -742,14 +858,14 @@ func (rc *reqCtx) cookieFlow(ctx context.Context) (*RequestState, error) {
 	}
 
 	tok := rc.sessionCookie
-	j, ok := decodeLoose(tok)
-	if !ok {
+	pk := rc.peek(tok)
+	if !pk.ok {
 		return rc.signedOut(ErrMalformed.Reason(), "Invalid JWT form."), nil
 	}
-	if looseIsMachineJWT(tok) || looseNonSessionCategory(j) {
+	if pk.machine || pk.nonSession {
 		return rc.signedOut(ReasonTokenTypeMismatch, ""), nil
 	}
-	if iat, ok := j.payloadNum("iat"); ok && iat < rc.clientUAT {
+	if pk.hasIat && pk.iat < rc.clientUAT {
 		return rc.maybeHandshake(ReasonSessionTokenIATBeforeClientUAT, "", nil), nil
 	}
 	s, err := rc.v.Verify(ctx, tok)
@@ -765,6 +881,7 @@ func (rc *reqCtx) cookieFlow(ctx context.Context) (*RequestState, error) {
 
 // href is the request's public URL as Clerk's clerkUrl.toString() gives it.
 func (rc *reqCtx) href() string {
+	rc.publicURL()
 	if rc.rawQuery == "" {
 		return rc.base
 	}
@@ -799,7 +916,11 @@ func setQuery(rawQuery, name, value string) string {
 
 func (rc *reqCtx) crossOriginReferrer() bool {
 	ref := rc.r.Header.Get("Referer")
-	if ref == "" || rc.origin == "" {
+	if ref == "" {
+		return false
+	}
+	rc.publicURL()
+	if rc.origin == "" {
 		return false
 	}
 	o, ok := urlOrigin(ref)
@@ -861,6 +982,7 @@ func (rc *reqCtx) knownClerkReferrer() bool {
 // handshakeURL is the Location of a handshake: the Frontend API's (or
 // proxy's) /v1/client/handshake with Clerk's parameters.
 func (rc *reqCtx) handshakeURL(reason string) string {
+	rc.publicURL()
 	base := rc.frontendAPI
 	if !strings.HasPrefix(base, "http") {
 		base = "https://" + base

@@ -44,6 +44,10 @@ type Failure struct {
 	// Reverification is the unmet requirement when Reason is
 	// ReasonReverificationError.
 	Reverification auth.Reverification
+	// State is the cookie flow's decision (status, Clerk's reason) when
+	// the request was decided by it, nil otherwise (header tokens, or the
+	// flow turned off).
+	State *auth.RequestState
 }
 
 // Reasons of 403 failures. Each constant's name spells its value.
@@ -116,7 +120,7 @@ func WithTrustedProxies(prefixes ...netip.Prefix) Option {
 // default is the Verifier's TokenFromRequest (Authorization header, then
 // the instance's __session cookie).
 func WithTokenExtractor(f func(*http.Request) string) Option {
-	return func(m *Middleware) { m.extract = f }
+	return func(m *Middleware) { m.extract, m.customExtract = f, true }
 }
 
 // Middleware authenticates and authorizes requests with a Verifier.
@@ -129,6 +133,10 @@ type Middleware struct {
 	origin    string // validated publicURL without a trailing slash
 	proxies   []netip.Prefix
 	extract   func(*http.Request) string
+
+	customExtract bool // WithTokenExtractor: the cookie flow is off
+	noCookieFlow  bool
+	reqOpts       auth.RequestOptions
 
 	roles       RoleSource
 	roleCache   *cache.Cache[string, string]
@@ -174,11 +182,25 @@ func New(v *auth.Verifier, opts ...Option) *Middleware {
 }
 
 // authenticate returns the request's session: the one already in the
-// context, or a freshly verified one.
-func (m *Middleware) authenticate(r *http.Request) (*auth.Session, *http.Request, error) {
+// context, or a freshly verified one. Cookie-carrying requests are decided
+// by the cookie flow (auth.Verifier.AuthenticateRequest); done is true
+// when it has answered the request itself (a handshake redirect).
+func (m *Middleware) authenticate(w http.ResponseWriter, r *http.Request) (*auth.Session, *http.Request, error, bool) {
 	if s, ok := auth.FromContext(r.Context()); ok {
-		return s, r, nil
+		return s, r, nil, false
 	}
+	if _, decided := auth.RequestStateFromContext(r.Context()); !decided && m.useCookieFlow(r) {
+		s, r2, err, done := m.cookieAuthenticate(w, r)
+		if err != errCookieFallback {
+			return s, r2, err, done
+		}
+	}
+	s, r, err := m.verifyExtracted(r)
+	return s, r, err, false
+}
+
+// verifyExtracted verifies the token the extractor finds.
+func (m *Middleware) verifyExtracted(r *http.Request) (*auth.Session, *http.Request, error) {
 	tok := m.extract(r)
 	if tok == "" {
 		return nil, r, auth.ErrNoToken
@@ -195,7 +217,10 @@ func (m *Middleware) authenticate(r *http.Request) (*auth.Session, *http.Request
 // unchanged.
 func (m *Middleware) WithAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, r, _ = m.authenticate(r)
+		_, r, _, done := m.authenticate(w, r)
+		if done {
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -224,7 +249,10 @@ func (m *Middleware) requireCtx(next http.Handler, check func(*http.Request, *au
 		panic("clerkkit/middleware: nil handler")
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, r, err := m.authenticate(r)
+		s, r, err, done := m.authenticate(w, r)
+		if done {
+			return
+		}
 		if err != nil {
 			m.unauthenticated(w, r, err)
 			return
@@ -248,8 +276,9 @@ func (m *Middleware) unauthenticated(w http.ResponseWriter, r *http.Request, err
 // unavailable, machine verification bounds reached), else a sign-in
 // redirect for page loads when signIn allows one, else 401.
 func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, err error, signIn bool) {
-	if auth.Unavailable(err) {
-		m.onFailure(w, r, &Failure{Status: http.StatusServiceUnavailable, Reason: auth.Reason(err), Err: err})
+	st, _ := auth.RequestStateFromContext(r.Context())
+	if auth.Unavailable(err) || errors.Is(err, auth.ErrHandshakeUnavailable) {
+		m.onFailure(w, r, &Failure{Status: http.StatusServiceUnavailable, Reason: failureReason(err), Err: err, State: st})
 		return
 	}
 	if signIn && m.signIn != nil && isPageRequest(r) {
@@ -257,7 +286,7 @@ func (m *Middleware) refuse(w http.ResponseWriter, r *http.Request, err error, s
 		http.Redirect(w, r, m.signInRedirect(r), http.StatusSeeOther)
 		return
 	}
-	m.onFailure(w, r, &Failure{Status: http.StatusUnauthorized, Reason: auth.Reason(err), Err: err})
+	m.onFailure(w, r, &Failure{Status: http.StatusUnauthorized, Reason: failureReason(err), Err: err, State: st})
 }
 
 // isPageRequest reports whether r is a browser navigation to a page.

@@ -86,11 +86,30 @@ func TestRequireAuth(t *testing.T) {
 	assert.Equal(t, 401, w.Code)
 	assert.Equal(t, "token-invalid", decode(t, w)["reason"])
 
-	// Cookie, as set by Clerk's browser SDK.
+	// Cookies, as Clerk's browser SDK sets them on a development
+	// instance: the session token, __client_uat and the dev browser.
+	cookieTok := f.iss.Token(clerktest.Claims{UserID: "user_2"})
 	r := httptest.NewRequest("GET", "/api/me", nil)
-	r.AddCookie(&http.Cookie{Name: "__session", Value: f.iss.Token(clerktest.Claims{UserID: "user_2"})})
+	r.AddCookie(&http.Cookie{Name: "__session", Value: cookieTok})
+	r.AddCookie(&http.Cookie{Name: "__client_uat", Value: "1"})
+	r.AddCookie(&http.Cookie{Name: "__clerk_db_jwt", Value: "dvb_1"})
 	rw := httptest.NewRecorder()
 	h.ServeHTTP(rw, r)
+	assert.Equal(t, 200, rw.Code)
+	assert.Equal(t, "user_2|", rw.Body.String())
+
+	// A lone __session cookie (no __client_uat, no dev browser) is what
+	// Clerk's authenticateRequest signs out on a development instance;
+	// this test expected 200 before the cookie flow existed.
+	r = httptest.NewRequest("GET", "/api/me", nil)
+	r.AddCookie(&http.Cookie{Name: "__session", Value: cookieTok})
+	rw = httptest.NewRecorder()
+	h.ServeHTTP(rw, r)
+	assert.Equal(t, 401, rw.Code)
+	assert.Equal(t, "dev-browser-missing", decode(t, rw)["reason"])
+	// With the cookie flow off, the cookie is verified as before.
+	rw = httptest.NewRecorder()
+	middleware.New(f.v, middleware.WithoutCookieFlow()).RequireAuth(echo).ServeHTTP(rw, r)
 	assert.Equal(t, 200, rw.Code)
 	assert.Equal(t, "user_2|", rw.Body.String())
 }
