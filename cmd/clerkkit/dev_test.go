@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -9,14 +11,18 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/clerkkit/clerkkit/auth"
+	"github.com/clerkkit/clerkkit/internal/testutil"
 )
 
 // TestDevPrintsFrontendLines: besides the Backend API lines, dev prints
@@ -196,4 +202,87 @@ func TestDevAllowedOrigin(t *testing.T) {
 			assert.True(t, strings.HasPrefix(resp.Header.Get("Location"), target), resp.Header.Get("Location"))
 		}
 	}
+}
+
+// TestClerkJSHandshake: Clerk's own authenticateRequest, configured only
+// with the lines dev prints (testdata/clerkjs/handshake.mjs), treats the
+// emulator as the instance: a first visit hands shake at CLERK_PROXY_URL
+// (dev-browser-missing) and comes back signed out; after the hosted
+// sign-in the handshake's nonce resolves, through the Backend API, to a
+// session Clerk's code accepts; a later visit stays signed in; signing out
+// comes back signed out.
+func TestClerkJSHandshake(t *testing.T) {
+	requireClerkJS(t)
+	env := devEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "handshake.mjs")
+	cmd.Dir = clerkJSDir
+	cmd.Env = append(os.Environ(), "CLERK_TELEMETRY_DISABLED=1")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	stderr := &testutil.SyncBuffer{} // written by exec's goroutine while the test reads it
+	cmd.Stderr = stderr
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cancel(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err, stderr.String())
+	app := strings.TrimSpace(line) + "/dashboard"
+
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	var hops []string
+	b := &http.Client{Jar: jar, Transport: &http.Transport{Proxy: nil}, CheckRedirect: func(r *http.Request, _ []*http.Request) error {
+		hops = append(hops, r.URL.String())
+		return nil
+	}}
+	type state struct{ Status, Reason, UserID string }
+	decide := func(method, target string, form url.Values, origin string) state {
+		t.Helper()
+		hops = nil
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		req, err := http.NewRequest(method, target, body)
+		require.NoError(t, err)
+		req.Header.Set("Accept", "text/html")
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := b.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s\nhops %v\nnode: %s", out, hops, stderr.String())
+		var s state
+		require.NoError(t, json.Unmarshal(out, &s), string(out))
+		return s
+	}
+
+	s := decide("GET", app, nil, "")
+	assert.Equal(t, state{Status: "signed-out", Reason: "session-token-and-uat-missing"}, s, hops)
+	require.Len(t, hops, 3, hops) // handshake, back with the nonce, the page without it
+	assert.True(t, strings.HasPrefix(hops[0], env["CLERK_PROXY_URL"]+"/v1/client/handshake?"), hops[0])
+	assert.Contains(t, hops[1], "__clerk_handshake_nonce=")
+	assert.Equal(t, app, hops[2])
+	assert.Contains(t, hops[0], "__clerk_hs_reason=dev-browser-missing")
+
+	s = decide("POST", env["CLERK_SIGN_IN_URL"], url.Values{"user_id": {"user_demo_admin"}, "redirect_url": {app}}, "")
+	assert.Equal(t, "signed-in", s.Status, hops)
+	assert.Equal(t, "user_demo_admin", s.UserID)
+	assert.Equal(t, app, hops[len(hops)-1])
+
+	s = decide("GET", app, nil, "")
+	assert.Equal(t, state{Status: "signed-in", UserID: "user_demo_admin"}, state{Status: s.Status, UserID: s.UserID})
+	assert.Empty(t, hops, "a signed-in visit hands shake")
+
+	s = decide("POST", strings.TrimSuffix(env["CLERK_SIGN_IN_URL"], "/sign-in")+"/sign-out", url.Values{"redirect_url": {app}}, strings.TrimSuffix(app, "/dashboard"))
+	assert.Equal(t, "signed-out", s.Status, hops)
 }
