@@ -622,3 +622,22 @@ func shortcodeText(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// seedTemplate adds a seeded JWT template (see SeedJWTTemplate).
+func (st *state) seedTemplate(jt SeedJWTTemplate, now time.Time) error {
+	if jt.ID != "" && (!strings.HasPrefix(jt.ID, "jtmp_") || len(jt.ID) == len("jtmp_") || st.tok.templates[jt.ID] != nil) {
+		return errors.New("id " + strconv.Quote(jt.ID) + " must be new and start with jtmp_")
+	}
+	name := jt.Name
+	b := &jwtTemplateBody{id: jt.ID, Name: &name, Claims: jt.Claims}
+	if jt.Lifetime != 0 {
+		b.Lifetime = nullable[int64]{set: true, v: jt.Lifetime}
+	}
+	if jt.AllowedClockSkew != nil {
+		b.AllowedClockSkew = nullable[int64]{set: true, v: *jt.AllowedClockSkew}
+	}
+	if _, e := st.addTemplate(b, now); e != nil {
+		return e.err()
+	}
+	return nil
+}

@@ -45,6 +45,28 @@ type SeedData struct {
 	// APIKeys are created last, for the users, organizations and machines
 	// above or already there.
 	APIKeys []SeedAPIKey `json:"api_keys,omitempty"`
+	// JWTTemplates are JWT templates to create (see POST /jwt_templates).
+	JWTTemplates []SeedJWTTemplate `json:"jwt_templates,omitempty"`
+}
+
+// SeedJWTTemplate is a JWT template to create, signed with the instance's
+// key (custom signing keys are for the Backend API).
+type SeedJWTTemplate struct {
+	// ID is the template's id, which must start with "jtmp_". Default: a
+	// random one.
+	ID string `json:"id,omitempty"`
+	// Name is required and unique; sessions mint tokens from it with POST
+	// /v1/sessions/{id}/tokens/{name}.
+	Name string `json:"name"`
+	// Claims is a JSON object of claims with shortcodes such as
+	// "{{user.primary_email_address}}"; required.
+	Claims json.RawMessage `json:"claims"`
+	// Lifetime is the tokens' lifetime in seconds (30..315360000). Default
+	// 60.
+	Lifetime int64 `json:"lifetime,omitempty"`
+	// AllowedClockSkew is subtracted from iat for nbf, in seconds
+	// (0..300). Default 5.
+	AllowedClockSkew *int64 `json:"allowed_clock_skew,omitempty"`
 }
 
 // UnmarshalJSON decodes seed data strictly: every object key must be one
@@ -316,6 +338,11 @@ func (s *Server) Seed(d SeedData) error {
 	for i, sk := range d.APIKeys {
 		if err := st.seedAPIKey(sk, now); err != nil {
 			return fmt.Errorf("emulator: Seed: api_keys[%d]: %w", i, err)
+		}
+	}
+	for i, jt := range d.JWTTemplates {
+		if err := st.seedTemplate(jt, now); err != nil {
+			return fmt.Errorf("emulator: Seed: jwt_templates[%d]: %w", i, err)
 		}
 	}
 	s.st = st

@@ -743,6 +743,7 @@ func (s *Server) registerRoutes() {
 	s.registerMachineRoutes()
 	s.registerTemplateRoutes()
 	s.registerTicketRoutes()
+	s.registerUserRecordRoutes()
 	s.registerFrontendRoutes()
 	s.registerRoleRoutes()
 	s.registerRoleSetRoutes()

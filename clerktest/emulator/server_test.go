@@ -1261,6 +1261,7 @@ func TestEveryRouteIsExercised(t *testing.T) {
 	}
 	exerciseMachineRoutes(t, a)
 	exerciseTokenRoutes(t, a)
+	exerciseUserRecordRoutes(t, a)
 	exerciseFrontendRoutes(t, a)
 	exerciseRoleRoutes(t, a)
 	exerciseInstanceRoutes(t, a)

@@ -190,7 +190,7 @@ func errTicketUsed(kind, id string) *apiError {
 }
 
 type createSignInTokenBody struct {
-	UserID           *string         `json:"user_id"`
+	UserID           *string          `json:"user_id"`
 	OrgID            nullable[string] `json:"org_id"`
 	ExpiresInSeconds nullable[int64]  `json:"expires_in_seconds"`
 }

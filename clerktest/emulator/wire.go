@@ -112,7 +112,7 @@ func (st *state) userJSON(u *userRec, now time.Time) userJSON {
 	if u.primaryEmailID != "" {
 		primary = &u.primaryEmailID
 	}
-	img := st.imageURL(u.id)
+	img := st.userImageURL(u)
 	attempts := int64(maxVerificationAttempts)
 	locked, lockout := u.locked(now)
 	var lastActive *int64
@@ -123,7 +123,7 @@ func (st *state) userJSON(u *userRec, now time.Time) userJSON {
 	return userJSON{
 		ID: u.id, Object: "user", ExternalID: u.externalID, PrimaryEmailAddressID: primary,
 		Username: u.username, FirstName: u.firstName, LastName: u.lastName, Locale: u.locale,
-		ProfileImageURL: img, ImageURL: img,
+		ProfileImageURL: img, ImageURL: img, HasImage: u.imageURL != "",
 		PublicMetadata: u.public, PrivateMetadata: u.private, UnsafeMetadata: u.unsafe,
 		EmailAddresses: emails, PhoneNumbers: []any{}, Web3Wallets: []any{}, Passkeys: []any{},
 		PasswordEnabled: u.passwordEnabled, PasswordLastUpdatedAt: msPtr(u.passwordUpdated),
