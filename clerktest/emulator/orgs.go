@@ -321,6 +321,7 @@ func (s *Server) deleteOrg(c *call) (any, *apiError) {
 	delete(st.orgs, o.id)
 	delete(st.slugs, o.slug)
 	delete(st.members, o.id)
+	st.deleteOrgDomains(o.id)
 	for id, inv := range st.invitations {
 		if inv.orgID == o.id {
 			delete(st.invitations, id)

@@ -36,6 +36,8 @@ type state struct {
 	// Instance-wide invitations, allowlist, blocklist, redirect URLs and
 	// waitlist (instance.go).
 	inst instStore
+	// Organization domains by id (orgdomains.go).
+	orgDomains map[string]*orgDomainRec
 }
 
 func newState() *state {
@@ -54,6 +56,7 @@ func newState() *state {
 		perms:       map[string]*permRec{},
 		roleSets:    map[string]*roleSetRec{},
 		inst:        newInstStore(),
+		orgDomains:  map[string]*orgDomainRec{},
 		mach:        newMachineStore(),
 		tok:         newTokenStore(),
 		phones:      map[string]string{},

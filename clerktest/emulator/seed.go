@@ -521,6 +521,7 @@ func (st *state) clone() *state {
 	c.phones = maps.Clone(st.phones)
 	c.perms = cloneRecs(st.perms)
 	c.inst = st.inst.clone()
+	c.orgDomains = cloneRecs(st.orgDomains)
 	c.roleSets = make(map[string]*roleSetRec, len(st.roleSets))
 	for k, rs := range st.roleSets {
 		crs := *rs

@@ -748,6 +748,7 @@ func (s *Server) registerRoutes() {
 	s.registerRoleRoutes()
 	s.registerRoleSetRoutes()
 	s.registerInstanceRoutes()
+	s.registerOrgDomainRoutes()
 
 	// Everything else: Clerk's 404.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

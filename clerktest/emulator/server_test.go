@@ -1265,6 +1265,7 @@ func TestEveryRouteIsExercised(t *testing.T) {
 	exerciseFrontendRoutes(t, a)
 	exerciseRoleRoutes(t, a)
 	exerciseInstanceRoutes(t, a)
+	exerciseOrgDomainRoutes(t, a)
 	for _, r := range srv.Routes() {
 		if srv.Calls(r) == 0 {
 			t.Errorf("route %s was not exercised", r)
