@@ -159,6 +159,7 @@ type orgRec struct {
 	maxMembers  int
 	adminDelete bool
 	roleSet     string // id of the role set it uses (rolesets.go)
+	logoURL     string // its own logo's image_url, "" for none (orglogo.go)
 	public      json.RawMessage
 	private     json.RawMessage
 	createdAt   time.Time

@@ -94,8 +94,11 @@ type RateLimit struct {
 
 // Server is an in-memory Clerk Backend API for tests and local
 // development. It serves, on a loopback HTTP server, the users,
-// organizations, memberships, organization invitations, sessions and
-// session tokens endpoints with the paths, status codes and JSON shapes of
+// organizations (logos, domains), memberships, organization invitations,
+// organization roles, permissions and role sets, application invitations,
+// allowlist and blocklist identifiers, redirect URLs, waitlist entries,
+// sessions and session tokens endpoints with the paths, status codes and
+// JSON shapes of
 // Clerk's Backend API (version 2025-04-10), the machine authentication
 // endpoints (machines, API keys, M2M tokens, OAuth access token
 // verification: see Routes) under /v1 and, as Clerk's JS SDK calls them,
@@ -749,6 +752,7 @@ func (s *Server) registerRoutes() {
 	s.registerRoleSetRoutes()
 	s.registerInstanceRoutes()
 	s.registerOrgDomainRoutes()
+	s.registerOrgLogoRoutes()
 
 	// Everything else: Clerk's 404.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

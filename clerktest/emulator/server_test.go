@@ -1266,6 +1266,7 @@ func TestEveryRouteIsExercised(t *testing.T) {
 	exerciseRoleRoutes(t, a)
 	exerciseInstanceRoutes(t, a)
 	exerciseOrgDomainRoutes(t, a)
+	exerciseOrgLogoRoutes(t, a)
 	for _, r := range srv.Routes() {
 		if srv.Calls(r) == 0 {
 			t.Errorf("route %s was not exercised", r)

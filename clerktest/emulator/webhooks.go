@@ -125,7 +125,10 @@ type DeliveryAttempt struct {
 // The Server sends, as Clerk does through Svix, one message per change:
 // user.created, user.updated and user.deleted, organization.created,
 // .updated and .deleted, organizationMembership.created, .updated and
-// .deleted, organizationInvitation.created, .accepted and .revoked, and
+// .deleted, organizationInvitation.created, .accepted and .revoked,
+// organizationDomain.created, .updated and .deleted, role.created,
+// .updated and .deleted, permission.created, .updated and .deleted,
+// waitlistEntry.created and .updated, and
 // session.created, .ended, .removed and .revoked, for the changes made
 // through its Backend API and through Seed, SessionToken,
 // AcceptInvitation, EndSession and RemoveSession. Each message's data is

@@ -162,6 +162,9 @@ func (st *state) orgJSON(o *orgRec, withCounts bool, now time.Time) orgJSON {
 		PublicMetadata: o.public, PrivateMetadata: o.private, CreatedBy: o.createdBy,
 		CreatedAt: ms(o.createdAt), UpdatedAt: ms(o.updatedAt),
 	}
+	if o.logoURL != "" {
+		j.ImageURL, j.HasImage = o.logoURL, true
+	}
 	if withCounts {
 		n := len(st.members[o.id])
 		pending := 0
