@@ -141,11 +141,30 @@ type createOrgDomainBody struct {
 // domain belongs to one organization of the instance; public email
 // providers cannot be claimed.
 func (s *Server) createOrgDomain(c *call, b *createOrgDomainBody) (any, *apiError) {
-	st, now := c.st, c.now
 	o, e := c.org()
 	if e != nil {
 		return nil, e
 	}
+	d, e := c.st.addOrgDomain(o, b, c.now)
+	if e != nil {
+		return nil, e
+	}
+	return c.st.orgDomainJSON(d, false, c.now), nil
+}
+
+// SeedOrgDomain is a domain of a seeded organization.
+type SeedOrgDomain struct {
+	// Name is the domain, e.g. "acme.com".
+	Name string `json:"name"`
+	// EnrollmentMode is manual_invitation (the default),
+	// automatic_invitation or automatic_suggestion.
+	EnrollmentMode string `json:"enrollment_mode,omitempty"`
+	// Verified marks the domain verified (needed by automatic modes).
+	Verified bool `json:"verified,omitempty"`
+}
+
+// addOrgDomain validates b and stores a new domain of o.
+func (st *state) addOrgDomain(o *orgRec, b *createOrgDomainBody, now time.Time) (*orgDomainRec, *apiError) {
 	if b.Name == nil || strings.TrimSpace(*b.Name) == "" {
 		return nil, errMissing("name")
 	}
@@ -173,9 +192,12 @@ func (s *Server) createOrgDomain(c *call, b *createOrgDomainBody) (any, *apiErro
 	if d.verified {
 		d.verifiedAt = now
 	}
+	if d.enrollmentMode != "manual_invitation" && !d.verified {
+		return nil, errValue("enrollment_mode", "enrollment_mode "+d.enrollmentMode+" needs a verified domain.")
+	}
 	st.orgDomains[d.id] = d
 	st.emitOrgDomain("organizationDomain.created", d, now)
-	return st.orgDomainJSON(d, false, now), nil
+	return d, nil
 }
 
 // domainFilter is the verified and enrollment_mode filters of the domain

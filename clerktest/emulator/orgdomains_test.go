@@ -33,6 +33,7 @@ func TestOrgDomains(t *testing.T) {
 		{map[string]any{"name": "gmail.com"}, 422, "form_param_value_invalid"},
 		{map[string]any{"name": "acme.com"}, 422, "form_identifier_exists"},
 		{map[string]any{"name": "x.com", "enrollment_mode": "enterprise_sso"}, 422, "form_param_value_invalid"},
+		{map[string]any{"name": "x.com", "enrollment_mode": "automatic_invitation"}, 422, "form_param_value_invalid"},
 		{map[string]any{"name": "x.com", "verified": "yes"}, 422, "form_param_format_invalid"},
 	} {
 		a.fail("POST", base, c.body, c.status, c.code)

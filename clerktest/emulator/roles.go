@@ -557,6 +557,15 @@ func (st *state) checkPermissionKey(key string) *apiError {
 // createPermission is POST /v1/organization_permissions.
 func (s *Server) createPermission(c *call, b *permissionBody) (any, *apiError) {
 	st, now := c.st, c.now
+	p, e := st.addPermissionRec(b, now)
+	if e != nil {
+		return nil, e
+	}
+	return permJSON(p), nil
+}
+
+// addPermissionRec validates b and stores a new custom permission.
+func (st *state) addPermissionRec(b *permissionBody, now time.Time) (*permRec, *apiError) {
 	if b.Name == nil || strings.TrimSpace(*b.Name) == "" {
 		return nil, errMissing("name")
 	}
@@ -570,7 +579,18 @@ func (s *Server) createPermission(c *call, b *permissionBody) (any, *apiError) {
 		createdAt: now, updatedAt: now}
 	st.perms[p.key] = p
 	st.emitPermission("permission.created", p, now)
-	return permJSON(p), nil
+	return p, nil
+}
+
+// SeedPermission is a custom organization permission to create.
+type SeedPermission struct {
+	// Key is "org:<feature>:<action>", of lowercase letters, digits and
+	// underscores, e.g. "org:posts:edit" (org:sys_ is reserved).
+	Key string `json:"key"`
+	// Name is the display name, e.g. "Edit posts".
+	Name string `json:"name"`
+	// Description is optional.
+	Description string `json:"description,omitempty"`
 }
 
 func (s *Server) getPermission(c *call) (any, *apiError) {

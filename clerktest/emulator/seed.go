@@ -33,6 +33,10 @@ type SeedData struct {
 	// Roles are custom organization roles, or extra custom permissions
 	// for the default roles org:admin and org:member.
 	Roles []SeedRole `json:"roles,omitempty"`
+	// Permissions are custom organization permissions, created before
+	// Roles, which can then name them (a permission a role names that no
+	// entry declares is created with its key as its name).
+	Permissions []SeedPermission `json:"permissions,omitempty"`
 	// Users are created first, in order (later ones are newer).
 	Users []SeedUser `json:"users,omitempty"`
 	// Organizations are created next, in order.
@@ -173,6 +177,8 @@ type SeedRole struct {
 	Name string `json:"name,omitempty"`
 	// Permissions are custom permissions, "org:<feature>:<permission>".
 	Permissions []string `json:"permissions,omitempty"`
+	// Description is the role's description; empty means null.
+	Description string `json:"description,omitempty"`
 }
 
 // SeedUser is a user to create.
@@ -222,6 +228,11 @@ type SeedOrganization struct {
 	// PublicMetadata and PrivateMetadata are JSON objects; absent means {}.
 	PublicMetadata  json.RawMessage `json:"public_metadata,omitempty"`
 	PrivateMetadata json.RawMessage `json:"private_metadata,omitempty"`
+	// RoleSetKey is the role set the organization uses (its members can
+	// only have its roles); default: the initial one, role_set:default.
+	RoleSetKey string `json:"role_set_key,omitempty"`
+	// Domains are the organization's domains.
+	Domains []SeedOrgDomain `json:"domains,omitempty"`
 }
 
 // SeedMembership makes a user a member of an organization.
@@ -289,6 +300,12 @@ func (s *Server) Seed(d SeedData) error {
 	defer s.unlock(nil)
 	st := s.st.clone()
 	now := s.clock.Now()
+	for i, sp := range d.Permissions {
+		b := &permissionBody{Name: &sp.Name, Key: &sp.Key, Description: optString(sp.Description)}
+		if _, e := st.addPermissionRec(b, now); e != nil {
+			return fmt.Errorf("emulator: Seed: permissions[%d]: %w", i, e.err())
+		}
+	}
 	for i, r := range d.Roles {
 		if err := st.seedRole(r, now); err != nil {
 			return fmt.Errorf("emulator: Seed: roles[%d]: %w", i, err)
@@ -320,9 +337,17 @@ func (s *Server) Seed(d SeedData) error {
 			id: so.ID, Name: &name, Slug: optString(so.Slug), CreatedBy: optString(so.CreatedBy),
 			MaxAllowedMemberships: &so.MaxAllowedMemberships,
 			PublicMetadata:        so.PublicMetadata, PrivateMetadata: so.PrivateMetadata,
+			RoleSetKey: optString(so.RoleSetKey),
 		}
-		if _, e := st.addOrg(b, now); e != nil {
+		o, e := st.addOrg(b, now)
+		if e != nil {
 			return fmt.Errorf("emulator: Seed: organizations[%d]: %w", i, e.err())
+		}
+		for j, sd := range so.Domains {
+			db := &createOrgDomainBody{Name: &sd.Name, EnrollmentMode: optString(sd.EnrollmentMode), Verified: &sd.Verified}
+			if _, e := st.addOrgDomain(o, db, now); e != nil {
+				return fmt.Errorf("emulator: Seed: organizations[%d]: domains[%d]: %w", i, j, e.err())
+			}
 		}
 	}
 	for i, sm := range d.Memberships {
@@ -443,6 +468,10 @@ func (st *state) seedRole(r SeedRole, now time.Time) error {
 	}
 	if r.Name != "" {
 		role.name = r.Name
+	}
+	if r.Description != "" {
+		d := r.Description
+		role.description = &d
 	}
 	for _, p := range r.Permissions {
 		role.addPermission(st.ensurePermission(p, now))
