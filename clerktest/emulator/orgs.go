@@ -256,6 +256,7 @@ type updateOrgBody struct {
 	Slug                  *string         `json:"slug"`
 	MaxAllowedMemberships *int            `json:"max_allowed_memberships"`
 	AdminDeleteEnabled    *bool           `json:"admin_delete_enabled"`
+	RoleSetKey            *string         `json:"role_set_key"`
 	CreatedAt             *string         `json:"created_at"`
 }
 
@@ -280,6 +281,15 @@ func (s *Server) updateOrg(c *call, b *updateOrgBody) (any, *apiError) {
 	createdAt, pub, priv, e := checkOrgParams(b.MaxAllowedMemberships, b.CreatedAt, b.PublicMetadata, b.PrivateMetadata)
 	if e != nil {
 		return nil, e
+	}
+	var rs *roleSetRec
+	if b.RoleSetKey != nil && *b.RoleSetKey != "" {
+		if rs, e = st.orgRoleSetParam(o, *b.RoleSetKey); e != nil {
+			return nil, e
+		}
+	}
+	if rs != nil {
+		o.roleSet = rs.id
 	}
 	if b.Name != nil {
 		o.name = *b.Name

@@ -573,3 +573,24 @@ func (s *Server) replaceRoleSet(c *call, b *replaceRoleSetBody) (any, *apiError)
 	delete(st.roleSets, rs.key)
 	return deletedJSON{Object: "role_set", ID: rs.id, Deleted: true}, nil
 }
+
+// orgRoleSetParam is the role set of key for PATCH /v1/organizations/{id}:
+// it must exist and have the roles of o's members and pending
+// invitations.
+func (st *state) orgRoleSetParam(o *orgRec, key string) (*roleSetRec, *apiError) {
+	rs := st.roleSets[key]
+	if rs == nil {
+		return nil, errValue("role_set_key", "role_set_key must be the key of a role set; "+key+" is not.")
+	}
+	for _, m := range st.members[o.id] {
+		if !slices.Contains(rs.roles, m.role) {
+			return nil, errValue("role_set_key", "Members of the organization have the role "+m.role+", which the role set "+key+" lacks.")
+		}
+	}
+	for _, inv := range st.invitations {
+		if inv.orgID == o.id && inv.status == "pending" && !slices.Contains(rs.roles, inv.role) {
+			return nil, errValue("role_set_key", "Pending invitations of the organization offer the role "+inv.role+", which the role set "+key+" lacks.")
+		}
+	}
+	return rs, nil
+}

@@ -55,6 +55,16 @@ func TestRoleSets(t *testing.T) {
 		http.StatusUnprocessableEntity, "form_param_value_invalid")
 	a.fail("POST", "/v1/organizations", map[string]any{"name": "X", "role_set_key": "role_set:nope"},
 		http.StatusUnprocessableEntity, "form_param_value_invalid")
+	// Switching the organization's role set needs its members' roles.
+	a.fail("PATCH", "/v1/organizations/"+oid, map[string]any{"role_set_key": "role_set:default"},
+		http.StatusUnprocessableEntity, "form_param_value_invalid")
+	a.fail("PATCH", "/v1/organizations/"+oid, map[string]any{"role_set_key": "role_set:nope"},
+		http.StatusUnprocessableEntity, "form_param_value_invalid")
+	plain := a.ok("POST", "/v1/organizations", map[string]any{"name": "Plain", "created_by": u1})["id"].(string)
+	a.ok("PATCH", "/v1/organizations/"+plain, map[string]any{"role_set_key": "role_set:read_only"})
+	a.fail("POST", "/v1/organizations/"+plain+"/memberships", map[string]any{"user_id": u2, "role": "org:member"},
+		http.StatusUnprocessableEntity, "form_param_value_invalid")
+	a.ok("DELETE", "/v1/organizations/"+plain, nil)
 	set = a.ok("GET", "/v1/role_sets/role_set:read_only", nil)
 	if it := set["roles"].([]any)[1].(map[string]any); it["key"] != "org:viewer" || it["members_count"] != 1.0 || it["has_members"] != true {
 		t.Errorf("role set item: %v", it)

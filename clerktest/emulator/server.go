@@ -719,7 +719,7 @@ func (s *Server) registerRoutes() {
 	handleBody(s, "POST /v1/organizations", s.createOrg, ignoredCreateOrgParams...)
 	s.handle("GET /v1/organizations", s.listOrgs)
 	s.handle("GET /v1/organizations/{organization_id}", s.getOrg)
-	handleBody(s, "PATCH /v1/organizations/{organization_id}", s.updateOrg, "role_set_key")
+	handleBody(s, "PATCH /v1/organizations/{organization_id}", s.updateOrg)
 	s.handle("DELETE /v1/organizations/{organization_id}", s.deleteOrg)
 	handleBody(s, "PATCH /v1/organizations/{organization_id}/metadata", s.mergeOrgMetadata)
 	handleBody(s, "PUT /v1/organizations/{organization_id}/metadata", s.replaceOrgMetadata)
