@@ -106,7 +106,9 @@ func TestBrowser(t *testing.T) {
 
 	headerHeight := func() float64 {
 		t.Helper()
-		h, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector("header").getBoundingClientRect().height`))
+		// Measured once the page, its stylesheet included, has loaded:
+		// on a busy machine the first frame can come before the CSS.
+		h, err := chromedp.Run(ctx, chromedp.Poll[float64](`document.readyState === "complete" && document.querySelector("header").getBoundingClientRect().height`, chromedp.WithPollingTimeout(10*time.Second)))
 		require.NoError(t, err)
 		return h
 	}

@@ -144,6 +144,11 @@ func New(cfg Config) (http.Handler, error) {
 		// from the Backend API.
 		middleware.WithUsers(storeRoles{cfg.Store}, cfg.RoleTTL),
 		middleware.WithFailureHandler(a.failure),
+		// Until this example signs in through Clerk's hosted pages and the
+		// handshake (see the README's "Server-rendered apps"), its pages
+		// keep the __session cookie that local sign-in and Clerk's browser
+		// SDK set, and cookies are verified like bearer tokens.
+		middleware.WithoutCookieFlow(),
 	}
 	if cfg.PublicURL != "" {
 		opts = append(opts, middleware.WithPublicURL(cfg.PublicURL))
