@@ -869,12 +869,17 @@ func (rc *reqCtx) cookieFlow(ctx context.Context) (*RequestState, error) {
 		return rc.maybeHandshake(ReasonSessionTokenIATBeforeClientUAT, "", nil), nil
 	}
 	s, err := rc.v.Verify(ctx, tok)
-	if err != nil {
+	// A pending session is a verified token that counts as signed out: as in
+	// Clerk, the cross-origin sync below runs on it before it is signed out.
+	if err != nil && !errors.Is(err, ErrSessionPending) {
 		return rc.sessionError(err)
 	}
 	if !rc.o.IsSatellite && rc.r.Method == http.MethodGet && dest == "document" &&
 		rc.crossOriginReferrer() && !rc.knownClerkReferrer() && rc.redirectCounter == 0 {
 		return rc.maybeHandshake(ReasonPrimaryDomainCrossOriginSync, "Cross-origin request from satellite domain requires handshake", nil), nil
+	}
+	if err != nil {
+		return rc.sessionError(err)
 	}
 	return rc.signedIn(&Principal{Kind: SessionToken, Session: s}, nil), nil
 }
