@@ -17,6 +17,7 @@ import (
 
 	"github.com/clerkkit/clerkkit/redisstore"
 	"github.com/clerkkit/clerkkit/webhooks"
+	"github.com/clerkkit/clerkkit/webhooks/webhookstest"
 )
 
 // newWebhookStore returns a WebhookStore on TEST_REDIS_URL's server under
@@ -36,42 +37,7 @@ func must(t testing.TB, err error) {
 // TestWebhookStoreContract is webhooks.Store's contract, as webhooks'
 // MemoryStore and SQLStore run it.
 func TestWebhookStoreContract(t *testing.T) {
-	ctx := context.Background()
-	s := newWebhookStore(t, testPrefix())
-	claim := func(id, owner string, lease time.Duration, want webhooks.ClaimState) {
-		t.Helper()
-		got, err := s.Claim(ctx, id, owner, lease)
-		if err != nil || got != want {
-			t.Fatalf("Claim(%s, %s) = %v, %v; want %v", id, owner, got, err, want)
-		}
-	}
-	claim("a", "o1", time.Minute, webhooks.Claimed)
-	claim("a", "o2", time.Minute, webhooks.InFlight)
-	// Release by a non-owner changes nothing.
-	must(t, s.Release(ctx, "a", "o2"))
-	claim("a", "o2", time.Minute, webhooks.InFlight)
-	must(t, s.Release(ctx, "a", "o1"))
-	claim("a", "o2", time.Minute, webhooks.Claimed)
-	must(t, s.Complete(ctx, "a"))
-	claim("a", "o3", time.Minute, webhooks.Completed)
-	// Release after completion changes nothing, even by the last owner.
-	must(t, s.Release(ctx, "a", "o2"))
-	claim("a", "o3", time.Minute, webhooks.Completed)
-	// Completing an unclaimed id records it.
-	must(t, s.Complete(ctx, "b"))
-	claim("b", "o1", time.Minute, webhooks.Completed)
-	// An expired lease (crashed holder) can be taken over, once.
-	claim("c", "crashed", 20*time.Millisecond, webhooks.Claimed)
-	time.Sleep(40 * time.Millisecond)
-	claim("c", "o1", time.Minute, webhooks.Claimed)
-	claim("c", "o2", time.Minute, webhooks.InFlight)
-	must(t, s.Release(ctx, "c", "crashed")) // the crashed holder lost its claim
-	claim("c", "o2", time.Minute, webhooks.InFlight)
-	// An owner named like the completion marker is just an owner.
-	claim("d", "done", time.Minute, webhooks.Claimed)
-	claim("d", "o1", time.Minute, webhooks.InFlight)
-	must(t, s.Release(ctx, "d", "done"))
-	claim("d", "o1", time.Minute, webhooks.Claimed)
+	webhookstest.RunStoreContract(t, newWebhookStore(t, testPrefix()))
 }
 
 // TestWebhookStoreConcurrentClaims: of 20 concurrent claims of one id

@@ -22,44 +22,6 @@ var stores = []struct {
 	{"memory", func(testing.TB) Store { return NewMemoryStore(MemoryStoreOptions{}) }},
 }
 
-func TestStoreContract(t *testing.T) {
-	ctx := context.Background()
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			s := st.open(t)
-			claim := func(id, owner string, lease time.Duration, want ClaimState) {
-				t.Helper()
-				got, err := s.Claim(ctx, id, owner, lease)
-				if err != nil || got != want {
-					t.Fatalf("Claim(%s, %s) = %v, %v; want %v", id, owner, got, err, want)
-				}
-			}
-			claim("a", "o1", time.Minute, Claimed)
-			claim("a", "o2", time.Minute, InFlight)
-			// Release by a non-owner changes nothing.
-			must(t, s.Release(ctx, "a", "o2"))
-			claim("a", "o2", time.Minute, InFlight)
-			must(t, s.Release(ctx, "a", "o1"))
-			claim("a", "o2", time.Minute, Claimed)
-			must(t, s.Complete(ctx, "a"))
-			claim("a", "o3", time.Minute, Completed)
-			// Release after completion changes nothing.
-			must(t, s.Release(ctx, "a", "o2"))
-			claim("a", "o3", time.Minute, Completed)
-			// Completing an unclaimed id records it.
-			must(t, s.Complete(ctx, "b"))
-			claim("b", "o1", time.Minute, Completed)
-			// An expired lease (crashed holder) can be taken over, once.
-			claim("c", "crashed", 20*time.Millisecond, Claimed)
-			time.Sleep(40 * time.Millisecond)
-			claim("c", "o1", time.Minute, Claimed)
-			claim("c", "o2", time.Minute, InFlight)
-			must(t, s.Release(ctx, "c", "crashed")) // the crashed holder lost its claim
-			claim("c", "o2", time.Minute, InFlight)
-		})
-	}
-}
-
 func TestStoreConcurrentClaims(t *testing.T) {
 	ctx := context.Background()
 	for _, st := range stores {

@@ -17,6 +17,7 @@ import (
 	_ "modernc.org/sqlite"             // the "sqlite" driver
 
 	"github.com/clerkkit/clerkkit/webhooks"
+	"github.com/clerkkit/clerkkit/webhooks/webhookstest"
 )
 
 // envDatabaseURL names the variable holding a PostgreSQL URL, e.g.
@@ -113,41 +114,11 @@ func must(t testing.TB, err error) {
 	}
 }
 
-// TestSQLStoreContract is the Store contract (webhooks' memory store
-// passes the same one), on each database.
+// TestSQLStoreContract is the Store contract (webhookstest, which
+// webhooks' memory store and redisstore pass too), on each database.
 func TestSQLStoreContract(t *testing.T) {
-	ctx := context.Background()
 	eachDatabase(t, func(t *testing.T, d database) {
-		s := d.store(t)
-		claim := func(id, owner string, lease time.Duration, want webhooks.ClaimState) {
-			t.Helper()
-			got, err := s.Claim(ctx, id, owner, lease)
-			if err != nil || got != want {
-				t.Fatalf("Claim(%s, %s) = %v, %v; want %v", id, owner, got, err, want)
-			}
-		}
-		claim("a", "o1", time.Minute, webhooks.Claimed)
-		claim("a", "o2", time.Minute, webhooks.InFlight)
-		// Release by a non-owner changes nothing.
-		must(t, s.Release(ctx, "a", "o2"))
-		claim("a", "o2", time.Minute, webhooks.InFlight)
-		must(t, s.Release(ctx, "a", "o1"))
-		claim("a", "o2", time.Minute, webhooks.Claimed)
-		must(t, s.Complete(ctx, "a"))
-		claim("a", "o3", time.Minute, webhooks.Completed)
-		// Release after completion changes nothing.
-		must(t, s.Release(ctx, "a", "o2"))
-		claim("a", "o3", time.Minute, webhooks.Completed)
-		// Completing an unclaimed id records it.
-		must(t, s.Complete(ctx, "b"))
-		claim("b", "o1", time.Minute, webhooks.Completed)
-		// An expired lease (crashed holder) can be taken over, once.
-		claim("c", "crashed", 20*time.Millisecond, webhooks.Claimed)
-		time.Sleep(40 * time.Millisecond)
-		claim("c", "o1", time.Minute, webhooks.Claimed)
-		claim("c", "o2", time.Minute, webhooks.InFlight)
-		must(t, s.Release(ctx, "c", "crashed")) // the crashed holder lost its claim
-		claim("c", "o2", time.Minute, webhooks.InFlight)
+		webhookstest.RunStoreContract(t, d.store(t))
 	})
 }
 
