@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -94,15 +93,7 @@ func TestRequests(t *testing.T) {
 
 func TestListAndAll(t *testing.T) {
 	srv := bapitest.New(t)
-	srv.Handle("GET /v1/api_keys", func(w http.ResponseWriter, r *http.Request) {
-		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
-		var data []any
-		for i := offset; i < min(250, offset+limit); i++ {
-			data = append(data, key(fmt.Sprintf("ak_%032x", i)))
-		}
-		bapitest.JSON(w, 200, map[string]any{"data": data, "total_count": 250})
-	})
+	srv.Handle("GET /v1/api_keys", bapitest.Pages("data", 250, func(i int) any { return key(fmt.Sprintf("ak_%032x", i)) }))
 	c := apikeys.New(srv.Backend(), apikeys.Options{})
 	ctx := context.Background()
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,15 +66,7 @@ func TestCreateRequests(t *testing.T) {
 
 func TestListRevokeAndAll(t *testing.T) {
 	f, c := machineFake(t)
-	f.mux.HandleFunc("GET /v1/m2m_tokens", func(w http.ResponseWriter, r *http.Request) {
-		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
-		var data []any
-		for i := offset; i < min(230, offset+limit); i++ {
-			data = append(data, tok(fmt.Sprintf("mt_%032x", i)))
-		}
-		bapitest.JSON(w, 200, map[string]any{"m2m_tokens": data, "total_count": 230})
-	})
+	f.mux.HandleFunc("GET /v1/m2m_tokens", bapitest.Pages("m2m_tokens", 230, func(i int) any { return tok(fmt.Sprintf("mt_%032x", i)) }))
 	f.mux.HandleFunc("POST /v1/m2m_tokens/{id}/revoke", func(w http.ResponseWriter, r *http.Request) {
 		m := tok(r.PathValue("id"))
 		m["revoked"] = true

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,15 +68,7 @@ func TestRequests(t *testing.T) {
 
 func TestAllUsesTotalCount(t *testing.T) {
 	srv := bapitest.New(t)
-	srv.Handle("GET /v1/machines", func(w http.ResponseWriter, r *http.Request) {
-		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
-		var data []any
-		for i := offset; i < min(1000, offset+limit); i++ {
-			data = append(data, mach(fmt.Sprintf("mch_%d", i)))
-		}
-		bapitest.JSON(w, 200, map[string]any{"data": data, "total_count": 1000})
-	})
+	srv.Handle("GET /v1/machines", bapitest.Pages("data", 1000, func(i int) any { return mach(fmt.Sprintf("mch_%d", i)) }))
 	c := machines.New(srv.Backend(), machines.Options{})
 	n := 0
 	for m, err := range c.All(context.Background(), machines.ListParams{Query: "bill", OrderBy: "+name"}) {

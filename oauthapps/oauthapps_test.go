@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -68,15 +67,7 @@ func TestRequests(t *testing.T) {
 
 func TestAll(t *testing.T) {
 	srv := bapitest.New(t)
-	srv.Handle("GET /v1/oauth_applications", func(w http.ResponseWriter, r *http.Request) {
-		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
-		var data []any
-		for i := offset; i < min(600, offset+limit); i++ {
-			data = append(data, app(fmt.Sprintf("oa_%d", i)))
-		}
-		bapitest.JSON(w, 200, map[string]any{"data": data, "total_count": 600})
-	})
+	srv.Handle("GET /v1/oauth_applications", bapitest.Pages("data", 600, func(i int) any { return app(fmt.Sprintf("oa_%d", i)) }))
 	c := oauthapps.New(srv.Backend(), oauthapps.Options{})
 	n := 0
 	for a, err := range c.All(context.Background(), oauthapps.ListParams{OrderBy: "-name", NameQuery: "docs"}) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"github.com/clerkkit/clerkkit/clerkerr"
 	"net/http"
-	"strconv"
 	"testing"
 
 	"github.com/clerk/clerk-sdk-go/v2"
@@ -21,15 +20,7 @@ func org(id string) map[string]any {
 
 func TestAllUsesTotalCount(t *testing.T) {
 	srv := bapitest.New(t)
-	srv.Handle("GET /v1/organizations", func(w http.ResponseWriter, r *http.Request) {
-		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
-		var data []any
-		for i := offset; i < min(1000, offset+limit); i++ {
-			data = append(data, org(fmt.Sprintf("org_%d", i)))
-		}
-		bapitest.JSON(w, 200, map[string]any{"data": data, "total_count": 1000})
-	})
+	srv.Handle("GET /v1/organizations", bapitest.Pages("data", 1000, func(i int) any { return org(fmt.Sprintf("org_%d", i)) }))
 	c := organizations.New(srv.Backend(), organizations.Options{})
 	n := 0
 	for o, err := range c.All(context.Background(), organizations.ListParams{Query: "acme", IncludeMembersCount: true}) {

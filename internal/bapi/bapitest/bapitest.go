@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -152,4 +153,19 @@ func Normalized(t testing.TB, raw json.RawMessage) string {
 		t.Fatalf("metadata %s: %v", raw, err)
 	}
 	return string(n)
+}
+
+// Pages answers a paged list endpoint as the Backend API does: the items
+// item(offset) … item(offset+limit-1) of total, under key ("data", or
+// e.g. "m2m_tokens"), with "total_count": total.
+func Pages(key string, total int, item func(i int) any) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+		offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+		var data []any
+		for i := offset; i < min(total, offset+limit); i++ {
+			data = append(data, item(i))
+		}
+		JSON(w, 200, map[string]any{key: data, "total_count": total})
+	}
 }
