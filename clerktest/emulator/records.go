@@ -118,6 +118,7 @@ type userRec struct {
 	primaryPhoneID  string
 	imageURL        string   // a profile image of its own, "" for Clerk's default
 	totpSecret      string   // base32; "" for no TOTP
+	totpLastStep    int64    // the 30-second step of the last TOTP code accepted (mfa.go), no replay
 	backupCodes     []string // unused backup codes
 	mfaEnabledAt    time.Time
 	mfaDisabledAt   time.Time
@@ -146,6 +147,7 @@ type emailRec struct {
 	reserved   bool
 	unverified bool    // created with verified false, or unverified: not usable to sign in
 	otp        *otpRec // the last verification prepared, nil for none
+	byCode     bool    // verified by attempt_verification: its verification is otp's (identifiers.go)
 	createdAt  time.Time
 	updatedAt  time.Time
 }
@@ -278,6 +280,7 @@ type phoneRec struct {
 	secondFactor  bool // reserved_for_second_factor
 	defaultSecond bool // default_second_factor
 	otp           *otpRec
+	byCode        bool // verified by attempt_verification (identifiers.go)
 	createdAt     time.Time
 	updatedAt     time.Time
 }
@@ -289,6 +292,7 @@ type otpRec struct {
 	strategy string // email_code or phone_code
 	status   string // unverified, verified, failed (expired is computed)
 	attempts int
+	code     string // the one-time code it was sent
 	expireAt time.Time
 }
 

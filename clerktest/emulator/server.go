@@ -129,9 +129,16 @@ type RateLimit struct {
 // to the endpoints given in Options.Webhooks or with AddWebhookEndpoint
 // (see AddWebhookEndpoint and Deliveries).
 //
-// What it does not emulate: phone numbers, web3 wallets, OAuth and SAML
-// accounts, passwords beyond password_enabled, emails (invitations are
-// never sent), the Frontend API beyond its JWKS and the cookie flow above
+// Users' email addresses and phone numbers have their own endpoints
+// (verification by one-time code: see VerificationCode), users' TOTP
+// (RFC 6238: see TOTPCode) and backup codes are verified and removed
+// through POST /v1/users/{id}/verify_totp and DELETE …/totp,
+// …/backup_code and …/mfa, and the clients of browsers and sessions are
+// read through /v1/clients.
+//
+// What it does not emulate: web3 wallets, passkeys, OAuth and SAML
+// accounts, passwords beyond password_enabled, emails and SMS (invitations
+// and codes are never sent), the Frontend API beyond its JWKS and the cookie flow above
 // (no sign-up, multi-session clients, MFA or satellite domains), webhook events other
 // than those AddWebhookEndpoint lists, JWT templates, and Clerk's
 // per-object rate limits. Routes lists what it serves; other
@@ -753,6 +760,10 @@ func (s *Server) registerRoutes() {
 	s.registerInstanceRoutes()
 	s.registerOrgDomainRoutes()
 	s.registerOrgLogoRoutes()
+	s.registerEmailAddressRoutes()
+	s.registerPhoneNumberRoutes()
+	s.registerMFARoutes()
+	s.registerClientRoutes()
 
 	// Everything else: Clerk's 404.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

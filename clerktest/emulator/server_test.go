@@ -196,7 +196,8 @@ func TestUserValidation(t *testing.T) {
 		{"unknown parameter", map[string]any{"first_nam": "typo"}, 422, "form_param_unknown", "first_nam"},
 		{"wrong type", map[string]any{"first_name": 7}, 422, "form_param_format_invalid", "first_name"},
 		{"bad created_at", map[string]any{"created_at": "yesterday"}, 422, "form_param_format_invalid", "created_at"},
-		{"phone numbers", map[string]any{"phone_number": []string{"+15555550100"}}, 422, "form_param_value_invalid", "phone_number"},
+		{"phone number not E.164", map[string]any{"phone_number": []string{"555-0100"}}, 422, "form_param_format_invalid", "phone_number"},
+		{"bad totp_secret", map[string]any{"totp_secret": "not base32!"}, 422, "form_param_format_invalid", "totp_secret"},
 		{"malformed JSON", `{"first_name":`, 400, "malformed_request", ""},
 		{"not an object", `[1]`, 400, "malformed_request", ""},
 	} {
@@ -1267,6 +1268,10 @@ func TestEveryRouteIsExercised(t *testing.T) {
 	exerciseInstanceRoutes(t, a)
 	exerciseOrgDomainRoutes(t, a)
 	exerciseOrgLogoRoutes(t, a)
+	exerciseEmailAddressRoutes(t, a)
+	exercisePhoneNumberRoutes(t, a)
+	exerciseMFARoutes(t, a)
+	exerciseClientRoutes(t, a)
 	for _, r := range srv.Routes() {
 		if srv.Calls(r) == 0 {
 			t.Errorf("route %s was not exercised", r)

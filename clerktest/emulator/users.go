@@ -19,6 +19,9 @@ type createUserBody struct {
 	EmailAddress                     []string        `json:"email_address"`
 	EmailAddressIdentificationStatus []string        `json:"email_address_identification_status"`
 	PhoneNumber                      []string        `json:"phone_number"`
+	PhoneNumberIdentificationStatus  []string        `json:"phone_number_identification_status"`
+	TOTPSecret                       *string         `json:"totp_secret"`
+	BackupCodes                      []string        `json:"backup_codes"`
 	Web3Wallet                       []string        `json:"web3_wallet"`
 	Username                         *string         `json:"username"`
 	Password                         *string         `json:"password"`
@@ -42,8 +45,7 @@ type createUserBody struct {
 
 // Parameters of POST /v1/users that the Server accepts and ignores.
 var ignoredCreateUserParams = []string{
-	"phone_number_identification_status", "skip_password_requirement", "totp_secret", "backup_codes",
-	"skip_legal_checks", "skip_user_requirement",
+	"skip_password_requirement", "skip_legal_checks", "skip_user_requirement",
 }
 
 func (s *Server) createUser(c *call, b *createUserBody) (any, *apiError) {
@@ -156,9 +158,6 @@ func (u *userRec) setMetadata(md [3]json.RawMessage) {
 
 // addUser validates b and stores a new user.
 func (st *state) addUser(b *createUserBody, now time.Time) (*userRec, *apiError) {
-	if len(b.PhoneNumber) > 0 {
-		return nil, errValue("phone_number", "The emulator does not emulate phone numbers.")
-	}
 	if len(b.Web3Wallet) > 0 {
 		return nil, errValue("web3_wallet", "The emulator does not emulate web3 wallets.")
 	}
@@ -179,6 +178,28 @@ func (st *state) addUser(b *createUserBody, now time.Time) (*userRec, *apiError)
 		if n := len(b.EmailAddressIdentificationStatus); n > 0 && !slices.Contains([]string{"verified", "reserved"}, b.EmailAddressIdentificationStatus[i]) {
 			return nil, errValue("email_address_identification_status", "email_address_identification_status items must be verified or reserved.")
 		}
+	}
+	if n := len(b.PhoneNumberIdentificationStatus); n > 0 && n != len(b.PhoneNumber) {
+		return nil, errValue("phone_number_identification_status", "phone_number_identification_status must have one item per phone number.")
+	}
+	seenPhones := map[string]bool{}
+	for i := range b.PhoneNumber {
+		n, e := st.checkPhoneFree(&b.PhoneNumber[i], "")
+		if e != nil {
+			return nil, e
+		}
+		if seenPhones[n] {
+			return nil, errTaken("phone_number", "phone number")
+		}
+		seenPhones[n] = true
+		b.PhoneNumber[i] = n
+		if len(b.PhoneNumberIdentificationStatus) > 0 && !slices.Contains([]string{"verified", "reserved"}, b.PhoneNumberIdentificationStatus[i]) {
+			return nil, errValue("phone_number_identification_status", "phone_number_identification_status items must be verified or reserved.")
+		}
+	}
+	mfa, e := checkMFAParams(b.TOTPSecret, b.BackupCodes, b.BackupCodes != nil)
+	if e != nil {
+		return nil, e
 	}
 	if b.Username != nil {
 		lower, e := st.checkUsernameFree(*b.Username, "")
@@ -236,6 +257,14 @@ func (st *state) addUser(b *createUserBody, now time.Time) (*userRec, *apiError)
 	if len(u.emails) > 0 {
 		u.primaryEmailID = u.emails[0].id
 	}
+	for i, n := range b.PhoneNumber {
+		reserved := len(b.PhoneNumberIdentificationStatus) > 0 && b.PhoneNumberIdentificationStatus[i] == "reserved"
+		st.addPhone(u, n, reserved, false, now)
+	}
+	if len(u.phones) > 0 {
+		u.primaryPhoneID = u.phones[0].id
+	}
+	u.setMFA(mfa, now)
 	if u.username != nil {
 		st.usernames[*u.username] = u.id
 	}
@@ -270,6 +299,9 @@ type updateUserBody struct {
 	LastName                  *string          `json:"last_name"`
 	Locale                    *string          `json:"locale"`
 	PrimaryEmailAddressID     *string          `json:"primary_email_address_id"`
+	PrimaryPhoneNumberID      *string          `json:"primary_phone_number_id"`
+	TOTPSecret                *string          `json:"totp_secret"`
+	BackupCodes               []string         `json:"backup_codes"`
 	Username                  nullable[string] `json:"username"`
 	Password                  *string          `json:"password"`
 	PasswordDigest            *string          `json:"password_digest"`
@@ -288,8 +320,7 @@ type updateUserBody struct {
 }
 
 var ignoredUpdateUserParams = []string{
-	"notify_primary_email_address_changed", "primary_phone_number_id", "primary_web3_wallet_id",
-	"profile_image_id", "totp_secret", "backup_codes", "skip_legal_checks",
+	"notify_primary_email_address_changed", "primary_web3_wallet_id", "profile_image_id", "skip_legal_checks",
 }
 
 // updateUser is PATCH /v1/users/{user_id}. Metadata given here replaces
@@ -313,9 +344,18 @@ func (s *Server) updateUser(c *call, b *updateUserBody) (any, *apiError) {
 		return nil, e
 	}
 	if b.PrimaryEmailAddressID != nil && !slices.ContainsFunc(u.emails, func(em *emailRec) bool {
-		return em.id == *b.PrimaryEmailAddressID && !em.reserved
+		return em.id == *b.PrimaryEmailAddressID && em.verified()
 	}) {
 		return nil, errValue("primary_email_address_id", "primary_email_address_id must be a verified email address of the user.")
+	}
+	if b.PrimaryPhoneNumberID != nil && !slices.ContainsFunc(u.phones, func(p *phoneRec) bool {
+		return p.id == *b.PrimaryPhoneNumberID && p.verified()
+	}) {
+		return nil, errValue("primary_phone_number_id", "primary_phone_number_id must be a verified phone number of the user.")
+	}
+	mfa, e := checkMFAParams(b.TOTPSecret, b.BackupCodes, b.BackupCodes != nil)
+	if e != nil {
+		return nil, e
 	}
 	if e := checkPassword(b.Password, b.SkipPasswordChecks); e != nil {
 		return nil, e
@@ -350,6 +390,10 @@ func (s *Server) updateUser(c *call, b *updateUserBody) (any, *apiError) {
 	if b.PrimaryEmailAddressID != nil {
 		u.primaryEmailID = *b.PrimaryEmailAddressID
 	}
+	if b.PrimaryPhoneNumberID != nil {
+		u.primaryPhoneID = *b.PrimaryPhoneNumberID
+	}
+	u.setMFA(mfa, now)
 	signOut := false
 	if b.Password != nil || b.PasswordDigest != nil {
 		u.passwordEnabled, u.passwordUpdated = true, now
@@ -409,6 +453,9 @@ func (s *Server) deleteUser(c *call) (any, *apiError) {
 	}
 	for _, em := range u.emails {
 		delete(st.emails, em.address)
+	}
+	for _, p := range u.phones {
+		delete(st.phones, p.number)
 	}
 	if u.username != nil {
 		delete(st.usernames, *u.username)
@@ -515,6 +562,7 @@ func userMetadata(c *call, b *userMetadataBody, apply func(name string, cur, raw
 // userFilter is the filters of GET /v1/users and /v1/users/count.
 type userFilter struct {
 	emails, usernames, externalIDs []string
+	phones                         []string
 	userIDs, orgIDs                idFilter
 	query, emailQuery, userQuery   string
 	nameQuery                      string
@@ -536,6 +584,7 @@ func parseUserFilter(q url.Values) (*userFilter, *apiError) {
 		nameQuery:   q.Get("name_query"),
 	}
 	f.emails = lowerAll(q["email_address"])
+	f.phones = q["phone_number"]
 	if q.Has("banned") {
 		b, e := parseBool(q, "banned")
 		if e != nil {
@@ -560,7 +609,7 @@ func parseUserFilter(q url.Values) (*userFilter, *apiError) {
 			*p.dst = n
 		}
 	}
-	for _, p := range []string{"phone_number", "web3_wallet", "provider_user_id"} {
+	for _, p := range []string{"web3_wallet", "provider_user_id"} {
 		if len(q[p]) > 0 {
 			f.userIDs.include = append(f.userIDs.include, "") // the emulator stores none: match nothing
 		}
@@ -578,6 +627,9 @@ func lowerAll(v []string) []string {
 
 func (st *state) matchUser(u *userRec, f *userFilter) bool {
 	if len(f.emails) > 0 && !slices.ContainsFunc(u.emails, func(e *emailRec) bool { return slices.Contains(f.emails, e.address) }) {
+		return false
+	}
+	if len(f.phones) > 0 && !slices.ContainsFunc(u.phones, func(p *phoneRec) bool { return slices.Contains(f.phones, p.number) }) {
 		return false
 	}
 	if len(f.usernames) > 0 && (u.username == nil || !slices.Contains(f.usernames, *u.username)) {
@@ -664,7 +716,16 @@ func userSortKey(field string) func(*userRec) sortKey {
 		return func(u *userRec) sortKey { return timeKey(u.lastActiveAt) }
 	case "last_sign_in_at":
 		return func(u *userRec) sortKey { return timeKey(u.lastSignInAt) }
-	case "web3wallet", "phone_number":
+	case "phone_number":
+		return func(u *userRec) sortKey {
+			for _, p := range u.phones {
+				if p.id == u.primaryPhoneID {
+					return sortKey{s: p.number}
+				}
+			}
+			return sortKey{null: true}
+		}
+	case "web3wallet":
 		return func(u *userRec) sortKey { return sortKey{null: true} }
 	}
 	return func(u *userRec) sortKey { return timeKey(u.createdAt) }

@@ -128,7 +128,9 @@ type DeliveryAttempt struct {
 // .deleted, organizationInvitation.created, .accepted and .revoked,
 // organizationDomain.created, .updated and .deleted, role.created,
 // .updated and .deleted, permission.created, .updated and .deleted,
-// waitlistEntry.created and .updated, and
+// waitlistEntry.created and .updated, email.created and sms.created (the
+// verification codes of prepare_verification, which the Server sends
+// nowhere else: delivered_by_clerk false, the code in data.otp_code), and
 // session.created, .ended, .removed and .revoked, for the changes made
 // through its Backend API and through Seed, SessionToken,
 // AcceptInvitation, EndSession and RemoveSession. Each message's data is
@@ -144,7 +146,8 @@ type DeliveryAttempt struct {
 // (Seed…) have no event_attributes.
 //
 // Which change sends what: creating, updating (PATCH, metadata, ban,
-// unban, lock, unlock) and deleting a user, an organization or a
+// unban, lock, unlock; a user's email addresses, phone numbers, TOTP and
+// backup codes) and deleting a user, an organization or a
 // membership send the matching .created, .updated and .deleted (creating
 // an organization with created_by also sends the creator's
 // organizationMembership.created); creating and revoking an invitation

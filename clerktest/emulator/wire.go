@@ -27,11 +27,12 @@ func (st *state) imageURL(id string) string {
 }
 
 type verificationJSON struct {
-	Object   string `json:"object"`
-	Status   string `json:"status"`
-	Strategy string `json:"strategy"`
-	Attempts *int   `json:"attempts"`
-	ExpireAt *int64 `json:"expire_at"`
+	Object   string  `json:"object"`
+	Status   string  `json:"status"`
+	Strategy string  `json:"strategy"`
+	Attempts *int    `json:"attempts"`
+	ExpireAt *int64  `json:"expire_at"`
+	Channel  *string `json:"channel,omitempty"` // phone codes (identifiers.go)
 }
 
 type emailJSON struct {
@@ -97,20 +98,13 @@ type userJSON struct {
 const maxVerificationAttempts = 100
 
 func (st *state) userJSON(u *userRec, now time.Time) userJSON {
-	emails := make([]emailJSON, len(u.emails))
-	for i, e := range u.emails {
-		var v *verificationJSON
-		if !e.reserved {
-			v = &verificationJSON{Object: "verification_admin", Status: "verified", Strategy: "admin"}
-		}
-		emails[i] = emailJSON{
-			ID: e.id, Object: "email_address", EmailAddress: e.address, Reserved: e.reserved,
-			Verification: v, LinkedTo: []any{}, CreatedAt: ms(e.createdAt), UpdatedAt: ms(e.updatedAt),
-		}
-	}
-	var primary *string
+	emails, phones := st.identifiersJSON(u, now)
+	var primary, primaryPhone *string
 	if u.primaryEmailID != "" {
 		primary = &u.primaryEmailID
+	}
+	if u.primaryPhoneID != "" {
+		primaryPhone = &u.primaryPhoneID
 	}
 	img := st.userImageURL(u)
 	attempts := int64(maxVerificationAttempts)
@@ -121,12 +115,14 @@ func (st *state) userJSON(u *userRec, now time.Time) userJSON {
 		lastActive = msPtr(day)
 	}
 	return userJSON{
-		ID: u.id, Object: "user", ExternalID: u.externalID, PrimaryEmailAddressID: primary,
+		ID: u.id, Object: "user", ExternalID: u.externalID, PrimaryEmailAddressID: primary, PrimaryPhoneNumberID: primaryPhone,
 		Username: u.username, FirstName: u.firstName, LastName: u.lastName, Locale: u.locale,
 		ProfileImageURL: img, ImageURL: img, HasImage: u.imageURL != "",
 		PublicMetadata: u.public, PrivateMetadata: u.private, UnsafeMetadata: u.unsafe,
-		EmailAddresses: emails, PhoneNumbers: []any{}, Web3Wallets: []any{}, Passkeys: []any{},
+		EmailAddresses: emails, PhoneNumbers: phones, Web3Wallets: []any{}, Passkeys: []any{},
 		PasswordEnabled: u.passwordEnabled, PasswordLastUpdatedAt: msPtr(u.passwordUpdated),
+		TwoFactorEnabled: u.twoFactorEnabled(), TOTPEnabled: u.totpEnabled(), BackupCodeEnabled: len(u.backupCodes) > 0,
+		MFAEnabledAt: msPtr(u.mfaEnabledAt), MFADisabledAt: msPtr(u.mfaDisabledAt),
 		ExternalAccounts: []any{}, SAMLAccounts: []any{}, EnterpriseAccounts: []any{},
 		LastSignInAt: msPtr(u.lastSignInAt), Banned: u.banned, Locked: locked,
 		LockoutExpiresInSeconds: lockout, VerificationAttemptsRemaining: &attempts,
