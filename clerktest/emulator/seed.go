@@ -189,6 +189,22 @@ type SeedUser struct {
 	// EmailAddresses are the verified email addresses; the first is the
 	// primary one.
 	EmailAddresses []string `json:"email_addresses,omitempty"`
+	// UnverifiedEmailAddresses are more email addresses, not verified
+	// (see POST /v1/email_addresses/{id}/prepare_verification).
+	UnverifiedEmailAddresses []string `json:"unverified_email_addresses,omitempty"`
+	// PhoneNumbers are the verified phone numbers, in E.164 format
+	// ("+15555550100"); the first is the primary one.
+	PhoneNumbers []string `json:"phone_numbers,omitempty"`
+	// UnverifiedPhoneNumbers are more phone numbers, not verified.
+	UnverifiedPhoneNumbers []string `json:"unverified_phone_numbers,omitempty"`
+	// TOTPSecret, a base32 secret of at least 16 characters, enables TOTP
+	// (RFC 6238: 30-second steps, six digits, SHA-1) as a second factor:
+	// POST /v1/users/{id}/verify_totp accepts the codes an authenticator
+	// app set up with it shows (see TOTPCode).
+	TOTPSecret string `json:"totp_secret,omitempty"`
+	// BackupCodes are the user's unused backup codes, each accepted once
+	// by verify_totp.
+	BackupCodes []string `json:"backup_codes,omitempty"`
 	// Username must follow Clerk's rules (4 to 64 letters, digits, "-"
 	// and "_"); it is stored in lower case.
 	Username string `json:"username,omitempty"`
@@ -324,6 +340,10 @@ func (s *Server) Seed(d SeedData) error {
 		if su.Password != "" {
 			b.Password = &su.Password
 		}
+		b.PhoneNumber = slices.Clone(su.PhoneNumbers)
+		b.TOTPSecret = optString(su.TOTPSecret)
+		b.BackupCodes = slices.Clone(su.BackupCodes)
+		b.unverifiedEmails, b.unverifiedPhones = su.UnverifiedEmailAddresses, su.UnverifiedPhoneNumbers
 		if _, e := st.addUser(b, now); e != nil {
 			return fmt.Errorf("emulator: Seed: users[%d]: %w", i, e.err())
 		}

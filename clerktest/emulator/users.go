@@ -39,8 +39,10 @@ type createUserBody struct {
 	BypassClientTrust                *bool           `json:"bypass_client_trust"`
 	Banned                           *bool           `json:"banned"`
 	Locked                           *bool           `json:"locked"`
-	// The explicit id of a seeded user; not a Backend API parameter.
-	id string
+	// The explicit id of a seeded user and its unverified email
+	// addresses and phone numbers (SeedUser); not Backend API parameters.
+	id                                 string
+	unverifiedEmails, unverifiedPhones []string
 }
 
 // Parameters of POST /v1/users that the Server accepts and ignores.
@@ -197,6 +199,26 @@ func (st *state) addUser(b *createUserBody, now time.Time) (*userRec, *apiError)
 			return nil, errValue("phone_number_identification_status", "phone_number_identification_status items must be verified or reserved.")
 		}
 	}
+	for i, a := range b.unverifiedEmails {
+		addr, e := st.checkEmailFree(&a, "")
+		if e != nil {
+			return nil, e
+		}
+		if seen[addr] {
+			return nil, errTaken("email_address", "email address")
+		}
+		seen[addr], b.unverifiedEmails[i] = true, addr
+	}
+	for i, n := range b.unverifiedPhones {
+		number, e := st.checkPhoneFree(&n, "")
+		if e != nil {
+			return nil, e
+		}
+		if seenPhones[number] {
+			return nil, errTaken("phone_number", "phone number")
+		}
+		seenPhones[number], b.unverifiedPhones[i] = true, number
+	}
 	mfa, e := checkMFAParams(b.TOTPSecret, b.BackupCodes, b.BackupCodes != nil)
 	if e != nil {
 		return nil, e
@@ -257,12 +279,19 @@ func (st *state) addUser(b *createUserBody, now time.Time) (*userRec, *apiError)
 	if len(u.emails) > 0 {
 		u.primaryEmailID = u.emails[0].id
 	}
+	for _, a := range b.unverifiedEmails {
+		u.emails = append(u.emails, &emailRec{id: randomID("idn_"), address: a, unverified: true, createdAt: now, updatedAt: now})
+		st.emails[a] = u.id
+	}
 	for i, n := range b.PhoneNumber {
 		reserved := len(b.PhoneNumberIdentificationStatus) > 0 && b.PhoneNumberIdentificationStatus[i] == "reserved"
 		st.addPhone(u, n, reserved, false, now)
 	}
 	if len(u.phones) > 0 {
 		u.primaryPhoneID = u.phones[0].id
+	}
+	for _, n := range b.unverifiedPhones {
+		st.addPhone(u, n, false, true, now)
 	}
 	u.setMFA(mfa, now)
 	if u.username != nil {

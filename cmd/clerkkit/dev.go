@@ -22,8 +22,9 @@ import (
 	"github.com/clerkkit/clerkkit/webhooks"
 )
 
-const devAbout = `Runs an in-memory Clerk Backend API (users, organizations, memberships,
-invitations, sessions, tokens, JWKS; machines, API keys and M2M tokens, with and
+const devAbout = `Runs an in-memory Clerk Backend API (users with their email addresses, phone
+numbers, TOTP and backup codes, organizations, memberships, invitations, sessions,
+clients, tokens, JWKS; machines, API keys and M2M tokens, with and
 without /v1) until Ctrl-C or SIGTERM, and prints the
 CLERK_* lines to export for a service to use it. Everything is in memory:
 nothing is written to disk.
@@ -42,7 +43,9 @@ Reads:
 func runDev(ctx context.Context, args []string, e env) error {
 	fs := newFlags("dev", "[--addr HOST:PORT] [--seed FILE] [--allowed-origin ORIGIN,…] [--webhook-url URL [--webhook-secret whsec_…]]", devAbout, e)
 	addr := fs.String("addr", "127.0.0.1:8787", "listen address; anything but a loopback address is warned about")
-	seedFile := fs.String("seed", "", "JSON file of roles, users, organizations, memberships, machines and api_keys to load (default: the demo data)")
+	seedFile := fs.String("seed", "", "JSON file of roles, users (phone_numbers, unverified_email_addresses,\n"+
+		"unverified_phone_numbers, totp_secret, backup_codes…), organizations, memberships, machines and api_keys\n"+
+		"to load (default: the demo data)")
 	origins := fs.String("allowed-origin", "", "comma-separated origins of apps not on loopback (e.g. https://app.test:8443) that\n"+
 		"the sign-in page and the handshake may send browsers back to")
 	hookURL := fs.String("webhook-url", "", "POST Svix-signed Clerk webhooks for the emulator's changes, the seed's included, to this URL;\n"+
