@@ -116,10 +116,15 @@ type userRec struct {
 	primaryEmailID  string
 	phones          []*phoneRec
 	primaryPhoneID  string
-	imageURL        string   // a profile image of its own, "" for Clerk's default
-	totpSecret      string   // base32; "" for no TOTP
-	totpLastStep    int64    // the 30-second step of the last TOTP code accepted (mfa.go), no replay
-	backupCodes     []string // unused backup codes
+	web3            []*web3Rec    // web3 wallets (accounts.go)
+	primaryWeb3ID   string        //
+	accounts        []*accountRec // external (OAuth) accounts, seeded (accounts.go)
+	passkeys        []*passkeyRec // seeded (accounts.go)
+	devices         []*deviceRec  // trusted devices, seeded (accounts.go)
+	imageURL        string        // a profile image of its own, "" for Clerk's default
+	totpSecret      string        // base32; "" for no TOTP
+	totpLastStep    int64         // the 30-second step of the last TOTP code accepted (mfa.go), no replay
+	backupCodes     []string      // unused backup codes
 	mfaEnabledAt    time.Time
 	mfaDisabledAt   time.Time
 	public          json.RawMessage

@@ -205,6 +205,17 @@ type SeedUser struct {
 	// BackupCodes are the user's unused backup codes, each accepted once
 	// by verify_totp.
 	BackupCodes []string `json:"backup_codes,omitempty"`
+	// Web3Wallets are Ethereum addresses (0x and 40 hexadecimal digits),
+	// verified; the first is the primary one.
+	Web3Wallets []string `json:"web3_wallets,omitempty"`
+	// ExternalAccounts are OAuth accounts the user signed in with (the
+	// Server has no OAuth flow: they exist only seeded), whose access
+	// tokens GET /v1/users/{id}/oauth_access_tokens/{provider} answers.
+	ExternalAccounts []SeedExternalAccount `json:"external_accounts,omitempty"`
+	// Passkeys are the user's passkeys (seeded only).
+	Passkeys []SeedPasskey `json:"passkeys,omitempty"`
+	// TrustedDevices are the user's active trusted devices (seeded only).
+	TrustedDevices []SeedTrustedDevice `json:"trusted_devices,omitempty"`
 	// Username must follow Clerk's rules (4 to 64 letters, digits, "-"
 	// and "_"); it is stored in lower case.
 	Username string `json:"username,omitempty"`
@@ -226,6 +237,50 @@ type SeedUser struct {
 	// as a salted hash, never logged nor answered (password_enabled
 	// becomes true).
 	Password string `json:"password,omitempty"`
+}
+
+// SeedExternalAccount is an external (OAuth) account of a seeded user.
+type SeedExternalAccount struct {
+	// ID is the account's id, which must start with "eac_". Default: a
+	// random one.
+	ID string `json:"id,omitempty"`
+	// Provider is the OAuth provider, "oauth_<name>" (e.g.
+	// "oauth_google"); required.
+	Provider string `json:"provider"`
+	// ProviderUserID is the user's id at the provider; required.
+	ProviderUserID string `json:"provider_user_id"`
+	// EmailAddress, FirstName, LastName and Username are what the
+	// provider tells of the user.
+	EmailAddress string `json:"email_address,omitempty"`
+	FirstName    string `json:"first_name,omitempty"`
+	LastName     string `json:"last_name,omitempty"`
+	Username     string `json:"username,omitempty"`
+	// Scopes are the approved scopes.
+	Scopes []string `json:"scopes,omitempty"`
+	// AccessToken is the provider's access token, answered by
+	// oauth_access_tokens; empty: the account has none.
+	AccessToken string `json:"access_token,omitempty"`
+}
+
+// SeedPasskey is a passkey of a seeded user.
+type SeedPasskey struct {
+	// ID is the passkey's id, which must start with "idn_". Default: a
+	// random one.
+	ID string `json:"id,omitempty"`
+	// Name is required, e.g. "MacBook Touch ID".
+	Name string `json:"name"`
+}
+
+// SeedTrustedDevice is a trusted device of a seeded user.
+type SeedTrustedDevice struct {
+	// ID is the device's id. Default: a random "td_…" one.
+	ID string `json:"id,omitempty"`
+	// Platform is "ios" or "android"; required.
+	Platform string `json:"platform"`
+	// AppIdentifier is the app's bundle or package id; required.
+	AppIdentifier string `json:"app_identifier"`
+	// Name is the device's name; empty means null.
+	Name string `json:"name,omitempty"`
 }
 
 // SeedOrganization is an organization to create.
@@ -344,6 +399,10 @@ func (s *Server) Seed(d SeedData) error {
 		b.TOTPSecret = optString(su.TOTPSecret)
 		b.BackupCodes = slices.Clone(su.BackupCodes)
 		b.unverifiedEmails, b.unverifiedPhones = su.UnverifiedEmailAddresses, su.UnverifiedPhoneNumbers
+		b.Web3Wallet = slices.Clone(su.Web3Wallets)
+		if err := seedAccounts(b, su, now); err != nil {
+			return fmt.Errorf("emulator: Seed: users[%d]: %w", i, err)
+		}
 		if _, e := st.addUser(b, now); e != nil {
 			return fmt.Errorf("emulator: Seed: users[%d]: %w", i, e.err())
 		}
@@ -391,6 +450,59 @@ func (s *Server) Seed(d SeedData) error {
 		}
 	}
 	s.st = st
+	return nil
+}
+
+// oauthProviderPattern is the providers of external accounts.
+var oauthProviderPattern = regexp.MustCompile(`^oauth_(?:(?:token_)|(?:custom_))?[a-z]+$`)
+
+// seedAccounts validates su's external accounts, passkeys and trusted
+// devices into b (unique ids: within the seed, they are the user's).
+func seedAccounts(b *createUserBody, su SeedUser, now time.Time) error {
+	ids := map[string]bool{}
+	id := func(field string, i int, given, prefix string) (string, error) {
+		if given == "" {
+			return randomID(prefix), nil
+		}
+		if !strings.HasPrefix(given, prefix) || len(given) == len(prefix) || ids[given] {
+			return "", fmt.Errorf("%s[%d]: id %q must be unique and start with %s", field, i, given, prefix)
+		}
+		ids[given] = true
+		return given, nil
+	}
+	for i, a := range su.ExternalAccounts {
+		if !oauthProviderPattern.MatchString(a.Provider) || a.ProviderUserID == "" {
+			return fmt.Errorf("external_accounts[%d]: provider (oauth_<name>) and provider_user_id are required", i)
+		}
+		aid, err := id("external_accounts", i, a.ID, "eac_")
+		if err != nil {
+			return err
+		}
+		b.accounts = append(b.accounts, &accountRec{id: aid, identificationID: randomID("idn_"), provider: a.Provider,
+			providerUserID: a.ProviderUserID, email: strings.ToLower(a.EmailAddress), firstName: a.FirstName, lastName: a.LastName,
+			username: a.Username, scopes: slices.Clone(a.Scopes), token: a.AccessToken, createdAt: now})
+	}
+	for i, p := range su.Passkeys {
+		if p.Name == "" {
+			return fmt.Errorf("passkeys[%d]: name is required", i)
+		}
+		pid, err := id("passkeys", i, p.ID, "idn_")
+		if err != nil {
+			return err
+		}
+		b.passkeys = append(b.passkeys, &passkeyRec{id: pid, name: p.Name, lastUsedAt: now})
+	}
+	for i, d := range su.TrustedDevices {
+		if (d.Platform != "ios" && d.Platform != "android") || d.AppIdentifier == "" {
+			return fmt.Errorf("trusted_devices[%d]: platform (ios or android) and app_identifier are required", i)
+		}
+		did, err := id("trusted_devices", i, d.ID, "td_")
+		if err != nil {
+			return err
+		}
+		b.devices = append(b.devices, &deviceRec{id: did, platform: d.Platform, appID: d.AppIdentifier, name: d.Name,
+			createdAt: now, updatedAt: now})
+	}
 	return nil
 }
 
@@ -553,6 +665,12 @@ func (st *state) clone() *state {
 			cu.phones[i] = &cp
 		}
 		cu.backupCodes = slices.Clone(u.backupCodes)
+		cu.web3, cu.accounts, cu.passkeys = slices.Clone(u.web3), slices.Clone(u.accounts), slices.Clone(u.passkeys)
+		cu.devices = make([]*deviceRec, len(u.devices)) // revoked in place
+		for i, d := range u.devices {
+			cd := *d
+			cu.devices[i] = &cd
+		}
 		c.users[id] = &cu
 	}
 	c.emails, c.usernames, c.externalIDs, c.slugs = maps.Clone(st.emails), maps.Clone(st.usernames), maps.Clone(st.externalIDs), maps.Clone(st.slugs)

@@ -134,9 +134,12 @@ type RateLimit struct {
 // (RFC 6238: see TOTPCode) and backup codes are verified and removed
 // through POST /v1/users/{id}/verify_totp and DELETE …/totp,
 // …/backup_code and …/mfa, and the clients of browsers and sessions are
-// read through /v1/clients.
+// read through /v1/clients. Web3 wallets (POST /v1/users web3_wallet),
+// external OAuth accounts with their access tokens, passkeys and trusted
+// devices (seeded: see SeedUser) are read and deleted through their
+// user endpoints.
 //
-// What it does not emulate: web3 wallets, passkeys, OAuth and SAML
+// What it does not emulate: OAuth, WebAuthn and web3 sign-in flows, SAML
 // accounts, passwords beyond password_enabled, emails and SMS (invitations
 // and codes are never sent), the Frontend API beyond its JWKS and the cookie flow above
 // (no sign-up, multi-session clients, MFA or satellite domains), webhook events other
@@ -764,6 +767,7 @@ func (s *Server) registerRoutes() {
 	s.registerPhoneNumberRoutes()
 	s.registerMFARoutes()
 	s.registerClientRoutes()
+	s.registerAccountRoutes()
 
 	// Everything else: Clerk's 404.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -1272,6 +1272,7 @@ func TestEveryRouteIsExercised(t *testing.T) {
 	exercisePhoneNumberRoutes(t, a)
 	exerciseMFARoutes(t, a)
 	exerciseClientRoutes(t, a)
+	exerciseAccountRoutes(t, a)
 	for _, r := range srv.Routes() {
 		if srv.Calls(r) == 0 {
 			t.Errorf("route %s was not exercised", r)

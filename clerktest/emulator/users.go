@@ -43,6 +43,9 @@ type createUserBody struct {
 	// addresses and phone numbers (SeedUser); not Backend API parameters.
 	id                                 string
 	unverifiedEmails, unverifiedPhones []string
+	accounts                           []*accountRec
+	passkeys                           []*passkeyRec
+	devices                            []*deviceRec
 }
 
 // Parameters of POST /v1/users that the Server accepts and ignores.
@@ -160,8 +163,16 @@ func (u *userRec) setMetadata(md [3]json.RawMessage) {
 
 // addUser validates b and stores a new user.
 func (st *state) addUser(b *createUserBody, now time.Time) (*userRec, *apiError) {
-	if len(b.Web3Wallet) > 0 {
-		return nil, errValue("web3_wallet", "The emulator does not emulate web3 wallets.")
+	seenWeb3 := map[string]bool{}
+	for i, w := range b.Web3Wallet {
+		a, e := st.checkWeb3Free(w)
+		if e != nil {
+			return nil, e
+		}
+		if seenWeb3[a] {
+			return nil, errTaken("web3_wallet", "web3 wallet")
+		}
+		seenWeb3[a], b.Web3Wallet[i] = true, a
 	}
 	if n := len(b.EmailAddressIdentificationStatus); n > 0 && n != len(b.EmailAddress) {
 		return nil, errValue("email_address_identification_status", "email_address_identification_status must have one item per email address.")
@@ -293,6 +304,13 @@ func (st *state) addUser(b *createUserBody, now time.Time) (*userRec, *apiError)
 	for _, n := range b.unverifiedPhones {
 		st.addPhone(u, n, false, true, now)
 	}
+	for _, w := range b.Web3Wallet {
+		u.web3 = append(u.web3, &web3Rec{id: randomID("idn_"), address: w, createdAt: now})
+	}
+	if len(u.web3) > 0 {
+		u.primaryWeb3ID = u.web3[0].id
+	}
+	u.accounts, u.passkeys, u.devices = b.accounts, b.passkeys, b.devices
 	u.setMFA(mfa, now)
 	if u.username != nil {
 		st.usernames[*u.username] = u.id
@@ -329,6 +347,7 @@ type updateUserBody struct {
 	Locale                    *string          `json:"locale"`
 	PrimaryEmailAddressID     *string          `json:"primary_email_address_id"`
 	PrimaryPhoneNumberID      *string          `json:"primary_phone_number_id"`
+	PrimaryWeb3WalletID       *string          `json:"primary_web3_wallet_id"`
 	TOTPSecret                *string          `json:"totp_secret"`
 	BackupCodes               []string         `json:"backup_codes"`
 	Username                  nullable[string] `json:"username"`
@@ -349,7 +368,7 @@ type updateUserBody struct {
 }
 
 var ignoredUpdateUserParams = []string{
-	"notify_primary_email_address_changed", "primary_web3_wallet_id", "profile_image_id", "skip_legal_checks",
+	"notify_primary_email_address_changed", "profile_image_id", "skip_legal_checks",
 }
 
 // updateUser is PATCH /v1/users/{user_id}. Metadata given here replaces
@@ -381,6 +400,9 @@ func (s *Server) updateUser(c *call, b *updateUserBody) (any, *apiError) {
 		return p.id == *b.PrimaryPhoneNumberID && p.verified()
 	}) {
 		return nil, errValue("primary_phone_number_id", "primary_phone_number_id must be a verified phone number of the user.")
+	}
+	if b.PrimaryWeb3WalletID != nil && !slices.ContainsFunc(u.web3, func(w *web3Rec) bool { return w.id == *b.PrimaryWeb3WalletID }) {
+		return nil, errValue("primary_web3_wallet_id", "primary_web3_wallet_id must be a web3 wallet of the user.")
 	}
 	mfa, e := checkMFAParams(b.TOTPSecret, b.BackupCodes, b.BackupCodes != nil)
 	if e != nil {
@@ -421,6 +443,9 @@ func (s *Server) updateUser(c *call, b *updateUserBody) (any, *apiError) {
 	}
 	if b.PrimaryPhoneNumberID != nil {
 		u.primaryPhoneID = *b.PrimaryPhoneNumberID
+	}
+	if b.PrimaryWeb3WalletID != nil {
+		u.primaryWeb3ID = *b.PrimaryWeb3WalletID
 	}
 	u.setMFA(mfa, now)
 	signOut := false
@@ -591,7 +616,7 @@ func userMetadata(c *call, b *userMetadataBody, apply func(name string, cur, raw
 // userFilter is the filters of GET /v1/users and /v1/users/count.
 type userFilter struct {
 	emails, usernames, externalIDs []string
-	phones                         []string
+	phones, web3, providerUserIDs  []string
 	userIDs, orgIDs                idFilter
 	query, emailQuery, userQuery   string
 	nameQuery                      string
@@ -614,6 +639,7 @@ func parseUserFilter(q url.Values) (*userFilter, *apiError) {
 	}
 	f.emails = lowerAll(q["email_address"])
 	f.phones = q["phone_number"]
+	f.web3 = lowerAll(q["web3_wallet"])
 	if q.Has("banned") {
 		b, e := parseBool(q, "banned")
 		if e != nil {
@@ -638,11 +664,7 @@ func parseUserFilter(q url.Values) (*userFilter, *apiError) {
 			*p.dst = n
 		}
 	}
-	for _, p := range []string{"web3_wallet", "provider_user_id"} {
-		if len(q[p]) > 0 {
-			f.userIDs.include = append(f.userIDs.include, "") // the emulator stores none: match nothing
-		}
-	}
+	f.providerUserIDs = q["provider_user_id"]
 	return f, nil
 }
 
@@ -659,6 +681,12 @@ func (st *state) matchUser(u *userRec, f *userFilter) bool {
 		return false
 	}
 	if len(f.phones) > 0 && !slices.ContainsFunc(u.phones, func(p *phoneRec) bool { return slices.Contains(f.phones, p.number) }) {
+		return false
+	}
+	if len(f.providerUserIDs) > 0 && !slices.ContainsFunc(u.accounts, func(a *accountRec) bool { return slices.Contains(f.providerUserIDs, a.providerUserID) }) {
+		return false
+	}
+	if len(f.web3) > 0 && !slices.ContainsFunc(u.web3, func(w *web3Rec) bool { return slices.Contains(f.web3, w.address) }) {
 		return false
 	}
 	if len(f.usernames) > 0 && (u.username == nil || !slices.Contains(f.usernames, *u.username)) {
@@ -755,7 +783,14 @@ func userSortKey(field string) func(*userRec) sortKey {
 			return sortKey{null: true}
 		}
 	case "web3wallet":
-		return func(u *userRec) sortKey { return sortKey{null: true} }
+		return func(u *userRec) sortKey {
+			for _, w := range u.web3 {
+				if w.id == u.primaryWeb3ID {
+					return sortKey{s: w.address}
+				}
+			}
+			return sortKey{null: true}
+		}
 	}
 	return func(u *userRec) sortKey { return timeKey(u.createdAt) }
 }

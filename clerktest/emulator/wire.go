@@ -106,6 +106,11 @@ func (st *state) userJSON(u *userRec, now time.Time) userJSON {
 	if u.primaryPhoneID != "" {
 		primaryPhone = &u.primaryPhoneID
 	}
+	var primaryWeb3 *string
+	if u.primaryWeb3ID != "" {
+		primaryWeb3 = &u.primaryWeb3ID
+	}
+	web3, accounts, passkeys := accountsJSON(u)
 	img := st.userImageURL(u)
 	attempts := int64(maxVerificationAttempts)
 	locked, lockout := u.locked(now)
@@ -115,15 +120,15 @@ func (st *state) userJSON(u *userRec, now time.Time) userJSON {
 		lastActive = msPtr(day)
 	}
 	return userJSON{
-		ID: u.id, Object: "user", ExternalID: u.externalID, PrimaryEmailAddressID: primary, PrimaryPhoneNumberID: primaryPhone,
+		ID: u.id, Object: "user", ExternalID: u.externalID, PrimaryEmailAddressID: primary, PrimaryPhoneNumberID: primaryPhone, PrimaryWeb3WalletID: primaryWeb3,
 		Username: u.username, FirstName: u.firstName, LastName: u.lastName, Locale: u.locale,
 		ProfileImageURL: img, ImageURL: img, HasImage: u.imageURL != "",
 		PublicMetadata: u.public, PrivateMetadata: u.private, UnsafeMetadata: u.unsafe,
-		EmailAddresses: emails, PhoneNumbers: phones, Web3Wallets: []any{}, Passkeys: []any{},
+		EmailAddresses: emails, PhoneNumbers: phones, Web3Wallets: web3, Passkeys: passkeys,
 		PasswordEnabled: u.passwordEnabled, PasswordLastUpdatedAt: msPtr(u.passwordUpdated),
 		TwoFactorEnabled: u.twoFactorEnabled(), TOTPEnabled: u.totpEnabled(), BackupCodeEnabled: len(u.backupCodes) > 0,
 		MFAEnabledAt: msPtr(u.mfaEnabledAt), MFADisabledAt: msPtr(u.mfaDisabledAt),
-		ExternalAccounts: []any{}, SAMLAccounts: []any{}, EnterpriseAccounts: []any{},
+		ExternalAccounts: accounts, SAMLAccounts: []any{}, EnterpriseAccounts: []any{},
 		LastSignInAt: msPtr(u.lastSignInAt), Banned: u.banned, Locked: locked,
 		LockoutExpiresInSeconds: lockout, VerificationAttemptsRemaining: &attempts,
 		UpdatedAt: ms(u.updatedAt), CreatedAt: ms(u.createdAt),

@@ -44,7 +44,8 @@ func runDev(ctx context.Context, args []string, e env) error {
 	fs := newFlags("dev", "[--addr HOST:PORT] [--seed FILE] [--allowed-origin ORIGIN,…] [--webhook-url URL [--webhook-secret whsec_…]]", devAbout, e)
 	addr := fs.String("addr", "127.0.0.1:8787", "listen address; anything but a loopback address is warned about")
 	seedFile := fs.String("seed", "", "JSON file of roles, users (phone_numbers, unverified_email_addresses,\n"+
-		"unverified_phone_numbers, totp_secret, backup_codes…), organizations, memberships, machines and api_keys\n"+
+		"unverified_phone_numbers, totp_secret, backup_codes, web3_wallets, external_accounts, passkeys,\n"+
+		"trusted_devices), organizations, memberships, machines and api_keys\n"+
 		"to load (default: the demo data)")
 	origins := fs.String("allowed-origin", "", "comma-separated origins of apps not on loopback (e.g. https://app.test:8443) that\n"+
 		"the sign-in page and the handshake may send browsers back to")

@@ -15,14 +15,16 @@ import (
 
 // TestDevSeedIdentifiersAndMFA: a seed file declares phone numbers,
 // unverified email addresses and phone numbers, a TOTP secret and backup
-// codes; the running emulator shows them on the user and verify_totp
-// accepts the TOTP code and a backup code.
+// codes and an external account; the running emulator shows them on the
+// user, verify_totp accepts the TOTP code and a backup code, and the
+// account's access token is read back.
 func TestDevSeedIdentifiersAndMFA(t *testing.T) {
 	const secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 	f := filepath.Join(t.TempDir(), "seed.json")
 	require.NoError(t, os.WriteFile(f, []byte(`{"users":[{"id":"user_ada","email_addresses":["ada@example.com"],
 		"unverified_email_addresses":["ada+new@example.com"],"phone_numbers":["+15555550100"],
-		"unverified_phone_numbers":["+15555550101"],"totp_secret":"`+secret+`","backup_codes":["spare-1"]}]}`), 0o600))
+		"unverified_phone_numbers":["+15555550101"],"totp_secret":"`+secret+`","backup_codes":["spare-1"],
+		"external_accounts":[{"provider":"oauth_google","provider_user_id":"g-1","access_token":"ya29.x"}]}]}`), 0o600))
 	stdout, _ := devRun(t, nil, "--seed", f)
 	env := waitExports(t, stdout)
 	key := env["CLERK_SECRET_KEY"]
@@ -48,6 +50,10 @@ func TestDevSeedIdentifiersAndMFA(t *testing.T) {
 	status, v = bapi(t, env, key, "POST", "/v1/users/user_ada/verify_totp", map[string]any{"code": "spare-1"})
 	require.Equal(t, 200, status, v)
 	assert.Equal(t, "backup_code", v["code_type"])
+	status, v = bapi(t, env, key, "GET", "/v1/users/user_ada/oauth_access_tokens/oauth_google?paginated=true", nil)
+	require.Equal(t, 200, status, v)
+	require.Len(t, v["data"], 1)
+	assert.Equal(t, "ya29.x", v["data"].([]any)[0].(map[string]any)["token"])
 }
 
 // TestDevSeedIdentifierErrors: a bad phone number, a bad TOTP secret and

@@ -76,11 +76,14 @@ type specValidator struct {
 
 // paginatedLists are the operations answering a bare array that
 // clerk-sdk-go's List calls with paginated=true, which Clerk then answers
-// {"data":[item],"total_count":N}: the operation and the item's schema.
+// {"data":[item],"total_count":N}: the operation and the item's schema
+// ("Name[]": the items of the array schema Name).
 var paginatedLists = map[string]string{
 	"GET /v1/invitations":           "Invitation",
 	"GET /v1/allowlist_identifiers": "AllowlistIdentifier",
 	"GET /v1/redirect_urls":         "RedirectURL",
+	// user.ListOAuthAccessTokens asks for {provider}?paginated=true.
+	"GET /v1/users/{user_id}/oauth_access_tokens/{provider}": "OAuthAccessToken[]",
 }
 
 func loadSpec(path string) (*specValidator, error) {
@@ -122,9 +125,15 @@ func loadSpec(path string) (*specValidator, error) {
 	handshake.Required = []string{"directives"}
 	handshake.AdditionalProperties = openapi3.AdditionalProperties{Has: new(false)}
 	pageLists := map[string]*openapi3.Schema{}
-	for op, item := range paginatedLists {
+	for op, name := range paginatedLists {
+		var item *openapi3.Schema
+		if array, ok := strings.CutSuffix(name, "[]"); ok {
+			item = schema(array).Items.Value
+		} else {
+			item = schema(name)
+		}
 		l := openapi3.NewObjectSchema().
-			WithProperty("data", openapi3.NewArraySchema().WithItems(schema(item))).
+			WithProperty("data", openapi3.NewArraySchema().WithItems(item)).
 			WithProperty("total_count", openapi3.NewInt64Schema())
 		l.Required = []string{"data", "total_count"}
 		l.AdditionalProperties = openapi3.AdditionalProperties{Has: new(false)}
@@ -263,6 +272,8 @@ func TestSpecValidatorBites(t *testing.T) {
 		{"paginated invitations without total_count", "GET", "/v1/invitations?paginated=true", 200, `{"data":[]}`},
 		{"paginated redirect URLs holding an invitation", "GET", "/v1/redirect_urls?paginated=true", 200, `{"data":[{"object":"invitation"}],"total_count":1}`},
 		{"bare allowlist answering paginated=true", "GET", "/v1/allowlist_identifiers?paginated=true", 200, `[]`},
+		{"paginated OAuth tokens holding a session", "GET", "/v1/users/user_1/oauth_access_tokens/oauth_google?paginated=true", 200,
+			`{"data":[{"object":"session"}],"total_count":1}`},
 		{"paginated templates with a session", "GET", "/v1/jwt_templates?paginated=true", 200, `{"data":[{"object":"session"}],"total_count":1}`},
 		{"handshake payload without directives", "GET", "/v1/clients/handshake_payload?nonce=n", 200, `{}`},
 		{"handshake payload with a non-string directive", "GET", "/v1/clients/handshake_payload?nonce=n", 200, `{"directives":[1]}`},
