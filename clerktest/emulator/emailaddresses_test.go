@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -282,4 +283,26 @@ func exerciseEmailAddressRoutes(t *testing.T, a *api) {
 	a.ok("POST", "/v1/email_addresses/"+id+"/attempt_verification", map[string]any{"verification_id": ver, "code": code})
 	a.ok("DELETE", "/v1/email_addresses/"+id, nil)
 	a.ok("PUT", "/v1/users/"+uid+"/email_address", map[string]any{"email_address": "emails3@example.com"})
+}
+
+// TestUnverifiedEmailSignIn: the hosted sign-in refuses a password with an
+// unverified address of the user, and takes it once verified.
+func TestUnverifiedEmailSignIn(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	uid := a.ok("POST", "/v1/users", map[string]any{"email_address": []string{"main@example.com"}, "password": "a good password"})["id"].(string)
+	id := a.ok("POST", "/v1/email_addresses", map[string]any{"user_id": uid, "email_address": "second@example.com"})["id"].(string)
+	b := newBrowser(t, a.srv)
+	app := newApp(t, a)
+	form := url.Values{"email": {"second@example.com"}, "password": {"a good password"}, "redirect_url": {app.URL + "/"}}
+	if resp, _ := b.do("POST", a.srv.SignInURL(), form); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("an unverified address signs in: %d", resp.StatusCode)
+	}
+	a.ok("PATCH", "/v1/email_addresses/"+id, map[string]any{"verified": true})
+	b.signIn(url.Values{"email": {"second@example.com"}, "password": {"a good password"}}, app.URL+"/")
+	// The users list's query matches phone numbers too.
+	a.ok("POST", "/v1/phone_numbers", map[string]any{"user_id": uid, "phone_number": "+447700900777"})
+	if l := a.list("/v1/users?query=900777"); len(l) != 1 || l[0]["id"] != uid {
+		t.Fatalf("query by phone: %v", l)
+	}
 }

@@ -45,10 +45,15 @@ func (u *userRec) setPassword(pw string) {
 var dummySalt = []byte("clerkkit-emulator")
 
 // passwordUser returns the user with the email address and password, or
-// nil: an unknown address, a user without a checkable password and a
-// wrong password look the same. s.mu must be held.
+// nil: an unknown or unverified address (reserved ones sign in, as at
+// Clerk), a user without a checkable password and a wrong password look
+// the same. s.mu must be held.
 func (s *Server) passwordUser(email, pw string) *userRec {
-	u := s.st.users[s.st.emails[strings.ToLower(strings.TrimSpace(email))]]
+	addr := strings.ToLower(strings.TrimSpace(email))
+	u := s.st.users[s.st.emails[addr]]
+	if u != nil && !slices.ContainsFunc(u.emails, func(em *emailRec) bool { return em.address == addr && !em.unverified }) {
+		u = nil
+	}
 	salt, want := dummySalt, make([]byte, pwKeyLen)
 	if u != nil && u.pwHash != nil {
 		salt, want = u.pwSalt, u.pwHash
@@ -123,7 +128,14 @@ func writePage(w http.ResponseWriter, status int, d pageData) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Frame-Options", "DENY")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	// The forms post here and then redirect, through the handshake, to
+	// the app: browsers check form-action on those redirects too, so the
+	// app's origin (redirect_url's, validated already) is allowed.
+	formAction := "'self'"
+	if u, err := parseAbsolute(d.RedirectURL); err == nil {
+		formAction += " " + originOf(u)
+	}
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action "+formAction+"; frame-ancestors 'none'")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
 	w.Write(b.Bytes())

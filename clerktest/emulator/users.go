@@ -717,6 +717,12 @@ func (st *state) matchUser(u *userRec, f *userFilter) bool {
 		for _, e := range u.emails {
 			hay = append(hay, e.address)
 		}
+		for _, p := range u.phones {
+			hay = append(hay, p.number)
+		}
+		for _, w := range u.web3 {
+			hay = append(hay, w.address)
+		}
 		if !slices.ContainsFunc(hay, func(h string) bool { return containsFold(h, f.query) }) {
 			return false
 		}
