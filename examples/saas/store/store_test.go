@@ -564,3 +564,33 @@ func TestOpenURLs(t *testing.T) {
 		}
 	}
 }
+
+// TestPreparedStatementsBounded shows SQLite's statement cache keyed by
+// statement, not by arguments: 200 deliveries of distinct users, one of
+// them repeated, prepare the same few statements (PostgreSQL prepares
+// none of its own: pgx caches them), and a failed statement changes
+// nothing.
+func TestPreparedStatementsBounded(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		s, ctx := b.Open(t), t.Context()
+		for i := range 200 {
+			if _, _, err := s.UpsertUserOnce(ctx, fmt.Sprintf("msg_%d", i), user(fmt.Sprintf("user_%d", i), i+1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		after := store.PreparedStatements(s)
+		want := 3 // record the delivery, read the tombstone, upsert
+		if b.Name == "postgres" {
+			want = 0
+		}
+		if after != want {
+			t.Fatalf("%d prepared statements after 200 deliveries, want %d", after, want)
+		}
+		if dup, applied, err := s.UpsertUserOnce(ctx, "msg_7", user("user_7", 8)); err != nil || !dup || applied {
+			t.Fatalf("redelivery: duplicate %t, applied %t, err %v; want a duplicate", dup, applied, err)
+		}
+		if n := store.PreparedStatements(s); n != after {
+			t.Fatalf("%d prepared statements after a redelivery, want %d", n, after)
+		}
+	})
+}
