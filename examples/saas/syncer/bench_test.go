@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clerk/clerk-sdk-go/v2"
+
 	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/examples/saas/store"
 	"github.com/clerkkit/clerkkit/examples/saas/store/storetest"
@@ -121,3 +123,61 @@ func exampleUser(b *testing.B) func(id string, updatedAt int64) []byte {
 		return out
 	}
 }
+
+// BenchmarkWebhookVerify is the part of BenchmarkWebhookSync's "webhook"
+// that is not the database's: the same signed user.created deliveries
+// through a webhooks.Handler whose user.created function stores nothing
+// (signature, strict JSON check, envelope and clerk.User decoding). It
+// shows how much of the gap to the raw upsert no store can close.
+func BenchmarkWebhookVerify(b *testing.B) {
+	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	h, err := webhooks.NewHandler(webhooks.Config{SigningSecret: secret, Store: nopStore{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var seen int
+	webhooks.On(h, webhooks.UserCreated, func(_ context.Context, u *clerk.User, _ *webhooks.Event) error {
+		if u.ID != "" {
+			seen++
+		}
+		return nil
+	})
+	tmpl, now := exampleUser(b), time.Now()
+	reqs := make([]*http.Request, b.N)
+	recs := make([]*httptest.ResponseRecorder, b.N)
+	for i := range reqs {
+		body := tmpl(fmt.Sprintf("user_verify_%d", i), now.UnixMilli())
+		hdr, err := webhooks.Sign(secret, fmt.Sprintf("msg_verify_%d", i), now, body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		reqs[i] = httptest.NewRequest(http.MethodPost, "/api/webhooks/clerk", strings.NewReader(string(body)))
+		for k, v := range hdr {
+			reqs[i].Header[k] = v
+		}
+		recs[i] = httptest.NewRecorder()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i, r := range reqs {
+		h.ServeHTTP(recs[i], r)
+		if recs[i].Code != http.StatusOK {
+			b.Fatalf("status %d: %s", recs[i].Code, recs[i].Body)
+		}
+	}
+	b.StopTimer()
+	if seen != b.N {
+		b.Fatalf("%d of %d deliveries reached the function", seen, b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// nopStore claims every delivery: BenchmarkWebhookVerify measures no
+// idempotency store.
+type nopStore struct{}
+
+func (nopStore) Claim(context.Context, string, string, time.Duration) (webhooks.ClaimState, error) {
+	return webhooks.Claimed, nil
+}
+func (nopStore) Complete(context.Context, string) error        { return nil }
+func (nopStore) Release(context.Context, string, string) error { return nil }
