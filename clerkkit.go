@@ -53,6 +53,7 @@ import (
 	"github.com/clerkkit/clerkkit/memberships"
 	"github.com/clerkkit/clerkkit/oauthapps"
 	"github.com/clerkkit/clerkkit/organizations"
+	"github.com/clerkkit/clerkkit/sessions"
 	"github.com/clerkkit/clerkkit/users"
 )
 
@@ -211,6 +212,9 @@ type Client struct {
 	M2MTokens *m2mtokens.Client
 	// OAuthApps manages OAuth applications.
 	OAuthApps *oauthapps.Client
+	// Sessions reads, lists and revokes sessions and mints their tokens,
+	// from JWT templates too.
+	Sessions *sessions.Client
 
 	backend clerk.Backend
 }
@@ -234,6 +238,7 @@ func New(cfg Config) (*Client, error) {
 		Machines:      machines.New(b, machines.Options{}),
 		M2MTokens:     m2mtokens.New(b, m2mtokens.Options{}),
 		OAuthApps:     oauthapps.New(b, oauthapps.Options{}),
+		Sessions:      sessions.New(b, sessions.Options{}),
 		backend:       b,
 	}, nil
 }
