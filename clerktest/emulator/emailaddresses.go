@@ -133,7 +133,7 @@ func (s *Server) updateEmailAddress(c *call, b *updateEmailBody) (any, *apiError
 	}
 	changed := false
 	if b.Verified != nil && verified != em.verified() {
-		em.reserved, em.unverified, em.byCode, changed = false, !verified, false, true
+		em.reserved, em.unverified, em.byCode, changed = false, !verified, nil, true
 	}
 	if b.Primary != nil && *b.Primary && !isPrimary {
 		u.primaryEmailID, changed = em.id, true
@@ -206,7 +206,7 @@ func (s *Server) attemptEmailVerification(c *call, b *attemptBody) (any, *apiErr
 	}
 	em.updatedAt = c.now
 	if ok && !em.verified() {
-		em.reserved, em.unverified, em.byCode = false, false, true
+		em.reserved, em.unverified, em.byCode = false, false, em.otp
 		if u.primaryEmailID == "" {
 			u.primaryEmailID = em.id
 		}

@@ -306,3 +306,28 @@ func TestUnverifiedEmailSignIn(t *testing.T) {
 		t.Fatalf("query by phone: %v", l)
 	}
 }
+
+// TestVerifiedAddressKeepsItsVerification: a code prepared and attempted
+// for a verified address leaves its verification as it was.
+func TestVerifiedAddressKeepsItsVerification(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	uid := a.createUser("ada@example.com", "Ada")["id"].(string)
+	id := a.ok("POST", "/v1/email_addresses", map[string]any{"user_id": uid, "email_address": "ada+clerk_test@example.com"})["id"].(string)
+	path := "/v1/email_addresses/" + id
+	ver := a.ok("POST", path+"/prepare_verification", nil)["id"]
+	a.ok("POST", path+"/attempt_verification", map[string]any{"verification_id": ver, "code": "424242"})
+	ver2 := a.ok("POST", path+"/prepare_verification", nil)["id"]
+	v := a.ok("GET", path, nil)["verification"].(map[string]any)
+	if v["status"] != "verified" || v["strategy"] != "email_code" || v["attempts"] != float64(1) {
+		t.Fatalf("after a new code: %v", v)
+	}
+	if r := a.ok("POST", path+"/attempt_verification", map[string]any{"verification_id": ver2, "code": "424242"}); r["status"] != "verified" || r["id"] != ver2 {
+		t.Fatalf("second code: %v", r)
+	}
+	primary := a.ok("GET", "/v1/users/"+uid, nil)["primary_email_address_id"].(string)
+	a.ok("POST", "/v1/email_addresses/"+primary+"/prepare_verification", nil)
+	if v := a.ok("GET", "/v1/email_addresses/"+primary, nil)["verification"].(map[string]any); v["strategy"] != "admin" {
+		t.Fatalf("an admin-verified address with a code pending: %v", v)
+	}
+}

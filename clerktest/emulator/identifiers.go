@@ -73,15 +73,19 @@ func adminVerification() *verificationJSON {
 }
 
 // identifierVerification is the verification member of an email address
-// or phone number: null when reserved or unverified without a code sent,
-// the code's verification while one is pending or when a code verified
-// it, else the admin's.
-func identifierVerification(reserved, unverified, byCode bool, o *otpRec, now time.Time) *verificationJSON {
+// or phone number: while it is reserved or unverified, its last code
+// verification (o) or null; once verified, the code verification that
+// verified it (byCode), else the admin's. A code prepared for a verified
+// address does not change it.
+func identifierVerification(reserved, unverified bool, byCode, o *otpRec, now time.Time) *verificationJSON {
 	switch {
-	case o != nil && (unverified || reserved || byCode):
-		return otpJSON(o, now)
 	case reserved || unverified:
+		if o != nil {
+			return otpJSON(o, now)
+		}
 		return nil
+	case byCode != nil:
+		return otpJSON(byCode, now)
 	}
 	return adminVerification()
 }

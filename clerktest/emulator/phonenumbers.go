@@ -195,7 +195,7 @@ func (s *Server) updatePhoneNumber(c *call, b *updatePhoneBody) (any, *apiError)
 	stamp := mfaBefore(u, c.now)
 	changed := false
 	if b.Verified != nil && verified != p.verified() {
-		p.reserved, p.unverified, p.byCode, changed = false, !verified, false, true
+		p.reserved, p.unverified, p.byCode, changed = false, !verified, nil, true
 	}
 	if b.Primary != nil && *b.Primary && !isPrimary {
 		u.primaryPhoneID, changed = p.id, true
@@ -263,7 +263,7 @@ func (s *Server) attemptPhoneVerification(c *call, b *attemptBody) (any, *apiErr
 	}
 	p.updatedAt = c.now
 	if ok && !p.verified() {
-		p.reserved, p.unverified, p.byCode = false, false, true
+		p.reserved, p.unverified, p.byCode = false, false, p.otp
 		if u.primaryPhoneID == "" {
 			u.primaryPhoneID = p.id
 		}

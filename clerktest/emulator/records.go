@@ -152,7 +152,7 @@ type emailRec struct {
 	reserved   bool
 	unverified bool    // created with verified false, or unverified: not usable to sign in
 	otp        *otpRec // the last verification prepared, nil for none
-	byCode     bool    // verified by attempt_verification: its verification is otp's (identifiers.go)
+	byCode     *otpRec // the code verification that verified it, shown as its verification (identifiers.go)
 	createdAt  time.Time
 	updatedAt  time.Time
 }
@@ -285,7 +285,7 @@ type phoneRec struct {
 	secondFactor  bool // reserved_for_second_factor
 	defaultSecond bool // default_second_factor
 	otp           *otpRec
-	byCode        bool // verified by attempt_verification (identifiers.go)
+	byCode        *otpRec // the code verification that verified it (identifiers.go)
 	createdAt     time.Time
 	updatedAt     time.Time
 }
