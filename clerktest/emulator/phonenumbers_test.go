@@ -223,3 +223,16 @@ func exercisePhoneNumberRoutes(t *testing.T, a *api) {
 	a.ok("DELETE", "/v1/phone_numbers/"+id, nil)
 	a.ok("PUT", "/v1/users/"+uid+"/phone_number", map[string]any{"phone_number": "+15555550112", "identification_status": "reserved"})
 }
+
+// TestPhoneOnlyUserIdentifier: a user without an email address is
+// identified by its primary phone number, as Clerk shows it.
+func TestPhoneOnlyUserIdentifier(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	uid := a.ok("POST", "/v1/users", map[string]any{"phone_number": []string{"+15555550100"}, "username": "phone_only"})["id"].(string)
+	o := a.ok("POST", "/v1/organizations", map[string]any{"name": "Acme", "created_by": uid})
+	l := a.ok("GET", "/v1/organizations/"+o["id"].(string)+"/memberships", nil)["data"].([]any)
+	if got := l[0].(map[string]any)["public_user_data"].(map[string]any)["identifier"]; got != "+15555550100" {
+		t.Fatalf("identifier %v", got)
+	}
+}

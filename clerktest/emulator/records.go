@@ -238,10 +238,15 @@ func (u *userRec) locked(now time.Time) (bool, *int64) {
 }
 
 // identifier is what Clerk shows as a user's identifier: the primary
-// email address, else the username.
+// email address, else the primary phone number, else the username.
 func (u *userRec) identifier() string {
 	if e := u.primaryEmail(); e != "" {
 		return e
+	}
+	for _, p := range u.phones {
+		if p.id == u.primaryPhoneID {
+			return p.number
+		}
 	}
 	if u.username != nil {
 		return *u.username
