@@ -136,7 +136,10 @@ func writePage(w http.ResponseWriter, status int, d pageData) {
 		formAction += " " + originOf(u)
 	}
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action "+formAction+"; frame-ancestors 'none'")
-	w.Header().Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: with no-referrer browsers send
+	// "Origin: null" on the page's own form posts, which sameOrigin
+	// refuses; the app the browser goes back to still gets no Referer.
+	w.Header().Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
 	w.Write(b.Bytes())
 }
