@@ -88,11 +88,13 @@ var (
 
 // Unavailable reports whether err means that the token could not be
 // decided on the server's side (keys or the Backend API unavailable, the
-// secret key refused, verification bounds reached) rather than that the
+// secret key refused, verification bounds reached, a session's status
+// unobtainable) rather than that the
 // token is bad: an HTTP server answers 503, not 401.
 func Unavailable(err error) bool {
 	return errors.Is(err, ErrKeysUnavailable) || errors.Is(err, ErrVerificationUnavailable) ||
-		errors.Is(err, ErrVerificationBusy) || errors.Is(err, ErrSecretKeyInvalid)
+		errors.Is(err, ErrVerificationBusy) || errors.Is(err, ErrSecretKeyInvalid) ||
+		errors.Is(err, ErrSessionCheckUnavailable)
 }
 
 // ReasonFailed is the reason Reason gives for errors that are not *Error.
