@@ -113,20 +113,13 @@ func (s *Server) clientJSON(v *clientView, now time.Time) clientJSON {
 }
 
 // listClients is GET /v1/clients (deprecated at Clerk): every client,
-// newest first, with limit and offset, as the spec's bare array (also
-// with paginated=true, for which the spec describes no other shape;
-// clerk-sdk-go's deprecated client.List expects {data, total_count} and
-// cannot decode it).
+// newest first, with limit and offset, as the spec's bare array, or with
+// paginated=true (as @clerk/backend's clients.getClientList asks)
+// {data, total_count}. clerk-sdk-go's deprecated client.List asks
+// without paginated=true yet expects {data, total_count}: it cannot
+// decode the spec's array.
 func (s *Server) listClients(c *call) (any, *apiError) {
-	q := c.r.URL.Query()
-	p, e := pageParams(q)
-	if e != nil {
-		return nil, e
-	}
-	if _, e := parseBool(q, "paginated"); e != nil {
-		return nil, e
-	}
-	return listPage(s.clients(), p, func(v *clientView) clientJSON { return s.clientJSON(v, c.now) }).Data, nil
+	return listOrPage(c, s.clients(), func(v *clientView) clientJSON { return s.clientJSON(v, c.now) })
 }
 
 // getClient is GET /v1/clients/{client_id}.

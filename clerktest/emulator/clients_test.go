@@ -72,7 +72,11 @@ func TestClients(t *testing.T) {
 	if l := a.list("/v1/clients"); len(l) != 2 || l[0]["id"] != se["client_id"] || l[1]["id"] != c.ID {
 		t.Fatalf("list: %v", l)
 	}
-	if l := a.list("/v1/clients?paginated=true&limit=1&offset=1"); len(l) != 1 || l[0]["id"] != c.ID {
+	if l := a.ok("GET", "/v1/clients?paginated=true&limit=1&offset=1", nil); l["total_count"] != 2.0 ||
+		len(l["data"].([]any)) != 1 || l["data"].([]any)[0].(map[string]any)["id"] != c.ID {
+		t.Fatalf("paginated, limit 1 offset 1: %v", l)
+	}
+	if l := a.list("/v1/clients?limit=1&offset=1"); len(l) != 1 || l[0]["id"] != c.ID {
 		t.Fatalf("limit 1 offset 1: %v", l)
 	}
 	a.fail("GET", "/v1/clients?limit=x", nil, 422, "form_param_format_invalid")

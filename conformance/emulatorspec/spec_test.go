@@ -82,6 +82,8 @@ var paginatedLists = map[string]string{
 	"GET /v1/invitations":           "Invitation",
 	"GET /v1/allowlist_identifiers": "AllowlistIdentifier",
 	"GET /v1/redirect_urls":         "RedirectURL",
+	// @clerk/backend's clients.getClientList asks paginated=true.
+	"GET /v1/clients": "Client",
 	// user.ListOAuthAccessTokens asks for {provider}?paginated=true.
 	"GET /v1/users/{user_id}/oauth_access_tokens/{provider}": "OAuthAccessToken[]",
 }
