@@ -34,7 +34,8 @@ func requireClerkJS(t *testing.T) {
 // TestClerkJSScenario runs Clerk's own JavaScript client, @clerk/backend
 // 3.25.0's createClerkClient({secretKey, apiUrl}) configured from the
 // lines `clerkkit dev` prints, through testdata/clerkjs/scenario.mjs: a
-// round trip over every group the emulator serves (users, email addresses,
+// round trip over every group the emulator serves (users, their MFA, web3
+// wallets, external accounts and passkeys (from the scenario seed), email addresses,
 // phone numbers, organizations, memberships, invitations, domains, roles,
 // permissions, role sets, sessions and template tokens, JWT templates,
 // JWKS, instance invitations, allowlist, blocklist, redirect URLs,
@@ -43,13 +44,16 @@ func requireClerkJS(t *testing.T) {
 // what the client decoded. Any failed step fails the test.
 func TestClerkJSScenario(t *testing.T) {
 	requireClerkJS(t)
-	env := devEnv(t)
+	env := devEnv(t, "--seed", scenarioSeed(t))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "scenario.mjs")
 	cmd.Dir = clerkJSDir
 	cmd.Env = append(withoutClerkEnv(os.Environ()), "CLERK_TELEMETRY_DISABLED=1",
-		"CLERK_SECRET_KEY="+env["CLERK_SECRET_KEY"], "CLERK_API_URL="+env["CLERK_API_URL"])
+		"CLERK_SECRET_KEY="+env["CLERK_SECRET_KEY"], "CLERK_API_URL="+env["CLERK_API_URL"],
+		"SEED_USER_ID="+seedAccountsUserID, "TOTP_SECRET="+seedTOTPSecret, "BACKUP_CODE="+seedBackupCode,
+		"WEB3_WALLET="+seedWeb3Wallet, "EXTERNAL_ACCOUNT_ID="+seedExternalID, "OAUTH_TOKEN="+seedOAuthToken,
+		"PASSKEY_ID="+seedPasskeyID)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

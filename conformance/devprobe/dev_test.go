@@ -2,6 +2,7 @@ package devprobe_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clerkkit/clerkkit/clerktest/emulator"
 	"github.com/clerkkit/clerkkit/internal/testutil"
 )
 
@@ -41,11 +43,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// devEnv starts the built `clerkkit dev` on a free loopback port until t
-// ends and returns the CLERK_* variables it printed as export lines.
-func devEnv(t *testing.T) map[string]string {
+// devEnv starts the built `clerkkit dev` on a free loopback port, with
+// args (e.g. --seed FILE), until t ends and returns the CLERK_* variables
+// it printed as export lines.
+func devEnv(t *testing.T, args ...string) map[string]string {
 	t.Helper()
-	cmd := exec.Command(clerkkitBin, "dev", "--addr", "127.0.0.1:0")
+	cmd := exec.Command(clerkkitBin, append([]string{"dev", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = withoutClerkEnv(os.Environ())
 	stderr := &testutil.SyncBuffer{}
 	cmd.Stderr = stderr
@@ -124,4 +127,46 @@ func httpClient(t *testing.T) *http.Client {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	t.Cleanup(c.CloseIdleConnections)
 	return c
+}
+
+// Records of the scenario seed's user_demo_admin that only a seed makes
+// (the Backend API has no OAuth, WebAuthn or device enrolment flows).
+const (
+	seedTOTPSecret     = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	seedBackupCode     = "alpha-1234"
+	seedWeb3Wallet     = "0x52908400098527886e0f7030069857d2e4169ee7"
+	seedExternalID     = "eac_demo_google"
+	seedOAuthToken     = "ya29.demo-access-token"
+	seedPasskeyID      = "idn_demo_passkey"
+	seedTrustedDevice  = "td_demo_iphone"
+	seedAccountsUserID = "user_demo_admin"
+)
+
+// scenarioSeed writes the seed the client scenarios run `clerkkit dev`
+// with: the demo seed, whose admin also has a TOTP secret, backup codes, a
+// web3 wallet, a Google account with an access token, a passkey and a
+// trusted device. It returns the file's path.
+func scenarioSeed(t *testing.T) string {
+	t.Helper()
+	seed := emulator.DemoSeed()
+	u := &seed.Users[0]
+	if u.ID != seedAccountsUserID {
+		t.Fatalf("the demo seed's first user is %s, not %s", u.ID, seedAccountsUserID)
+	}
+	u.TOTPSecret = seedTOTPSecret
+	u.BackupCodes = []string{seedBackupCode, "bravo-5678"}
+	u.Web3Wallets = []string{seedWeb3Wallet}
+	u.ExternalAccounts = []emulator.SeedExternalAccount{{ID: seedExternalID, Provider: "oauth_google", ProviderUserID: "g-1001",
+		EmailAddress: "ada@gmail.example", FirstName: "Ada", Scopes: []string{"email", "profile"}, AccessToken: seedOAuthToken}}
+	u.Passkeys = []emulator.SeedPasskey{{ID: seedPasskeyID, Name: "MacBook Touch ID"}}
+	u.TrustedDevices = []emulator.SeedTrustedDevice{{ID: seedTrustedDevice, Platform: "ios", AppIdentifier: "com.example.app", Name: "Ada's iPhone"}}
+	b, err := json.Marshal(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "seed.json")
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }

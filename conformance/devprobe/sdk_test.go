@@ -17,6 +17,7 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2/actortoken"
 	"github.com/clerk/clerk-sdk-go/v2/allowlistidentifier"
 	"github.com/clerk/clerk-sdk-go/v2/blocklistidentifier"
+	"github.com/clerk/clerk-sdk-go/v2/client"
 	"github.com/clerk/clerk-sdk-go/v2/domain"
 	"github.com/clerk/clerk-sdk-go/v2/emailaddress"
 	"github.com/clerk/clerk-sdk-go/v2/invitation"
@@ -51,11 +52,12 @@ import (
 // role sets, instance-wide organization memberships, user email address
 // and phone number replacement (PUT /v1/users/{id}/email_address,
 // /phone_number), email address and phone number verification, TOTP
-// verification, password removal, trusted devices, users bulk ban and
+// verification, password removal, trusted devices, TOTP and backup code
+// verification (verify_totp), users bulk ban and
 // unban, session refresh, organization invitations bulk, instance
 // settings reads (instancesettings only updates).
 func TestClerkSDKGoScenario(t *testing.T) {
-	env := devEnv(t)
+	env := devEnv(t, "--seed", scenarioSeed(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
 	httpc := httpClient(t)
@@ -168,6 +170,57 @@ func TestClerkSDKGoScenario(t *testing.T) {
 		del, err = phones.Delete(ctx, p.ID)
 		must(t, err)
 		check(t, del.ID == p.ID && del.Deleted, "deleted %+v", del)
+	})
+
+	t.Run("MFA, web3 wallets, external accounts and their tokens, passkeys", func(t *testing.T) {
+		users := user.NewClient(cfg)
+		ada, err := users.Get(ctx, seedAccountsUserID)
+		must(t, err)
+		check(t, ada.TOTPEnabled && ada.BackupCodeEnabled && ada.TwoFactorEnabled, "seeded MFA: totp %v backup %v 2fa %v",
+			ada.TOTPEnabled, ada.BackupCodeEnabled, ada.TwoFactorEnabled)
+		check(t, len(ada.Web3Wallets) == 1 && ada.Web3Wallets[0].Web3Wallet == seedWeb3Wallet, "web3 wallets %+v", ada.Web3Wallets)
+		check(t, len(ada.ExternalAccounts) == 1 && ada.ExternalAccounts[0].ID == seedExternalID &&
+			ada.ExternalAccounts[0].Provider == "oauth_google" && ada.ExternalAccounts[0].ProviderUserID == "g-1001",
+			"external accounts %+v", ada.ExternalAccounts)
+		toks, err := users.ListOAuthAccessTokens(ctx, &user.ListOAuthAccessTokensParams{ID: seedAccountsUserID, Provider: "oauth_google"})
+		must(t, err)
+		check(t, toks.TotalCount == 1 && toks.OAuthAccessTokens[0].Token == seedOAuthToken &&
+			toks.OAuthAccessTokens[0].ExternalAccountID == seedExternalID && slices.Equal(toks.OAuthAccessTokens[0].Scopes, []string{"email", "profile"}),
+			"oauth access tokens %+v", toks)
+
+		m, err := users.DeleteBackupCode(ctx, seedAccountsUserID)
+		must(t, err)
+		check(t, m.UserID == seedAccountsUserID, "delete backup codes answered %+v", m)
+		ada, err = users.Get(ctx, seedAccountsUserID)
+		must(t, err)
+		check(t, !ada.BackupCodeEnabled && ada.TOTPEnabled, "after deleting backup codes: backup %v totp %v", ada.BackupCodeEnabled, ada.TOTPEnabled)
+		m, err = users.DeleteTOTP(ctx, seedAccountsUserID)
+		must(t, err)
+		check(t, m.UserID == seedAccountsUserID, "delete TOTP answered %+v", m)
+		ada, err = users.Get(ctx, seedAccountsUserID)
+		must(t, err)
+		check(t, !ada.TOTPEnabled && !ada.TwoFactorEnabled, "after deleting TOTP: totp %v 2fa %v", ada.TOTPEnabled, ada.TwoFactorEnabled)
+		m, err = users.DeleteMFA(ctx, &user.DeleteMFAParams{ID: seedAccountsUserID})
+		must(t, err)
+		check(t, m.UserID == seedAccountsUserID, "disable MFA answered %+v", m)
+
+		d, err := users.DeleteWeb3Wallet(ctx, seedAccountsUserID, ada.Web3Wallets[0].ID)
+		must(t, err)
+		check(t, d.ID == ada.Web3Wallets[0].ID && d.Deleted, "deleted web3 wallet %+v", d)
+		d, err = users.DeleteExternalAccount(ctx, &user.DeleteExternalAccountParams{UserID: seedAccountsUserID, ID: seedExternalID})
+		must(t, err)
+		check(t, d.ID == seedExternalID && d.Deleted, "deleted external account %+v", d)
+		toks, err = users.ListOAuthAccessTokens(ctx, &user.ListOAuthAccessTokensParams{ID: seedAccountsUserID, Provider: "oauth_google"})
+		must(t, err)
+		check(t, toks.TotalCount == 0, "the deleted account's tokens remain: %+v", toks)
+		d, err = users.DeletePasskey(ctx, seedAccountsUserID, seedPasskeyID)
+		must(t, err)
+		check(t, d.ID == seedPasskeyID && d.Deleted, "deleted passkey %+v", d)
+		_, err = users.DeletePasskey(ctx, seedAccountsUserID, seedPasskeyID)
+		apiErr(t, err, http.StatusNotFound, "resource_not_found")
+		ada, err = users.Get(ctx, seedAccountsUserID)
+		must(t, err)
+		check(t, len(ada.Web3Wallets) == 0 && len(ada.ExternalAccounts) == 0, "after deletes: %+v %+v", ada.Web3Wallets, ada.ExternalAccounts)
 	})
 
 	var acme *clerk.Organization
@@ -303,6 +356,14 @@ func TestClerkSDKGoScenario(t *testing.T) {
 		kid, _ := jwtHeader(t, tok.JWT)["kid"].(string)
 		check(t, len(keys.Keys) >= 1 && slices.ContainsFunc(keys.Keys, func(k *clerk.JSONWebKey) bool { return k.KeyID == kid }),
 			"JWKS has no key %q", kid)
+
+		clients := client.NewClient(cfg)
+		cl, err := clients.Get(ctx, s.ClientID)
+		must(t, err)
+		check(t, cl.ID == s.ClientID && slices.Contains(cl.SessionIDs, s.ID), "client %+v", cl)
+		// Not client.List: the deprecated call asks GET /v1/clients without
+		// paginated=true and expects {data, total_count}, where the spec (and
+		// the emulator) answer a bare array.
 
 		rs, err := sessions.Revoke(ctx, &session.RevokeParams{ID: s.ID})
 		must(t, err)

@@ -3,13 +3,22 @@
 // group clerkkit's emulator serves (`clerkkit dev`): a create, read, update
 // and delete, or the group's natural round trip, each step checking what
 // comes back. Reads CLERK_SECRET_KEY and CLERK_API_URL from the
-// environment; prints one JSON report on stdout, {"steps":[{"name","ok",
+// environment, and the records that only a seed makes (see
+// conformance/devprobe's scenarioSeed): SEED_USER_ID with TOTP_SECRET,
+// BACKUP_CODE, WEB3_WALLET, EXTERNAL_ACCOUNT_ID, OAUTH_TOKEN and
+// PASSKEY_ID; prints one JSON report on stdout, {"steps":[{"name","ok",
 // "error"?}]}, a step per call or check group, and exits 0 when the report
 // is complete (a failed step is in the report, not the exit status). Run
 // by conformance/devprobe's TestClerkJSScenario.
+import { createHmac } from 'node:crypto';
 import { createClerkClient } from '@clerk/backend';
 
 const { CLERK_SECRET_KEY: secretKey, CLERK_API_URL: apiUrl } = process.env;
+const seed = {
+  userId: process.env.SEED_USER_ID, totpSecret: process.env.TOTP_SECRET, backupCode: process.env.BACKUP_CODE,
+  web3Wallet: process.env.WEB3_WALLET, externalAccountId: process.env.EXTERNAL_ACCOUNT_ID,
+  oauthToken: process.env.OAUTH_TOKEN, passkeyId: process.env.PASSKEY_ID,
+};
 const clerk = createClerkClient({ secretKey, apiUrl });
 
 const steps = [];
@@ -46,6 +55,21 @@ async function refused(p, status, code) {
 
 function claims(jwt) {
   return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
+}
+
+// totp is the RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 secret now.
+function totp(secret) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secret.replace(/=+$/, '')) {
+    bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  }
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const off = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
 }
 
 // A 1×1 PNG.
@@ -135,6 +159,49 @@ await step('users.replaceUserEmailAddress / replaceUserPhoneNumber', async () =>
   const u = await clerk.users.getUser(tmp.id);
   check(u.emailAddresses.length === 1 && u.emailAddresses[0].emailAddress === 'new@example.com' && u.phoneNumbers.length === 1, 'user', u);
   await clerk.users.deleteUser(tmp.id);
+});
+
+// MFA and the records only a seed makes.
+await step('users: the seeded MFA, web3 wallet, external account, passkey', async () => {
+  const u = await clerk.users.getUser(seed.userId);
+  check(u.totpEnabled && u.backupCodeEnabled && u.twoFactorEnabled, 'MFA', { totp: u.totpEnabled, backup: u.backupCodeEnabled });
+  check(u.web3Wallets.length === 1 && u.web3Wallets[0].web3Wallet === seed.web3Wallet, 'web3 wallets', u.web3Wallets);
+  check(u.externalAccounts.length === 1 && u.externalAccounts[0].id === seed.externalAccountId && u.externalAccounts[0].provider === 'oauth_google', 'external accounts', u.externalAccounts);
+});
+await step('users.verifyTOTP (TOTP code, backup code, wrong code)', async () => {
+  const v = await clerk.users.verifyTOTP({ userId: seed.userId, code: totp(seed.totpSecret) });
+  check(v.verified === true && v.code_type === 'totp', 'totp', v);
+  const b = await clerk.users.verifyTOTP({ userId: seed.userId, code: seed.backupCode });
+  check(b.verified === true && b.code_type === 'backup_code', 'backup code', b);
+  await refused(clerk.users.verifyTOTP({ userId: seed.userId, code: seed.backupCode }), 422); // consumed
+});
+await step('users.getUserOauthAccessToken', async () => {
+  const l = await clerk.users.getUserOauthAccessToken(seed.userId, 'oauth_google');
+  check(l.data.length === 1 && l.data[0].token === seed.oauthToken && l.data[0].externalAccountId === seed.externalAccountId, 'tokens', l);
+});
+await step('users.deleteUserBackupCodes / deleteUserTOTP / disableUserMFA', async () => {
+  check((await clerk.users.deleteUserBackupCodes(seed.userId)).user_id === seed.userId, 'backup codes', null);
+  check((await clerk.users.deleteUserTOTP(seed.userId)).user_id === seed.userId, 'totp', null);
+  check((await clerk.users.disableUserMFA(seed.userId)).user_id === seed.userId, 'mfa', null);
+  const u = await clerk.users.getUser(seed.userId);
+  check(!u.totpEnabled && !u.backupCodeEnabled && !u.twoFactorEnabled, 'MFA left', { totp: u.totpEnabled, backup: u.backupCodeEnabled });
+});
+await step('users.deleteUserWeb3Wallet / deleteUserExternalAccount / deleteUserPasskey', async () => {
+  const u = await clerk.users.getUser(seed.userId);
+  let d = await clerk.users.deleteUserWeb3Wallet({ userId: seed.userId, web3WalletIdentificationId: u.web3Wallets[0].id });
+  check(d.id === u.web3Wallets[0].id && d.deleted, 'web3 wallet', d);
+  d = await clerk.users.deleteUserExternalAccount({ userId: seed.userId, externalAccountId: seed.externalAccountId });
+  check(d.id === seed.externalAccountId && d.deleted, 'external account', d);
+  const l = await clerk.users.getUserOauthAccessToken(seed.userId, 'oauth_google');
+  check(l.data.length === 0, 'tokens of the deleted account', l);
+  d = await clerk.users.deleteUserPasskey({ userId: seed.userId, passkeyIdentificationId: seed.passkeyId });
+  check(d.id === seed.passkeyId && d.deleted, 'passkey', d);
+  await refused(clerk.users.deleteUserPasskey({ userId: seed.userId, passkeyIdentificationId: seed.passkeyId }), 404, 'resource_not_found');
+});
+await step('users.removePassword', async () => {
+  const u = await clerk.users.removePassword(alice.id);
+  check(u.passwordEnabled === false, 'password_enabled', u.passwordEnabled);
+  await clerk.users.updateUser(alice.id, { password: 'correct horse battery' });
 });
 
 // Organizations, memberships, invitations, domains.
@@ -286,6 +353,12 @@ await step('jwtTemplates create / get / update / list; sessions.getToken(templat
 await step('jwks.getJwks', async () => {
   const k = await clerk.jwks.getJwks();
   check(k.keys.length >= 1 && k.keys[0].kid && k.keys[0].kty === 'RSA', 'keys', k);
+});
+await step('clients.getClient / getClientList', async () => {
+  const c = await clerk.clients.getClient(sess.clientId);
+  check(c.id === sess.clientId && c.sessionIds.includes(sess.id), 'client', c);
+  const l = await clerk.clients.getClientList();
+  check(l.data.some((x) => x.id === sess.clientId), 'list', l);
 });
 await step('sessions.revokeSession', async () => {
   const r = await clerk.sessions.revokeSession(sess.id);
