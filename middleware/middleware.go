@@ -142,6 +142,8 @@ type Middleware struct {
 	roleCache   *cache.Cache[string, string]
 	roleClaim   func(*auth.Session) (string, bool)
 	memberships MembershipSource
+
+	sessionCheck *auth.SessionChecker // WithSessionCheck
 }
 
 // New returns a Middleware for v. It panics when v is nil or an option is
@@ -175,6 +177,7 @@ func New(v *auth.Verifier, opts ...Option) *Middleware {
 			panic("clerkkit/middleware: invalid trusted proxy prefix")
 		}
 	}
+	m.initCookieFlow()
 	if m.onFailure == nil || m.extract == nil || m.roleClaim == nil {
 		panic("clerkkit/middleware: nil failure handler, token extractor or role claim reader")
 	}
@@ -186,6 +189,15 @@ func New(v *auth.Verifier, opts ...Option) *Middleware {
 // by the cookie flow (auth.Verifier.AuthenticateRequest); done is true
 // when it has answered the request itself (a handshake redirect).
 func (m *Middleware) authenticate(w http.ResponseWriter, r *http.Request) (*auth.Session, *http.Request, error, bool) {
+	s, r, err, done := m.authenticateToken(w, r)
+	if err == nil && !done && m.sessionCheck != nil {
+		return m.checkSession(r, s)
+	}
+	return s, r, err, done
+}
+
+// authenticateToken is authenticate without WithSessionCheck's check.
+func (m *Middleware) authenticateToken(w http.ResponseWriter, r *http.Request) (*auth.Session, *http.Request, error, bool) {
 	if s, ok := auth.FromContext(r.Context()); ok {
 		return s, r, nil, false
 	}
