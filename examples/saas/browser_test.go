@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,14 +29,20 @@ func chromiumPath() string {
 	return ""
 }
 
-// TestBrowser drives the app in headless Chromium as a person would:
-// /dashboard → sign-in → choose the demo admin → dashboard → members page →
+// TestBrowser drives the app in headless Chromium as a person would, with
+// no browser SDK: /dashboard → the emulator's hosted sign-in page → choose
+// the demo admin → back through the handshake to the dashboard → make Acme
+// active (a handshake with organization_id) → the session token expires
+// (the emulator's clock moves 70 s) → the next navigation hands shake and
+// stays signed in with a new __session cookie → members page →
 // invite → pending invitation → the same address again (refused) → revoke
 // → remove a member through the confirmation page → create a project →
 // create an API key (its secret shown once), see it listed, revoke it
-// through the confirmation page → a 404 page; then, as a member, the admin page is a 403; a sign-in for an
+// through the confirmation page → a 404 page → sign out at the emulator's
+// hosted sign-out page, signed out at the app on the next navigation;
+// then, as a member, the admin page is a 403; a hosted sign-in for an
 // unknown user answers a page. The header keeps its height throughout.
-// Screenshots of each step are saved in the test's temp dir (and in
+// Screenshots of each step are saved in the test's temp dir (or in
 // $SCREENSHOT_DIR when set).
 func TestBrowser(t *testing.T) {
 	browser := chromiumPath()
@@ -50,6 +57,7 @@ func TestBrowser(t *testing.T) {
 	shots := t.TempDir()
 	if d := os.Getenv("SCREENSHOT_DIR"); d != "" {
 		shots = d
+		require.NoError(t, os.MkdirAll(d, 0o755))
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(browser),
@@ -79,6 +87,20 @@ func TestBrowser(t *testing.T) {
 		require.NoError(t, os.WriteFile(path, png, 0o644))
 		t.Logf("screenshot: %s", path)
 	}
+	// notice waits for the page a form post redirects back to, with the
+	// notice code in its URL (the page before has a #notice too).
+	notice := func(code string) chromedp.Action[chromedp.Void] {
+		check := chromedp.Evaluate[bool](`location.search.includes("notice=` + code + `") && document.readyState === "complete" && !!document.querySelector("#notice")`)
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				// Errors are the navigation under way.
+				if ok, err := check(ctx, tg); err == nil && ok {
+					return nil
+				}
+			}
+			return fmt.Errorf("no page with notice=%s", code)
+		})
+	}
 	run := func(steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		require.NoError(t, chromedp.Do(ctx, steps...))
@@ -91,18 +113,54 @@ func TestBrowser(t *testing.T) {
 	}
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 
-	// 1. A signed-out visit to the dashboard lands on the sign-in page.
-	run(chromedp.Navigate(r.URL+"/dashboard"), chromedp.WaitVisible(css(`#demo-users`)))
-	shot("sign in")
-	require.Contains(t, get(chromedp.Location()), "/sign-in?redirect_url=")
+	em := r.Emulator
+	cookie := func(name string) string {
+		t.Helper()
+		all := get(chromedp.Evaluate[string](`document.cookie`))
+		for kv := range strings.SplitSeq(all, "; ") {
+			if k, v, _ := strings.Cut(kv, "="); k == name {
+				return v
+			}
+		}
+		return ""
+	}
+	chooseUser := func(id string) chromedp.Action[chromedp.Void] {
+		return chromedp.Click(css(`form.user:has(input[name="user_id"][value="` + id + `"]) button`))
+	}
 
-	// 2. Choosing the demo admin (active organization Acme) signs in.
-	run(chromedp.Click(css(`button[data-user="user_demo_admin"][data-org="org_demo_acme"]`)), chromedp.WaitVisible(css(`#user-name`)))
-	shot("dashboard")
-	require.True(t, strings.HasSuffix(get(chromedp.Location()), "/dashboard"))
+	// 1. A signed-out visit to the dashboard lands on the emulator's
+	// hosted sign-in page, with the way back.
+	run(chromedp.Navigate(r.URL+"/dashboard"), chromedp.WaitVisible(css(`form.user`)))
+	shot("hosted sign in")
+	require.Equal(t, em.SignInURL()+"?redirect_url="+url.QueryEscape(r.URL+"/dashboard"), get(chromedp.Location()))
+
+	// 2. Choosing the demo admin signs in: the emulator's handshake comes
+	// back to the dashboard with the cookies.
+	handshakes := em.Calls("GET /v1/clients/handshake_payload")
+	run(chooseUser("user_demo_admin"), chromedp.WaitVisible(css(`#user-name`)))
+	require.Equal(t, r.URL+"/dashboard", get(chromedp.Location()))
 	text := get(chromedp.Text(css(`main`)))
 	require.Contains(t, text, "Ada Admin")
 	require.Contains(t, text, "Acme Inc")
+	require.Equal(t, handshakes+1, em.Calls("GET /v1/clients/handshake_payload"))
+	// Make Acme the active organization: a handshake with organization_id.
+	run(chromedp.Click(css(`#orgs a.activate[href*="org_demo_acme"]`)), chromedp.WaitVisible(css(`#orgs .badge`)))
+	require.Contains(t, get(chromedp.Text(css(`#orgs`))), "active")
+	first := cookie("__session")
+	require.NotEmpty(t, first, "the handshake set __session")
+
+	// 3. The session token expires; the next navigation hands shake
+	// through the emulator and comes back signed in, with a new token.
+	r.Clock.Advance(70 * time.Second)
+	handshakes = em.Calls("GET /v1/clients/handshake_payload")
+	run(chromedp.Navigate(r.URL+"/dashboard"), chromedp.WaitVisible(css(`#user-name`)))
+	shot("dashboard after handshake")
+	require.Equal(t, r.URL+"/dashboard", get(chromedp.Location()))
+	require.Contains(t, get(chromedp.Text(css(`main`))), "Ada Admin")
+	require.Equal(t, handshakes+1, em.Calls("GET /v1/clients/handshake_payload"), "one handshake")
+	second := cookie("__session")
+	require.NotEqual(t, first, second, "a fresh session token")
+	require.Equal(t, "org_demo_acme", orgOf(t, second), "the active organization is kept")
 
 	headerHeight := func() float64 {
 		t.Helper()
@@ -114,27 +172,27 @@ func TestBrowser(t *testing.T) {
 	}
 	signedInHeader := headerHeight()
 
-	// 3. The members page: invite someone, see the pending invitation; a
+	// 4. The members page: invite someone, see the pending invitation; a
 	// second invitation for the same address is refused; revoke it.
 	run(chromedp.Navigate(r.URL+"/orgs/org_demo_acme/members"), chromedp.WaitVisible(css(`#invite-form`)))
 	shot("members")
 	require.Equal(t, signedInHeader, headerHeight(), "the header keeps its height")
-	invite := func(addr string) {
+	invite := func(addr, code string) {
 		t.Helper()
 		run(
 			chromedp.SendKeys(css(`#invite-form input[name="email_address"]`), addr),
 			chromedp.Click(css(`#invite-form button`)),
-			chromedp.WaitVisible(css(`#notice`)),
+			notice(code),
 		)
 	}
-	invite("grace@example.com")
+	invite("grace@example.com", "invitation-sent")
 	shot("invited")
 	require.Equal(t, "Invitation sent.", get(chromedp.Text(css(`#notice`))))
 	require.Contains(t, get(chromedp.Text(css(`#invitations`))), "grace@example.com")
-	invite("grace@example.com")
+	invite("grace@example.com", "invitation-duplicate")
 	shot("invited twice")
 	require.Contains(t, get(chromedp.Text(css(`#notice`))), "already has a pending invitation")
-	run(chromedp.Click(css(`#invitations tr[data-email="grace@example.com"] button`)), chromedp.WaitVisible(css(`#notice`)))
+	run(chromedp.Click(css(`#invitations tr[data-email="grace@example.com"] button`)), notice("invitation-revoked"))
 	shot("revoked")
 	require.Equal(t, "Invitation revoked.", get(chromedp.Text(css(`#notice`))))
 	require.NotContains(t, get(chromedp.Text(css(`#invitations`))), "grace@example.com")
@@ -145,7 +203,7 @@ func TestBrowser(t *testing.T) {
 	shot("confirm remove")
 	run(chromedp.Click(css(`#remove-button`)))
 	require.Contains(t, get(chromedp.Location()), "/members/user_demo_member/remove", "the unticked form is not sent")
-	run(chromedp.Click(css(`#confirm`)), chromedp.Click(css(`#remove-button`)), chromedp.WaitVisible(css(`#notice`)))
+	run(chromedp.Click(css(`#confirm`)), chromedp.Click(css(`#remove-button`)), notice("member-removed"))
 	require.Equal(t, "Member removed.", get(chromedp.Text(css(`#notice`))))
 	waitFor(t, "the removal's webhook", func() bool {
 		_, err := r.Store.GetMembership(context.Background(), "org_demo_acme", "user_demo_member")
@@ -160,7 +218,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys(css(`#project-form input[name="title"]`), "Website relaunch"),
 		chromedp.SendKeys(css(`#project-form textarea`), "New landing page and docs"),
 		chromedp.Click(css(`#project-form button`)),
-		chromedp.WaitVisible(css(`#notice`)))
+		notice("project-created"))
 	shot("project created")
 	require.Equal(t, "Project created.", get(chromedp.Text(css(`#notice`))))
 	require.Contains(t, get(chromedp.Text(css(`#org-projects`))), "Website relaunch")
@@ -192,7 +250,7 @@ func TestBrowser(t *testing.T) {
 	shot("confirm revoke key")
 	run(chromedp.Click(css(`#revoke-button`)))
 	require.Contains(t, get(chromedp.Location()), "/revoke", "the unticked form is not sent")
-	run(chromedp.Click(css(`#confirm`)), chromedp.Click(css(`#revoke-button`)), chromedp.WaitVisible(css(`#notice`)))
+	run(chromedp.Click(css(`#confirm`)), chromedp.Click(css(`#revoke-button`)), notice("apikey-revoked"))
 	shot("api key revoked")
 	require.Contains(t, get(chromedp.Text(css(`#notice`))), "API key revoked")
 	require.NotContains(t, get(chromedp.Text(css(`main`))), "CI deploy")
@@ -203,20 +261,28 @@ func TestBrowser(t *testing.T) {
 	require.Equal(t, "Page not found", strings.TrimSpace(get(chromedp.Text(css(`#error-title`)))))
 	require.Equal(t, signedInHeader, headerHeight())
 
-	// 7. Signed in as a member (of Globex only now), the admin page is
+	// 7. Sign out at the emulator's hosted sign-out page: it comes back
+	// through the handshake, which clears the app's cookies.
+	run(chromedp.Click(css(`#sign-out`)), chromedp.WaitVisible(css(`form[action="/sign-out"] button`)))
+	shot("hosted sign out")
+	require.True(t, strings.HasPrefix(get(chromedp.Location()), em.SignOutURL()+"?redirect_url="))
+	require.Contains(t, get(chromedp.Text(css(`body`))), "Signed in as Ada Admin")
+	run(chromedp.Click(css(`form[action="/sign-out"] button`)), chromedp.WaitVisible(css(`#home`)))
+	require.Equal(t, r.URL+"/", get(chromedp.Location()))
+	require.Empty(t, cookie("__session"))
+	require.Equal(t, "0", cookie("__client_uat"))
+	shot("signed out")
+	require.Equal(t, signedInHeader, headerHeight(), "signed out, the header is as tall")
+	require.Contains(t, get(chromedp.Text(css(`header`))), "Sign in")
+	// The next navigation: signed out, to the hosted sign-in page.
+	run(chromedp.Navigate(r.URL+"/dashboard"), chromedp.WaitVisible(css(`form.user`)))
+	require.True(t, strings.HasPrefix(get(chromedp.Location()), em.SignInURL()+"?redirect_url="))
+	require.NotContains(t, get(chromedp.Text(css(`body`))), "Signed in as")
+
+	// 8. Signed in as a member (of Globex only now), the admin page is
 	// forbidden.
 	run(
-		chromedp.Click(css(`header form button`)), // sign out
-		chromedp.WaitVisible(css(`#home`)),
-	)
-	require.Equal(t, signedInHeader, headerHeight(), "signed out, the header is as tall")
-	run(
-		chromedp.Navigate(r.URL+"/sign-in"),
-		chromedp.WaitVisible(css(`#demo-users`)),
-	)
-	shot("sign in again")
-	run(
-		chromedp.Click(css(`button[data-user="user_demo_member"][data-org=""]`)),
+		chooseUser("user_demo_member"),
 		chromedp.WaitVisible(css(`#user-name`)),
 		chromedp.Navigate(r.URL+"/admin"),
 		chromedp.WaitVisible(css(`#error-title`)),
@@ -224,12 +290,24 @@ func TestBrowser(t *testing.T) {
 	shot("member admin forbidden")
 	require.Equal(t, "Forbidden", strings.TrimSpace(get(chromedp.Text(css(`#error-title`)))))
 
-	// 8. A sign-in for a user that does not exist answers a page.
-	run(chromedp.Click(css(`header form button`)), chromedp.WaitVisible(css(`#home`)),
-		chromedp.Navigate(r.URL+"/sign-in"), chromedp.WaitVisible(css(`#demo-users`)),
-		chromedp.SetValue(css(`#demo-users form input[name="user_id"]`), "user_nobody"),
-		chromedp.Click(css(`#demo-users form button`)),
-		chromedp.WaitVisible(css(`#error-title`)))
-	shot("unknown user")
-	require.Equal(t, "Cannot sign in", strings.TrimSpace(get(chromedp.Text(css(`#error-title`)))))
+	// 9. A hosted sign-in for a user that does not exist answers a page.
+	run(chromedp.Navigate(em.SignInURL()+"?redirect_url="+url.QueryEscape(r.URL+"/dashboard")), chromedp.WaitVisible(css(`form.user`)),
+		chromedp.SetValue(css(`form.user input[name="user_id"]`), "user_nobody"),
+		chromedp.Click(css(`form.user button`)),
+		chromedp.WaitVisible(css(`.error`)))
+	shot("hosted unknown user")
+	require.Contains(t, get(chromedp.Text(css(`.error`))), "There is no such user")
+}
+
+// orgOf returns the active organization a session token names (the v2
+// "o" claim, or v1's org_id).
+func orgOf(t *testing.T, tok string) string {
+	t.Helper()
+	c := claims(t, tok)
+	if o, ok := c["o"].(map[string]any); ok {
+		id, _ := o["id"].(string)
+		return id
+	}
+	id, _ := c["org_id"].(string)
+	return id
 }

@@ -54,8 +54,18 @@ type setup struct {
 	APIVersion     string
 	PublishableKey string
 	FrontendAPI    string // host of the Frontend API, from the publishable key
-	SignInURL      string
-	DatabaseURL    string
+	// FrontendAPIURL is where the Frontend API is reached: CLERK_PROXY_URL,
+	// else https://<FrontendAPI>.
+	FrontendAPIURL string
+	// SignInURL is the hosted sign-in page: CLERK_SIGN_IN_URL, else the
+	// Account Portal's.
+	SignInURL string
+	// SignOutURL is the hosted sign-out page, when the Frontend API serves
+	// one (the emulator of `clerkkit dev`: its sign-in page is
+	// CLERK_PROXY_URL/sign-in, and /sign-out is next to it); "" with Clerk,
+	// whose Account Portal has none.
+	SignOutURL  string
+	DatabaseURL string
 	// PublicURL is the origin browsers reach the app at
 	// (https://app.example.com): sign-in redirects come back to it, and it
 	// is the default authorized party (azp) of session tokens.
@@ -186,10 +196,22 @@ func productionSetup(env map[string]string) (setup, error) {
 	if !strings.HasPrefix(s.WebhookSecret, "whsec_") {
 		return setup{}, fmt.Errorf("%w: CLERK_WEBHOOK_SIGNING_SECRET must start with whsec_", ErrConfig)
 	}
+	s.FrontendAPIURL = "https://" + host
+	if p := strings.TrimSuffix(env["CLERK_PROXY_URL"], "/"); p != "" {
+		if err := checkHTTPSOrLoopback(p, true); err != nil {
+			return setup{}, fmt.Errorf("%w: CLERK_PROXY_URL %w", ErrConfig, err)
+		}
+		s.FrontendAPIURL = p
+	}
 	if s.SignInURL == "" {
 		s.SignInURL = accountPortalSignIn(host)
-	} else if u, err := url.Parse(s.SignInURL); err != nil || u.Scheme != "https" || u.Host == "" {
-		return setup{}, fmt.Errorf("%w: CLERK_SIGN_IN_URL must be an absolute https URL", ErrConfig)
+	} else if err := checkHTTPSOrLoopback(s.SignInURL, true); err != nil {
+		return setup{}, fmt.Errorf("%w: CLERK_SIGN_IN_URL %w", ErrConfig, err)
+	}
+	if s.SignInURL == s.FrontendAPIURL+"/sign-in" && s.FrontendAPIURL != "https://"+host {
+		// The Frontend API hosts the sign-in page itself, as the emulator
+		// does: its sign-out page is next to it.
+		s.SignOutURL = s.FrontendAPIURL + "/sign-out"
 	}
 	if err := checkOrigin(s.PublicURL); err != nil {
 		return setup{}, fmt.Errorf("%w: PUBLIC_URL: %w", ErrConfig, err)
@@ -214,6 +236,22 @@ func productionSetup(env map[string]string) (setup, error) {
 		s.Auth.AuthorizedParties = []string{s.PublicURL}
 	}
 	return s, nil
+}
+
+// checkHTTPSOrLoopback accepts an absolute https URL, or an http one on a
+// loopback host (the emulator of `clerkkit dev`), without query or
+// fragment; with path false, without a path either.
+func checkHTTPSOrLoopback(raw string, path bool) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.Opaque != "" || (!path && u.Path != ""):
+		return errors.New("must be an absolute URL without query or fragment")
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && (u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1" || u.Hostname() == "::1"):
+		return nil
+	}
+	return errors.New("must use https (http only for localhost)")
 }
 
 // checkOrigin accepts https://host[:port], and http:// for loopback hosts

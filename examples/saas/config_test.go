@@ -93,11 +93,32 @@ func TestLoadSetup(t *testing.T) {
 		{name: "PUBLIC_URL over plain http", env: append(without(complete(), "PUBLIC_URL"), "PUBLIC_URL=http://app.example.com"), errHas: []string{"PUBLIC_URL", "https"}},
 		{name: "local refused with PUBLIC_URL", flag: true, env: []string{"PUBLIC_URL=https://app.example.com"}, errHas: []string{"local mode refused", "PUBLIC_URL"}},
 		{name: "sign-in URL must be absolute https", env: complete("CLERK_SIGN_IN_URL=/sign-in"), errHas: []string{"CLERK_SIGN_IN_URL"}},
+		{name: "sign-in URL over plain http elsewhere than loopback", env: complete("CLERK_SIGN_IN_URL=http://accounts.example.com/sign-in"), errHas: []string{"CLERK_SIGN_IN_URL", "https"}},
+		{name: "a proxy URL with a query", env: complete("CLERK_PROXY_URL=https://app.example.com/__clerk?x=1"), errHas: []string{"CLERK_PROXY_URL"}},
+		{name: "a proxy URL over plain http elsewhere than loopback", env: complete("CLERK_PROXY_URL=http://app.example.com/__clerk"), errHas: []string{"CLERK_PROXY_URL", "https"}},
+		{name: "the lines of clerkkit dev: the emulator's hosted pages",
+			env: complete("CLERK_API_URL=http://127.0.0.1:8787", "CLERK_JWKS_URL=http://127.0.0.1:8787/.well-known/jwks.json",
+				"CLERK_PROXY_URL=http://127.0.0.1:8787", "CLERK_SIGN_IN_URL=http://127.0.0.1:8787/sign-in", "PUBLIC_URL=http://127.0.0.1:8080"),
+			checkFn: func(t *testing.T, s setup) {
+				assert.Equal(t, "http://127.0.0.1:8787", s.FrontendAPIURL)
+				assert.Equal(t, "http://127.0.0.1:8787/sign-in", s.SignInURL)
+				assert.Equal(t, "http://127.0.0.1:8787/sign-out", s.SignOutURL, "the Frontend API serves the sign-in page: sign-out is next to it")
+				assert.Equal(t, "http://127.0.0.1:8787", s.Auth.ProxyURL)
+				assert.Equal(t, []string{"http://127.0.0.1:8080"}, s.Auth.AuthorizedParties)
+			}},
+		{name: "a proxy URL with Clerk's Account Portal: no hosted sign-out page", env: complete("CLERK_PROXY_URL=https://app.example.com/__clerk"),
+			checkFn: func(t *testing.T, s setup) {
+				assert.Equal(t, "https://app.example.com/__clerk", s.FrontendAPIURL)
+				assert.Equal(t, "https://happy-hen-12.accounts.dev/sign-in", s.SignInURL)
+				assert.Empty(t, s.SignOutURL)
+			}},
 
 		{name: "complete production", env: complete("CLERK_AUTHORIZED_PARTIES=https://app.example.com, https://www.example.com"),
 			checkFn: func(t *testing.T, s setup) {
 				assert.Equal(t, "happy-hen-12.clerk.accounts.dev", s.FrontendAPI)
 				assert.Equal(t, "https://happy-hen-12.accounts.dev/sign-in", s.SignInURL)
+				assert.Equal(t, "https://happy-hen-12.clerk.accounts.dev", s.FrontendAPIURL)
+				assert.Empty(t, s.SignOutURL, "the Account Portal has no sign-out page")
 				assert.Equal(t, testSK, s.Auth.SecretKey)
 				assert.Equal(t, testPK, s.Auth.PublishableKey)
 				assert.Equal(t, []string{"https://app.example.com", "https://www.example.com"}, s.Auth.AuthorizedParties)

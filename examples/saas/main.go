@@ -40,6 +40,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/clerk/clerk-sdk-go/v2/session"
+
 	"github.com/clerkkit/clerkkit"
 	"github.com/clerkkit/clerkkit/apikeys"
 	"github.com/clerkkit/clerkkit/auth"
@@ -95,7 +97,8 @@ type options struct {
 	// LocalDatabaseURL replaces local mode's temporary SQLite file (e.g. a
 	// PostgreSQL test schema);
 	LocalDatabaseURL string
-	// Clock drives local mode's emulator and verifier (default: real time);
+	// Clock drives local mode's emulator and verifier, and production
+	// mode's verifier (default: real time);
 	Clock *clerktest.Clock
 	// HTTPClient reaches the Backend API and JWKS in production mode.
 	HTTPClient *http.Client
@@ -138,6 +141,7 @@ func run(ctx context.Context, o options) error {
 		client   *clerkkit.Client
 		em       *emulator.Server
 		secret   = su.WebhookSecret
+		cc       clerkkit.Config
 		cfg      = app.Config{Logger: o.Logger, RatePerSecond: o.RatePerSecond, Burst: o.Burst}
 		dbURL    = su.DatabaseURL
 	)
@@ -151,6 +155,8 @@ func run(ctx context.Context, o options) error {
 		if clock == nil {
 			clock = clerktest.RealClock()
 		}
+		// The emulator serves the Frontend API too: its hosted sign-in and
+		// sign-out pages and the handshake, the same flow as with Clerk.
 		em, err = emulator.StartServer(emulator.Options{
 			Clock:    clock,
 			Webhooks: []emulator.WebhookEndpoint{{URL: base + "/api/webhooks/clerk", Secret: secret}},
@@ -159,13 +165,14 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		defer em.Close()
-		if verifier, err = auth.NewVerifier(em.AuthConfig()); err != nil {
+		ac := em.AuthConfig()
+		ac.ProxyURL = em.FrontendAPIURL()
+		if verifier, err = auth.NewVerifier(ac); err != nil {
 			return err
 		}
-		if client, err = clerkkit.New(em.ClientConfig()); err != nil {
-			return err
-		}
-		cfg.LocalSignIn = &app.LocalSignIn{}
+		cc = em.ClientConfig()
+		cfg.SignInURL, cfg.SignOutURL, cfg.FrontendAPIURL = em.SignInURL(), em.SignOutURL(), em.FrontendAPIURL()
+		cfg.PublicURL = base
 		dbURL = o.LocalDatabaseURL
 		if dbURL == "" {
 			// The emulator forgets everything when it stops: so does the
@@ -180,16 +187,27 @@ func run(ctx context.Context, o options) error {
 	} else {
 		ac := su.Auth
 		ac.HTTPClient = o.HTTPClient
+		if o.Clock != nil {
+			ac.Now = o.Clock.Now
+		}
 		if verifier, err = auth.NewVerifier(ac); err != nil {
 			return fmt.Errorf("clerk configuration: %w", err)
 		}
-		if client, err = clerkkit.New(clerkkit.Config{SecretKey: su.SecretKey, APIURL: su.APIURL, APIVersion: su.APIVersion, HTTPClient: o.HTTPClient}); err != nil {
-			return fmt.Errorf("clerk configuration: %w", err)
-		}
-		cfg.SignInURL = su.SignInURL
+		cc = clerkkit.Config{SecretKey: su.SecretKey, APIURL: su.APIURL, APIVersion: su.APIVersion, HTTPClient: o.HTTPClient}
+		cfg.SignInURL, cfg.SignOutURL, cfg.FrontendAPIURL = su.SignInURL, su.SignOutURL, su.FrontendAPIURL
 		cfg.PublicURL = su.PublicURL
-		cfg.PublishableKey = su.PublishableKey
-		cfg.FrontendAPI = su.FrontendAPI
+	}
+	if client, err = clerkkit.New(cc); err != nil {
+		return fmt.Errorf("clerk configuration: %w", err)
+	}
+	backend, err := clerkkit.NewBackend(cc)
+	if err != nil {
+		return fmt.Errorf("clerk configuration: %w", err)
+	}
+	sessions := &session.Client{Backend: backend}
+	cfg.RevokeSession = func(ctx context.Context, id string) error {
+		_, err := sessions.Revoke(ctx, &session.RevokeParams{ID: id})
+		return err
 	}
 
 	st, err := store.Open(ctx, dbURL)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -114,8 +115,10 @@ func call(t *testing.T, r *testApp, method, path, token string, body any) (int, 
 	return resp.StatusCode, m, resp.Header
 }
 
-// page is a browser request: Accept text/html, the token as __session
-// cookie, redirects not followed. form, when not nil, makes it a POST.
+// page is a browser request: Accept text/html, redirects not followed;
+// with a token, the cookies a browser has after a handshake (the token as
+// __session, __client_uat its iat, a dev browser). form, when not nil,
+// makes it a POST.
 func page(t *testing.T, r *testApp, path, tok string, form url.Values) (*http.Response, string) {
 	t.Helper()
 	method, body := "GET", io.Reader(nil)
@@ -130,6 +133,8 @@ func page(t *testing.T, r *testApp, path, tok string, form url.Values) (*http.Re
 	}
 	if tok != "" {
 		req.AddCookie(&http.Cookie{Name: "__session", Value: tok})
+		req.AddCookie(&http.Cookie{Name: auth.ClientUATCookie, Value: fmt.Sprint(int64(claims(t, tok)["iat"].(float64)))})
+		req.AddCookie(&http.Cookie{Name: auth.DevBrowserCookie, Value: "dvb_test"})
 	}
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := noRedirect.Do(req)
@@ -137,6 +142,18 @@ func page(t *testing.T, r *testApp, path, tok string, form url.Values) (*http.Re
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
+}
+
+// claims decodes a JWT's payload, unverified.
+func claims(t *testing.T, tok string) map[string]any {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	require.Len(t, parts, 3)
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(raw, &m))
+	return m
 }
 
 func token(t *testing.T, r *testApp, userID, orgID string) string {
@@ -499,7 +516,7 @@ func TestUnknownOrganizationsCostNoBackendAPICalls(t *testing.T) {
 }
 
 // TestPagesAreHardened: security headers, the fixed set of notices, the
-// styled 404 page, an HTML answer to a bad sign-in, and the confirmation
+// styled 404 page, the sign-in address sending browsers to the hosted page, and the confirmation
 // step before a removal.
 func TestPagesAreHardened(t *testing.T) {
 	r := start(t, "", nil)
@@ -536,10 +553,15 @@ func TestPagesAreHardened(t *testing.T) {
 	assert.Equal(t, 404, code)
 	assert.Equal(t, "not_found", body["error"])
 
-	resp, html = page(t, r, "/sign-in", "", url.Values{"user_id": {"user_nobody"}, "redirect_url": {"/dashboard"}})
-	assert.Equal(t, 400, resp.StatusCode)
-	assert.Contains(t, resp.Header.Get("Content-Type"), "text/html")
-	assert.Contains(t, html, `id="error-title">Cannot sign in`)
+	// Sign-in is Clerk's (here the emulator's) hosted page: the app's
+	// /sign-in only sends browsers there, back to a same-site path.
+	resp, _ = page(t, r, "/sign-in", "", url.Values{"user_id": {"user_demo_admin"}})
+	assert.Equal(t, 404, resp.StatusCode, "no sign-in form of the app's own")
+	for in, back := range map[string]string{"/orgs/org_demo_acme": "/orgs/org_demo_acme", "https://evil.example/x": "/x", "//evil.example": "/dashboard", "": "/dashboard"} {
+		resp, _ = page(t, r, "/sign-in?redirect_url="+url.QueryEscape(in), "", nil)
+		assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+		assert.Equal(t, r.Emulator.SignInURL()+"?redirect_url="+url.QueryEscape(r.URL+back), resp.Header.Get("Location"), in)
+	}
 
 	// Remove: a confirmation page first; a post without the box ticked
 	// removes nobody.

@@ -1,5 +1,10 @@
 // Package app is the SaaS example's HTTP layer: a JSON API, server-rendered
-// pages, the Clerk webhook endpoint and, in local mode, a demo sign-in.
+// pages and the Clerk webhook endpoint. Browsers sign in on Clerk's hosted
+// sign-in page (the Account Portal, or the emulator's) and stay signed in
+// through Clerk's cookie flow: when the 60 s session token in the __session
+// cookie has expired, a page navigation gets a handshake (a 307 through the
+// Frontend API and straight back with fresh cookies), so no browser SDK is
+// needed.
 //
 // Request path: every request gets a request id, browser-hardening headers
 // and a structured log line (request id, user id, org id — never a token).
@@ -23,11 +28,14 @@
 package app
 
 import (
+	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -50,24 +58,32 @@ type Config struct {
 	Webhooks http.Handler
 	// Logger receives the request logs. Default: discard.
 	Logger *slog.Logger
-	// SignInURL is where page requests without a session are sent, with a
-	// redirect_url back. Default "/sign-in".
+	// SignInURL is the hosted sign-in page (Clerk's Account Portal, or the
+	// emulator's): page requests without a session are sent there with a
+	// redirect_url back to PublicURL, and the cookie flow's options name it
+	// (auth.RequestOptions.SignInURL). Required: an absolute URL.
 	SignInURL string
-	// PublicURL is the origin browsers reach the app at; the sign-in
-	// redirect's redirect_url is built from it (required when SignInURL is on another
-	// origin, such as Clerk's Account Portal). Default: a relative
-	// redirect_url.
+	// SignOutURL, when set, is a hosted sign-out page that ends the Clerk
+	// session and comes back through the handshake, which clears the app's
+	// cookies (the emulator's /sign-out): the header's "Sign out" links to
+	// it with a redirect_url to PublicURL. Without it (Clerk's Account
+	// Portal has no sign-out page), "Sign out" posts to /sign-out, which
+	// revokes the session through RevokeSession and clears the cookies.
+	SignOutURL string
+	// RevokeSession ends a Clerk session through the Backend API (POST
+	// /v1/sessions/{id}/revoke), for the app's own /sign-out. Required
+	// when SignOutURL is not set.
+	RevokeSession func(ctx context.Context, sessionID string) error
+	// FrontendAPIURL is the instance's Frontend API (the proxy URL, or
+	// https://<host of the publishable key>); when set, the dashboard's
+	// "Make active" links send the browser through its handshake with
+	// organization_id, which activates that organization in the session
+	// and comes back with fresh cookies.
+	FrontendAPIURL string
+	// PublicURL is the origin browsers reach the app at
+	// (https://app.example.com): the redirect_url of sign-in and sign-out
+	// is built from it. Required.
 	PublicURL string
-	// LocalSignIn, when set, serves /sign-in with the instance's users to
-	// choose from (local mode only; never with real Clerk).
-	LocalSignIn *LocalSignIn
-	// PublishableKey and FrontendAPI (the host the publishable key names),
-	// with real Clerk, load Clerk's browser SDK on pages from
-	// https://<FrontendAPI>/npm/@clerk/clerk-js@5/dist/clerk.browser.js, as
-	// Clerk documents, so that it keeps the __session cookie fresh. The
-	// Content-Security-Policy allows exactly that host.
-	PublishableKey string
-	FrontendAPI    string
 	// RatePerSecond and Burst bound each user's requests, pages and API
 	// alike (token bucket). Defaults 5 per second, burst 20.
 	RatePerSecond float64
@@ -76,14 +92,6 @@ type Config struct {
 	// synced users table for RequireRole, is remembered. Default
 	// middleware.DefaultRoleTTL (30 s).
 	RoleTTL time.Duration
-}
-
-// LocalSignIn mints session tokens for the demo sign-in page.
-type LocalSignIn struct {
-	// TokenTTL is the lifetime of the tokens set as cookies. Default 1 h.
-	// There is no browser SDK to refresh them in local mode; access changes
-	// take effect at once regardless, through the synced tables.
-	TokenTTL time.Duration
 }
 
 // App is the HTTP application.
@@ -111,17 +119,21 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Store == nil || cfg.Verifier == nil || cfg.Clerk == nil || cfg.Webhooks == nil {
 		return nil, errors.Join(ErrConfig, errors.New("Store, Verifier, Clerk and Webhooks are required"))
 	}
-	if cfg.LocalSignIn != nil && cfg.PublishableKey != "" {
-		return nil, errors.Join(ErrConfig, errors.New("LocalSignIn is for local mode only, not with a publishable key"))
+	for name, raw := range map[string]string{"SignInURL": cfg.SignInURL, "SignOutURL": cfg.SignOutURL, "FrontendAPIURL": cfg.FrontendAPIURL, "PublicURL": cfg.PublicURL} {
+		if raw == "" && (name == "SignOutURL" || name == "FrontendAPIURL") {
+			continue
+		}
+		if u, err := url.Parse(raw); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return nil, errors.Join(ErrConfig, fmt.Errorf("%s must be an absolute http(s) URL without query", name))
+		}
 	}
-	if (cfg.PublishableKey == "") != (cfg.FrontendAPI == "") || strings.ContainsAny(cfg.FrontendAPI, "/ ;'\"") {
-		return nil, errors.Join(ErrConfig, errors.New("PublishableKey and FrontendAPI (a host name) go together"))
+	if cfg.SignOutURL == "" && cfg.RevokeSession == nil {
+		return nil, errors.Join(ErrConfig, errors.New("RevokeSession is required without a SignOutURL"))
 	}
+	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
+	cfg.FrontendAPIURL = strings.TrimSuffix(cfg.FrontendAPIURL, "/")
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.SignInURL == "" {
-		cfg.SignInURL = "/sign-in"
 	}
 	if cfg.RatePerSecond <= 0 {
 		cfg.RatePerSecond = 5
@@ -129,29 +141,24 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Burst <= 0 {
 		cfg.Burst = 20
 	}
-	if cfg.LocalSignIn != nil && cfg.LocalSignIn.TokenTTL <= 0 {
-		cfg.LocalSignIn.TokenTTL = time.Hour
-	}
 	pages, err := parseTemplates()
 	if err != nil {
 		return nil, err
 	}
 	a := &App{cfg: cfg, st: cfg.Store, clerk: cfg.Clerk, pages: pages, log: cfg.Logger,
-		limiter: ratelimit.New(cfg.RatePerSecond, cfg.Burst), keyLimiter: ratelimit.New(cfg.RatePerSecond, cfg.Burst), csp: contentSecurityPolicy(cfg.FrontendAPI)}
+		limiter: ratelimit.New(cfg.RatePerSecond, cfg.Burst), keyLimiter: ratelimit.New(cfg.RatePerSecond, cfg.Burst), csp: contentSecurityPolicy()}
 	opts := []middleware.Option{
 		middleware.WithSignInURL(cfg.SignInURL),
 		// RequireRole reads the role from the synced users table, not
 		// from the Backend API.
 		middleware.WithUsers(storeRoles{cfg.Store}, cfg.RoleTTL),
 		middleware.WithFailureHandler(a.failure),
-		// Until this example signs in through Clerk's hosted pages and the
-		// handshake (see the README's "Server-rendered apps"), its pages
-		// keep the __session cookie that local sign-in and Clerk's browser
-		// SDK set, and cookies are verified like bearer tokens.
-		middleware.WithoutCookieFlow(),
-	}
-	if cfg.PublicURL != "" {
-		opts = append(opts, middleware.WithPublicURL(cfg.PublicURL))
+		middleware.WithPublicURL(cfg.PublicURL),
+		// Clerk's cookie flow (the middleware's default): a page
+		// navigation whose 60 s session token has expired is answered with
+		// a handshake through the Frontend API, which refreshes the
+		// cookies and comes straight back; no browser SDK is needed.
+		middleware.WithRequestOptions(auth.RequestOptions{SignInURL: cfg.SignInURL}),
 	}
 	a.m = middleware.New(cfg.Verifier, opts...)
 	return a.routes(), nil
@@ -223,10 +230,9 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /orgs/{orgID}/api-keys/{keyID}/revoke", orgAdmin(a.confirmRevokeKeyPage))
 	mux.Handle("POST /orgs/{orgID}/api-keys/{keyID}/revoke", orgAdmin(a.revokeKeyPage))
 	mux.Handle("GET /admin", siteAdmin(a.adminPage))
-	mux.HandleFunc("POST /sign-out", a.signOut)
-	if a.cfg.LocalSignIn != nil {
-		mux.HandleFunc("GET /sign-in", a.signInPage)
-		mux.HandleFunc("POST /sign-in", a.signIn)
+	mux.HandleFunc("GET /sign-in", a.signInRedirect)
+	if a.cfg.SignOutURL == "" {
+		mux.HandleFunc("POST /sign-out", a.signOut)
 	}
 
 	// Browsers' cross-site form posts are refused (CSRF); API clients,

@@ -114,27 +114,17 @@ func (sr storeRoles) Role(ctx context.Context, userID string) (string, error) {
 	return role, nil
 }
 
-// contentSecurityPolicy is the pages' policy: the app's own scripts,
-// styles and forms only; with Clerk's browser SDK (fapiHost not ""), that
-// one host besides, for its script and its API calls, Clerk's image CDN,
-// and the inline styles and blob workers clerk-js needs. Never framed.
-func contentSecurityPolicy(fapiHost string) string {
-	script, connect, img, style, worker := "'self'", "'self'", "'self' data:", "'self'", "'self'"
-	if fapiHost != "" {
-		fapi := "https://" + fapiHost
-		script += " " + fapi
-		connect += " " + fapi
-		img += " https://img.clerk.com"
-		style += " 'unsafe-inline'"
-		worker += " blob:"
-	}
+// contentSecurityPolicy is the pages' policy: the app's own scripts (none
+// are used), styles and images only, forms posted to the app itself, never
+// framed. Sign-in and sign-out are links to Clerk's hosted pages, so no
+// third-party origin is needed.
+func contentSecurityPolicy() string {
 	return strings.Join([]string{
 		"default-src 'none'",
-		"script-src " + script,
-		"style-src " + style,
-		"img-src " + img,
-		"connect-src " + connect,
-		"worker-src " + worker,
+		"script-src 'self'",
+		"style-src 'self'",
+		"img-src 'self' data:",
+		"connect-src 'self'",
 		"font-src 'self'",
 		"form-action 'self'",
 		"base-uri 'none'",

@@ -32,7 +32,7 @@ func parseTemplates() (pageSet, error) {
 		return nil, err
 	}
 	pages := pageSet{}
-	for _, name := range []string{"home", "dashboard", "org", "members", "remove", "apikeys", "revokekey", "admin", "signin", "error"} {
+	for _, name := range []string{"home", "dashboard", "org", "members", "remove", "apikeys", "revokekey", "admin", "error"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -85,22 +85,37 @@ func noticeFor(r *http.Request) *notice {
 
 // view is what every page gets.
 type view struct {
-	Title          string
-	User           *store.User
-	SessionUserID  string
-	ActiveOrgID    string
-	Local          bool
-	PublishableKey string
-	ClerkJSURL     string
-	Notice         *notice
-	Data           any
+	Title         string
+	User          *store.User
+	SessionUserID string
+	ActiveOrgID   string
+	// SignInHref is the hosted sign-in page, back to this page;
+	// SignOutHref the hosted sign-out page ("" for the app's own
+	// POST /sign-out).
+	SignInHref  string
+	SignOutHref string
+	Notice      *notice
+	Data        any
+	// activate builds "Make active" links (see activateHref).
+	activate func(orgID string) string
+}
+
+// ActivateHref is the link that makes orgID the active organization, ""
+// when the app cannot send one.
+func (v view) ActivateHref(orgID string) string {
+	if v.activate == nil {
+		return ""
+	}
+	return v.activate(orgID)
 }
 
 func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page string, title string, data any) {
-	v := view{Title: title, Local: a.cfg.LocalSignIn != nil, PublishableKey: a.cfg.PublishableKey, Notice: noticeFor(r), Data: data}
-	if a.cfg.FrontendAPI != "" {
-		v.ClerkJSURL = "https://" + a.cfg.FrontendAPI + "/npm/@clerk/clerk-js@5/dist/clerk.browser.js"
+	back := r.URL.Path
+	if r.Method != http.MethodGet || status >= 400 || back == "/" {
+		back = "/dashboard"
 	}
+	v := view{Title: title, Notice: noticeFor(r), Data: data, SignInHref: a.signInHref(back), SignOutHref: a.signOutHref(),
+		activate: func(orgID string) string { return a.activateHref(r, orgID) }}
 	if s := session(r); s != nil {
 		v.SessionUserID = s.UserID
 		v.ActiveOrgID, _ = a.activeOrg(r)
@@ -359,11 +374,4 @@ func (a *App) adminPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.render(w, r, http.StatusOK, "admin", "Admin", list)
-}
-
-func (a *App) signOut(w http.ResponseWriter, r *http.Request) {
-	for _, name := range []string{"__session", "__client_uat"} {
-		http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1})
-	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -1,86 +1,71 @@
 package app
 
 import (
-	"errors"
-	"github.com/clerkkit/clerkkit/clerkerr"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
-	"github.com/clerk/clerk-sdk-go/v2"
-
-	"github.com/clerkkit/clerkkit/memberships"
-	"github.com/clerkkit/clerkkit/users"
+	"github.com/clerkkit/clerkkit/auth"
 )
 
-// signInChoice is one button of the local sign-in page.
-type signInChoice struct {
-	User    *clerk.User
-	Name    string
-	Email   string
-	OrgID   string
-	OrgName string
-	Role    string
+// signInHref is the hosted sign-in page with a redirect_url back to the
+// app's path (a same-site path; anything else is /dashboard).
+func (a *App) signInHref(path string) string {
+	return withQuery(a.cfg.SignInURL, url.Values{"redirect_url": {a.cfg.PublicURL + safeRedirect(path)}})
 }
 
-// signInPage lists the instance's users, each with their organizations
-// (local mode only).
-func (a *App) signInPage(w http.ResponseWriter, r *http.Request) {
-	list, err := a.clerk.Users.List(r.Context(), users.ListParams{Limit: 100, OrderBy: "+created_at"})
-	if err != nil {
-		a.logClerk(r, err)
-		a.renderError(w, r, http.StatusBadGateway, "Clerk is unavailable", "The demo users could not be loaded; try again.")
-		return
+// signOutHref is the hosted sign-out page with a redirect_url to the home
+// page, "" without a hosted sign-out page.
+func (a *App) signOutHref() string {
+	if a.cfg.SignOutURL == "" {
+		return ""
 	}
-	var choices []signInChoice
-	for _, u := range list {
-		base := signInChoice{User: u, Name: displayName(u), Email: primaryEmail(u)}
-		choices = append(choices, base)
-		for m, err := range a.clerk.Memberships.AllForUser(r.Context(), u.ID, memberships.ListParams{}) {
-			if err != nil {
-				a.logClerk(r, err)
-				a.renderError(w, r, http.StatusBadGateway, "Clerk is unavailable", "The demo users could not be loaded; try again.")
-				return
-			}
-			c := base
-			if m.Organization != nil {
-				c.OrgID, c.OrgName = m.Organization.ID, m.Organization.Name
-			}
-			c.Role = m.Role
-			choices = append(choices, c)
+	return withQuery(a.cfg.SignOutURL, url.Values{"redirect_url": {a.cfg.PublicURL + "/"}})
+}
+
+// activateHref is a link that makes orgID the session's active
+// organization: the Frontend API's handshake with organization_id (as
+// Clerk's organization sync sends it), which comes back to the dashboard
+// with fresh cookies; "" without a Frontend API URL.
+func (a *App) activateHref(r *http.Request, orgID string) string {
+	if a.cfg.FrontendAPIURL == "" {
+		return ""
+	}
+	q := url.Values{"redirect_url": {a.cfg.PublicURL + "/dashboard"}, "organization_id": {orgID},
+		"format": {"nonce"}, "suffixed_cookies": {"false"}}
+	if c, err := r.Cookie(auth.DevBrowserCookie); err == nil && c.Value != "" {
+		q.Set(auth.DevBrowserCookie, c.Value) // development instances: the same dev browser
+	}
+	return a.cfg.FrontendAPIURL + "/v1/client/handshake?" + q.Encode()
+}
+
+// withQuery appends q to base (which has no query).
+func withQuery(base string, q url.Values) string {
+	return base + "?" + q.Encode()
+}
+
+// signInRedirect is GET /sign-in: a convenience address that sends the
+// browser to the hosted sign-in page, coming back to ?redirect_url (a
+// same-site path) or the dashboard.
+func (a *App) signInRedirect(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, a.signInHref(r.URL.Query().Get("redirect_url")), http.StatusSeeOther)
+}
+
+// signOut is POST /sign-out, when there is no hosted sign-out page: it
+// revokes the Clerk session through the Backend API (so that the next
+// handshake, from this app or another of the instance, finds it ended)
+// and clears the app's cookies. A revocation that fails is logged; the
+// cookies are cleared anyway.
+func (a *App) signOut(w http.ResponseWriter, r *http.Request) {
+	if s := session(r); s != nil && s.SessionID != "" {
+		if err := a.cfg.RevokeSession(r.Context(), s.SessionID); err != nil {
+			a.logClerk(r, err)
 		}
 	}
-	a.render(w, r, http.StatusOK, "signin", "Sign in", map[string]any{
-		"Choices": choices, "RedirectURL": safeRedirect(r.URL.Query().Get("redirect_url")),
-	})
-}
-
-// signIn mints a session token for the chosen user (and organization) and
-// sets it as the __session cookie, as Clerk's browser SDK would, then
-// redirects back (local mode only).
-func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
-	userID, orgID := r.PostFormValue("user_id"), r.PostFormValue("organization_id")
-	tok, err := a.clerk.SessionToken(r.Context(), userID, orgID, a.cfg.LocalSignIn.TokenTTL)
-	var apiErr *clerkerr.APIError
-	switch {
-	case errors.Is(err, clerkerr.ErrInvalidInput), errors.Is(err, clerkerr.ErrNotFound),
-		errors.As(err, &apiErr) && apiErr.Status >= 400 && apiErr.Status < 500 && apiErr.Status != 429:
-		a.renderError(w, r, http.StatusBadRequest, "Cannot sign in",
-			"There is no such demo user, or they do not belong to that organization. Choose one on the sign-in page.")
-		return
-	case err != nil:
-		a.logClerk(r, err)
-		a.renderError(w, r, http.StatusBadGateway, "Clerk is unavailable", "The local Clerk emulator did not answer; try again.")
-		return
+	for _, name := range []string{"__session", auth.ClientUATCookie} {
+		http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1})
 	}
-	secure := r.TLS != nil
-	http.SetCookie(w, &http.Cookie{Name: "__session", Value: tok, Path: "/", HttpOnly: true, Secure: secure,
-		SameSite: http.SameSiteLaxMode, MaxAge: int(a.cfg.LocalSignIn.TokenTTL / time.Second)})
-	http.SetCookie(w, &http.Cookie{Name: "__client_uat", Value: strconv.FormatInt(time.Now().Unix(), 10), Path: "/",
-		Secure: secure, SameSite: http.SameSiteLaxMode, MaxAge: int(a.cfg.LocalSignIn.TokenTTL / time.Second)})
-	http.Redirect(w, r, safeRedirect(r.PostFormValue("redirect_url")), http.StatusSeeOther)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
 // safeRedirect keeps only same-site paths: an absolute URL is reduced to
@@ -98,29 +83,4 @@ func safeRedirect(raw string) string {
 		p += "?" + u.RawQuery
 	}
 	return p
-}
-
-func displayName(u *clerk.User) string {
-	var parts []string
-	for _, p := range []*string{u.FirstName, u.LastName} {
-		if p != nil && *p != "" {
-			parts = append(parts, *p)
-		}
-	}
-	if len(parts) == 0 {
-		return u.ID
-	}
-	return strings.Join(parts, " ")
-}
-
-func primaryEmail(u *clerk.User) string {
-	for _, e := range u.EmailAddresses {
-		if u.PrimaryEmailAddressID != nil && e.ID == *u.PrimaryEmailAddressID {
-			return e.EmailAddress
-		}
-	}
-	if len(u.EmailAddresses) > 0 {
-		return u.EmailAddresses[0].EmailAddress
-	}
-	return ""
 }
