@@ -87,7 +87,8 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} · clerkkit emulator</title>
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#222}
-h1{font-size:1.4rem}form{margin:.5rem 0}button{padding:.45rem .9rem;cursor:pointer}
+h1{font-size:1.4rem}h2{font-size:1.05rem;margin:1.5rem 0 .5rem}form{margin:.5rem 0}
+button,input{font:inherit}button{padding:.45rem .9rem;cursor:pointer}
 .user button{width:100%;text-align:left}.error{color:#b00020;border:1px solid #b00020;padding:.5rem}
 label{display:block;margin:.4rem 0}input[type=email],input[type=password]{width:100%;padding:.4rem;box-sizing:border-box}
 small{color:#666}</style></head><body>
