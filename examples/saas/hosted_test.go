@@ -279,13 +279,21 @@ func TestLocalModeHostedSignIn(t *testing.T) {
 	b := newBrowser(t)
 	_, home := b.get(r.URL + "/")
 	assert.Equal(t, r.Emulator.SignInURL()+"?redirect_url="+url.QueryEscape(r.URL+"/dashboard"), signInLink(t, home))
+	assert.Contains(t, r.Out.String(), "choose a demo user on the emulator's sign-in page ("+r.Emulator.SignInURL()+")")
+	// The hosted page lets browsers post its forms (Origin is sent: not
+	// no-referrer) and follow their redirects back to the app (form-action).
+	resp, err := http.Get(r.Emulator.SignInURL() + "?redirect_url=" + url.QueryEscape(r.URL+"/dashboard"))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, "same-origin", resp.Header.Get("Referrer-Policy"))
+	assert.Contains(t, resp.Header.Get("Content-Security-Policy"), "form-action 'self' "+r.URL+";")
 	hostedFlow(t, b, r.URL, r.Emulator.SignInURL(), r.Emulator.FrontendAPIURL(), "user_demo_member", "Max Member",
 		func() { r.Clock.Advance(70 * time.Second) },
 		func() int64 { return r.Emulator.Calls("GET /v1/clients/handshake_payload") })
 
 	// Signing in with an email address and password works the same way
 	// for a user that has one.
-	_, err := r.Clerk.Users.Create(context.Background(), users.CreateParams{EmailAddresses: []string{"pat@example.com"},
+	_, err = r.Clerk.Users.Create(context.Background(), users.CreateParams{EmailAddresses: []string{"pat@example.com"},
 		FirstName: "Pat", LastName: "Password", Password: "correct horse battery"})
 	require.NoError(t, err)
 	at, page := b.do("POST", r.Emulator.SignInURL(), url.Values{"email": {"pat@example.com"}, "password": {"correct horse battery"},

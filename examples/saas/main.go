@@ -7,8 +7,9 @@
 //
 // Local mode runs a Clerk emulator (emulator.Server) in-process with demo
 // users and organizations, delivers its webhooks to this app (so the
-// database fills through the real webhook path), and /sign-in lets you
-// choose a demo user. It starts with -local or CLERK_LOCAL=1, or when
+// database fills through the real webhook path), and signs browsers in
+// on its hosted sign-in page (choose a demo user) and keeps them signed in
+// through its handshake, as with Clerk. It starts with -local or CLERK_LOCAL=1, or when
 // nothing is configured at all (no CLERK_* variable, no DATABASE_URL), and
 // it is refused whenever a production setting is present: a live key,
 // DATABASE_URL, CLERK_SECRET_KEY… (see loadSetup). Its database is a
@@ -243,7 +244,7 @@ func run(ctx context.Context, o options) error {
 		if err := em.Seed(emulator.DemoSeed()); err != nil {
 			return err
 		}
-		if err := printLocal(ctx, o.Out, base, client, secret); err != nil {
+		if err := printLocal(ctx, o.Out, base, em.SignInURL(), client, secret); err != nil {
 			return err
 		}
 	} else {
@@ -268,7 +269,7 @@ func run(ctx context.Context, o options) error {
 }
 
 // printLocal prints how to use the local demo.
-func printLocal(ctx context.Context, out io.Writer, base string, c *clerkkit.Client, secret string) error {
+func printLocal(ctx context.Context, out io.Writer, base, signIn string, c *clerkkit.Client, secret string) error {
 	admin, err := c.SessionToken(ctx, "user_demo_admin", "org_demo_acme", DemoTokenTTL)
 	if err != nil {
 		return err
@@ -292,7 +293,7 @@ func printLocal(ctx context.Context, out io.Writer, base string, c *clerkkit.Cli
 	// purpose: they exist only in this process.
 	fmt.Fprintf(out, `saas example on %[1]s — local mode (in-process Clerk emulator, demo data; nothing is kept)
 
-  Open %[1]s/dashboard and choose a demo user.
+  Open %[1]s/dashboard and choose a demo user on the emulator's sign-in page (%[7]s).
 
   The tokens below expire %[4]s after start (like Clerk's 60 s tokens, they are short-lived on purpose);
   restart for fresh ones, or use the browser sign-in.
@@ -310,7 +311,7 @@ func printLocal(ctx context.Context, out io.Writer, base string, c *clerkkit.Cli
   curl -s -H "Authorization: Bearer $API_KEY" -d '{"title":"From CI"}' %[1]s/api/projects   # scope projects:write
   curl -s -H "Authorization: Bearer $API_KEY" %[1]s/api/orgs/org_demo_acme/members     # 401 token-type-mismatch: sessions only
   go run ./cmd/clerkkit webhook send --url %[1]s/api/webhooks/clerk --secret "$WEBHOOK_SECRET" --type user.created
-`, base, admin, member, DemoTokenTTL, secret, key.Secret)
+`, base, admin, member, DemoTokenTTL, secret, key.Secret, signIn)
 	return nil
 }
 
