@@ -48,6 +48,7 @@ import (
 
 	"github.com/clerkkit/clerkkit/apikeys"
 	"github.com/clerkkit/clerkkit/internal/bapi"
+	"github.com/clerkkit/clerkkit/jwttemplates"
 	"github.com/clerkkit/clerkkit/m2mtokens"
 	"github.com/clerkkit/clerkkit/machines"
 	"github.com/clerkkit/clerkkit/memberships"
@@ -215,6 +216,8 @@ type Client struct {
 	// Sessions reads, lists and revokes sessions and mints their tokens,
 	// from JWT templates too.
 	Sessions *sessions.Client
+	// JWTTemplates manages JWT templates, whose tokens Sessions mints.
+	JWTTemplates *jwttemplates.Client
 
 	backend clerk.Backend
 }
@@ -239,6 +242,7 @@ func New(cfg Config) (*Client, error) {
 		M2MTokens:     m2mtokens.New(b, m2mtokens.Options{}),
 		OAuthApps:     oauthapps.New(b, oauthapps.Options{}),
 		Sessions:      sessions.New(b, sessions.Options{}),
+		JWTTemplates:  jwttemplates.New(b, jwttemplates.Options{}),
 		backend:       b,
 	}, nil
 }
