@@ -317,3 +317,52 @@ func TestLocalModeHostedSignIn(t *testing.T) {
 	assert.Regexp(t, `Acme Inc</a> <span class="badge">active</span>`, page)
 	assert.Contains(t, page, `href="/orgs/org_demo_acme/members"`, "the header's links to the active organization")
 }
+
+// TestExpiredFormPostGoesBackThroughTheHandshake: a form posted more than
+// 60 s after its page loaded carries an expired token, and a POST never
+// gets a handshake: the app sends the browser back to the page (a GET,
+// which hands shake) with a notice to post again, instead of a sign-in
+// error; posted again, it works.
+func TestExpiredFormPostGoesBackThroughTheHandshake(t *testing.T) {
+	r := start(t, "", nil)
+	b := newBrowser(t)
+	at, _ := b.do("POST", r.Emulator.SignInURL(), url.Values{"user_id": {"user_demo_admin"}, "redirect_url": {r.URL + "/orgs/org_demo_acme"}})
+	require.Equal(t, r.URL+"/orgs/org_demo_acme", at)
+	r.Clock.Advance(70 * time.Second)
+
+	post := func(referer string) (string, string) {
+		t.Helper()
+		b.hops = nil
+		req, err := http.NewRequest("POST", r.URL+"/orgs/org_demo_acme/projects", strings.NewReader(url.Values{"title": {"Late"}}.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Referer", referer)
+		resp, err := b.c.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		b.status = resp.StatusCode
+		return resp.Request.URL.String(), string(raw)
+	}
+	at, page := post(r.URL + "/orgs/org_demo_acme?notice=project-created")
+	require.Equal(t, 200, b.status, page)
+	assert.Equal(t, r.URL+"/orgs/org_demo_acme?notice=session-expired", at, "back to the page, through the handshake: %v", b.hops)
+	assert.Contains(t, page, `id="notice">Not sent: your session had to be refreshed first.`)
+	require.NotEmpty(t, b.hops)
+	assert.True(t, strings.HasPrefix(b.hops[1], r.Emulator.FrontendAPIURL()+"/v1/client/handshake?"), b.hops)
+	projects := func() int {
+		ps, err := r.Store.ListProjects(context.Background(), "user_demo_admin", "org_demo_acme")
+		require.NoError(t, err)
+		return len(ps)
+	}
+	assert.Zero(t, projects(), "nothing was created")
+
+	at, page = post(r.URL + "/orgs/org_demo_acme")
+	assert.Equal(t, r.URL+"/orgs/org_demo_acme?notice=project-created", at, page)
+	assert.Equal(t, 1, projects())
+
+	// A Referer elsewhere is not followed: the dashboard.
+	r.Clock.Advance(70 * time.Second)
+	at, _ = post("https://evil.example/orgs/org_demo_acme")
+	assert.Equal(t, r.URL+"/dashboard?notice=session-expired", at)
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/clerk/clerk-sdk-go/v2"
 
+	"github.com/clerkkit/clerkkit/auth"
 	"github.com/clerkkit/clerkkit/examples/saas/store"
 	"github.com/clerkkit/clerkkit/metadata"
 	"github.com/clerkkit/clerkkit/middleware"
@@ -67,6 +68,7 @@ var notices = map[string]notice{
 	"project-invalid":           {Text: "Not created: the title must be 1 to 100 characters and the description at most 2000.", Error: true},
 	"project-not-synced":        {Text: "Not created: your account is still being set up; try again in a moment.", Error: true},
 	"clerk-unavailable":         {Text: "Clerk could not be reached; try again.", Error: true},
+	"session-expired":           {Text: "Not sent: your session had to be refreshed first. It is now: please send the form again.", Error: true},
 	"apikey-invalid":            {Text: "Not created: give the key a name of 3 to 64 characters and at least one scope.", Error: true},
 	"apikey-refused":            {Text: "Not created: Clerk refused the key.", Error: true},
 	"apikey-revoked":            {Text: "API key revoked: it stops working within 10 seconds."},
@@ -154,6 +156,14 @@ func (a *App) failure(w http.ResponseWriter, r *http.Request, f *middleware.Fail
 		middleware.WriteFailure(w, r, f)
 		return
 	}
+	if f.Status == http.StatusUnauthorized && r.Method == http.MethodPost && f.State != nil &&
+		strings.HasPrefix(f.State.Reason, auth.ReasonSessionTokenExpired) {
+		// A form posted after its page's 60 s session token expired: a
+		// POST never gets a handshake, so send the browser back to the
+		// page (a GET, which does, and comes back signed in) to post again.
+		a.refreshAndRetry(w, r)
+		return
+	}
 	if f.Status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "5")
 	}
@@ -165,6 +175,18 @@ func (a *App) failure(w http.ResponseWriter, r *http.Request, f *middleware.Fail
 		title, msg = "Clerk is unavailable", "We could not check your access right now; please try again."
 	}
 	a.render(w, r, f.Status, "error", title, errorView{Status: f.Status, Message: msg, Reason: f.Reason})
+}
+
+// refreshAndRetry answers a form post whose session token has expired: a
+// 303 to the page it was posted from (the Referer's path on this site,
+// else the dashboard) with the session-expired notice. The form's data
+// is not kept.
+func (a *App) refreshAndRetry(w http.ResponseWriter, r *http.Request) {
+	page := "/dashboard"
+	if ref, err := url.Parse(r.Referer()); err == nil && a.cfg.PublicURL == ref.Scheme+"://"+ref.Host {
+		page = safeRedirect(ref.Path)
+	}
+	http.Redirect(w, r, page+"?notice=session-expired", http.StatusSeeOther)
 }
 
 func (a *App) notFound(w http.ResponseWriter, r *http.Request) {
