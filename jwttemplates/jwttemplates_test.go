@@ -115,7 +115,9 @@ func TestInvalidInputMakesNoCall(t *testing.T) {
 		nope("Delete "+id, c.Delete(ctx, id))
 	}
 	claims := map[string]any{"a": 1}
-	hs := func(alg, key string) *jwttemplates.SigningKey { return &jwttemplates.SigningKey{Algorithm: alg, Key: key} }
+	hs := func(alg, key string) *jwttemplates.SigningKey {
+		return &jwttemplates.SigningKey{Algorithm: alg, Key: key}
+	}
 	for name, p := range map[string]jwttemplates.Params{
 		"no name":            {Claims: claims},
 		"blank name":         {Name: "   ", Claims: claims},
