@@ -82,7 +82,16 @@ func parseCookieHeader(lines []string) cookieJar {
 	return jar
 }
 
-func trimSpTab(s string) string { return strings.Trim(s, " \t") }
+func trimSpTab(s string) string {
+	i, j := 0, len(s)
+	for i < j && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	for j > i && (s[j-1] == ' ' || s[j-1] == '\t') {
+		j--
+	}
+	return s[i:j]
+}
 
 // decodeCookieValue is decodeURIComponent guarded as the cookie package
 // guards it: the value itself when it has no "%" or does not decode.
@@ -232,7 +241,9 @@ func isJSSpace(r rune) bool {
 // an optional sign and the longest run of decimal digits; 0 when there
 // are none (NaN || 0). A run too long for an int64 is a float, as in JS.
 func jsParseInt(s string) float64 {
-	s = strings.TrimLeftFunc(s, isJSSpace)
+	if s != "" && (s[0] < '0' || s[0] > '9') {
+		s = strings.TrimLeftFunc(s, isJSSpace)
+	}
 	neg := false
 	if s != "" && (s[0] == '+' || s[0] == '-') {
 		neg = s[0] == '-'
@@ -244,6 +255,17 @@ func jsParseInt(s string) float64 {
 	}
 	if n == 0 {
 		return 0
+	}
+	if n <= 15 {
+		// Exact in a float64 (below 2^53): no parsing needed.
+		var i int64
+		for _, c := range []byte(s[:n]) {
+			i = i*10 + int64(c-'0')
+		}
+		if neg {
+			return -float64(i)
+		}
+		return float64(i)
 	}
 	f, err := strconv.ParseFloat(s[:n], 64)
 	if err != nil && !math.IsInf(f, 0) {
@@ -514,6 +536,12 @@ type tokenPeek struct {
 	machine    bool // Clerk's isMachineJwt
 	oauth      bool // an OAuth access JWT (typ at+jwt)
 	nonSession bool // Clerk's hasNonSessionJwtCategory
+
+	// cached is the token's session when it was read from the
+	// verified-token cache (for key-set generation gen), so that verifying
+	// it does not look it up again.
+	cached *Session
+	gen    uint64
 }
 
 // peekToken reads token as Clerk's decodeJwt would. A token this Verifier
@@ -522,8 +550,8 @@ type tokenPeek struct {
 // its header passed the session checks (typ JWT, a session category) and
 // its sub is not a machine's.
 func (v *Verifier) peekToken(token string) tokenPeek {
-	if s, ok := v.cachedSession(token); ok {
-		p := tokenPeek{ok: true, iss: s.Issuer, issIsStr: true, issTruthy: s.Issuer != ""}
+	if s, gen, ok := v.cachedSession(token); ok {
+		p := tokenPeek{ok: true, iss: s.Issuer, issIsStr: true, issTruthy: s.Issuer != "", cached: s, gen: gen}
 		if !s.IssuedAt.IsZero() {
 			p.iat, p.hasIat = float64(s.IssuedAt.Unix()), true
 		}
@@ -552,14 +580,16 @@ func (v *Verifier) peekToken(token string) tokenPeek {
 }
 
 // cachedSession returns the session of a token in the verified-token
-// cache, without checking its times.
-func (v *Verifier) cachedSession(token string) (*Session, bool) {
+// cache, without checking its times, and the key-set generation it is
+// valid for.
+func (v *Verifier) cachedSession(token string) (*Session, uint64, bool) {
 	if v.tokens == nil || token == "" {
-		return nil, false
+		return nil, 0, false
 	}
 	ks := v.keys.snap.Load()
 	if ks == nil {
-		return nil, false
+		return nil, 0, false
 	}
-	return v.tokens.getSession(token, ks.gen)
+	s, ok := v.tokens.getSession(token, ks.gen)
+	return s, ks.gen, ok
 }

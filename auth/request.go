@@ -73,7 +73,10 @@ func BearerToken(r *http.Request) string {
 // consulted. Unlike Clerk's SDKs, which take only "Bearer" spelt so, the
 // scheme is matched case-insensitively, as RFC 9110 has it.
 func headerToken(r *http.Request) (string, bool) {
-	h := strings.TrimSpace(r.Header.Get("Authorization"))
+	var h string
+	if vs := r.Header["Authorization"]; len(vs) > 0 { // r.Header.Get, the key canonical
+		h = strings.TrimSpace(vs[0])
+	}
 	if h == "" {
 		return "", false
 	}

@@ -173,9 +173,39 @@ func (s *RequestState) Redirect() bool { return s != nil && s.Headers.Get("Locat
 
 type requestStateKey struct{}
 
-// WithRequestState returns a copy of ctx carrying st.
+// WithRequestState returns a copy of ctx carrying st. When st is signed in
+// with a session token, the copy also carries that session, as
+// WithSession(ctx, st.Principal.Session) would: FromContext returns it.
 func WithRequestState(ctx context.Context, st *RequestState) context.Context {
-	return context.WithValue(ctx, requestStateKey{}, st)
+	c := &stateContext{Context: ctx, st: st}
+	if st != nil && st.Status == SignedIn && st.Principal != nil {
+		c.s = st.Principal.Session
+	}
+	return c
+}
+
+// stateContext is the context of WithRequestState: one value for both the
+// state and, when signed in, its session.
+type stateContext struct {
+	context.Context
+	st *RequestState
+	s  *Session
+}
+
+func (c *stateContext) Value(key any) any {
+	switch key.(type) {
+	case requestStateKey:
+		return c.st
+	case sessionKey:
+		if c.s != nil {
+			return c.s
+		}
+	}
+	return c.Context.Value(key)
+}
+
+func (c *stateContext) String() string {
+	return fmt.Sprint(c.Context) + ".WithRequestState"
 }
 
 // RequestStateFromContext returns the state stored by WithRequestState
@@ -310,6 +340,8 @@ type reqCtx struct {
 	origin       string // scheme://host of the public URL (publicURL)
 	urlDone      bool
 	rawQuery     string
+	queryPairs   [][2]string // rawQuery parsed, once (see query)
+	queryDone    bool
 	jar          clerkCookies
 
 	tokenInHeader   string
@@ -343,6 +375,21 @@ func (rc *reqCtx) peek(tok string) tokenPeek {
 		}
 	}
 	return p
+}
+
+// verifySession is Verify for a session cookie already peeked at: a token
+// peek found in the verified-token cache, for the key set still current,
+// is not looked up again.
+func (rc *reqCtx) verifySession(ctx context.Context, tok string) (*Session, error) {
+	for i := range rc.peeked {
+		if e := &rc.peeked[i]; e.tok == tok && tok != "" && e.p.cached != nil {
+			if ks := rc.v.keys.snap.Load(); ks != nil && ks.gen == e.p.gen {
+				return rc.v.acceptCached(tok, e.p.cached, rc.v.cfg.Now())
+			}
+			break
+		}
+	}
+	return rc.v.Verify(ctx, tok)
 }
 
 func (rc *reqCtx) init() error {
@@ -384,9 +431,9 @@ func (rc *reqCtx) init() error {
 	rc.refreshCookie = rc.jar.get(ckRefreshSfx)
 	rc.clientUAT = jsParseInt(rc.cookieEither(ckUAT))
 	if rc.rawQuery != "" {
-		rc.devBrowser = rc.query(DevBrowserCookie)
-		rc.handshakeToken = rc.query(HandshakeParam)
-		rc.handshakeNonce = rc.query(HandshakeNonceParam)
+		rc.devBrowser, _ = rc.query(DevBrowserCookie)
+		rc.handshakeToken, _ = rc.query(HandshakeParam)
+		rc.handshakeNonce, _ = rc.query(HandshakeNonceParam)
 	}
 	if rc.devBrowser == "" {
 		rc.devBrowser = rc.cookieEither(ckDevBrowser)
@@ -482,9 +529,30 @@ func urlOrigin(s string) (string, bool) {
 	return scheme + "://" + host, true
 }
 
-func (rc *reqCtx) query(name string) string {
-	v, _ := queryGet(rc.rawQuery, name)
-	return v
+// query is queryGet on the request's query, parsed once. Every name read
+// starts with "__": a query with neither "__" nor an escape ("%") has
+// none of them and is not parsed at all.
+func (rc *reqCtx) query(name string) (string, bool) {
+	if !rc.queryDone {
+		rc.queryDone = true
+		if q := rc.rawQuery; strings.Contains(q, "__") || strings.Contains(q, "%") {
+			rc.queryPairs = parseQuery(q)
+		}
+	}
+	for _, p := range rc.queryPairs {
+		if p[0] == name {
+			return p[1], true
+		}
+	}
+	return "", false
+}
+
+// headerValue is r.Header.Get for a key already in canonical form.
+func headerValue(r *http.Request, canonicalKey string) string {
+	if v := r.Header[canonicalKey]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // cookieEither reads the suffixed or the unsuffixed cookie of a pair (c,
@@ -672,11 +740,11 @@ func (rc *reqCtx) eligibleForHandshake() bool {
 	if rc.r.Method != http.MethodGet {
 		return false
 	}
-	dest := rc.r.Header.Get("Sec-Fetch-Dest")
+	dest := headerValue(rc.r, "Sec-Fetch-Dest")
 	if dest == "document" || dest == "iframe" {
 		return true
 	}
-	return dest == "" && strings.HasPrefix(rc.r.Header.Get("Accept"), "text/html")
+	return dest == "" && strings.HasPrefix(headerValue(rc.r, "Accept"), "text/html")
 }
 
 func (rc *reqCtx) signedOut(reason, msg string) *RequestState {
@@ -688,6 +756,20 @@ func (rc *reqCtx) signedIn(p *Principal, h http.Header) *RequestState {
 		h = http.Header{}
 	}
 	return &RequestState{Status: SignedIn, Principal: p, Headers: h}
+}
+
+// sessionSignedIn is signedIn for a session, the state and its principal
+// in one allocation.
+func (rc *reqCtx) sessionSignedIn(s *Session, h http.Header) *RequestState {
+	if h == nil {
+		h = http.Header{}
+	}
+	b := &struct {
+		st RequestState
+		p  Principal
+	}{p: Principal{Kind: SessionToken, Session: s}}
+	b.st = RequestState{Status: SignedIn, Principal: &b.p, Headers: h}
+	return &b.st
 }
 
 // maybeHandshake is Clerk's handleMaybeHandshakeStatus: a handshake (with
@@ -738,7 +820,7 @@ func (rc *reqCtx) headerFlow(ctx context.Context) (*RequestState, error) {
 		if err != nil {
 			return rc.sessionError(err)
 		}
-		return rc.signedIn(&Principal{Kind: SessionToken, Session: s}, nil), nil
+		return rc.sessionSignedIn(s, nil), nil
 	}
 	p, err := rc.v.VerifyToken(ctx, tok, kind)
 	if err != nil {
@@ -802,9 +884,9 @@ func (rc *reqCtx) cookieFlow(ctx context.Context) (*RequestState, error) {
 	}
 	hasSession := rc.sessionCookie != ""
 	hasClient := rc.clientUAT != 0
-	dest := rc.r.Header.Get("Sec-Fetch-Dest")
+	dest := headerValue(rc.r, "Sec-Fetch-Dest")
 	mdSync := rc.o.IsSatellite && dest == "document" && rc.r.Method == http.MethodGet
-	synced, _ := queryGet(rc.rawQuery, SyncedParam)
+	synced, _ := rc.query(SyncedParam)
 	needsSync := synced == "false"
 	syncDone := synced == "true"
 	hasCookies := hasSession || hasClient
@@ -827,7 +909,7 @@ func (rc *reqCtx) cookieFlow(ctx context.Context) (*RequestState, error) {
 		}
 	}
 
-	if back, ok := queryGet(rc.rawQuery, RedirectURLParam); ok && back != "" && rc.dev && !rc.o.IsSatellite {
+	if back, ok := rc.query(RedirectURLParam); ok && back != "" && rc.dev && !rc.o.IsSatellite {
 		u, err := url.Parse(back)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, ErrBadRedirectURL
@@ -841,7 +923,7 @@ func (rc *reqCtx) cookieFlow(ctx context.Context) (*RequestState, error) {
 		return rc.maybeHandshake(ReasonPrimaryRespondsToSyncing, "", http.Header{"Location": {u.String()}}), nil
 	}
 
-	if _, ok := queryGet(rc.rawQuery, DevBrowserCookie); rc.dev && ok {
+	if _, ok := rc.query(DevBrowserCookie); rc.dev && ok {
 		return rc.maybeHandshake(ReasonDevBrowserSync, "", nil), nil
 	}
 	if rc.dev && rc.devBrowser == "" {
@@ -868,7 +950,7 @@ func (rc *reqCtx) cookieFlow(ctx context.Context) (*RequestState, error) {
 	if pk.hasIat && pk.iat < rc.clientUAT {
 		return rc.maybeHandshake(ReasonSessionTokenIATBeforeClientUAT, "", nil), nil
 	}
-	s, err := rc.v.Verify(ctx, tok)
+	s, err := rc.verifySession(ctx, tok)
 	// A pending session is a verified token that counts as signed out: as in
 	// Clerk, the cross-origin sync below runs on it before it is signed out.
 	if err != nil && !errors.Is(err, ErrSessionPending) {
@@ -881,7 +963,7 @@ func (rc *reqCtx) cookieFlow(ctx context.Context) (*RequestState, error) {
 	if err != nil {
 		return rc.sessionError(err)
 	}
-	return rc.signedIn(&Principal{Kind: SessionToken, Session: s}, nil), nil
+	return rc.sessionSignedIn(s, nil), nil
 }
 
 // href is the request's public URL as Clerk's clerkUrl.toString() gives it.

@@ -87,12 +87,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Session, error) {
 	if v.tokens != nil {
 		if ks := v.keys.snap.Load(); ks != nil {
 			if s, ok := v.tokens.getSession(token, ks.gen); ok {
-				v.keys.maybeRefresh(now)
-				if err := v.checkTimes(s, now); err != nil {
-					v.tokens.delete(token)
-					return nil, err
-				}
-				return s, nil
+				return v.acceptCached(token, s, now)
 			}
 		}
 	}
@@ -151,6 +146,18 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Session, error) {
 	}
 	if v.tokens != nil {
 		v.tokens.put(token, s, ks.gen, now)
+	}
+	return s, nil
+}
+
+// acceptCached finishes Verify for a token found in the verified-token
+// cache with session s: only its times are checked again (an entry that
+// has expired is dropped).
+func (v *Verifier) acceptCached(token string, s *Session, now time.Time) (*Session, error) {
+	v.keys.maybeRefresh(now)
+	if err := v.checkTimes(s, now); err != nil {
+		v.tokens.delete(token)
+		return nil, err
 	}
 	return s, nil
 }

@@ -66,26 +66,34 @@ func (e *signedOutError) Is(target error) bool {
 	return false
 }
 
+// initCookieFlow completes the cookie flow's options once New has applied
+// every option: without a TrustedProxy, the peers of WithTrustedProxies
+// are trusted.
+func (m *Middleware) initCookieFlow() {
+	if m.reqOpts.TrustedProxy == nil && len(m.proxies) > 0 {
+		m.reqOpts.TrustedProxy = m.peerTrusted
+	}
+}
+
 // cookieAuthenticate runs the cookie flow. done is true when a response
 // (a handshake, or the redirect of a resolved one) has been written.
 func (m *Middleware) cookieAuthenticate(w http.ResponseWriter, r *http.Request) (*auth.Session, *http.Request, error, bool) {
-	o := m.reqOpts
-	if o.TrustedProxy == nil && len(m.proxies) > 0 {
-		o.TrustedProxy = m.peerTrusted
-	}
-	st, err := m.v.AuthenticateRequest(r.Context(), r, o)
+	st, err := m.v.AuthenticateRequest(r.Context(), r, m.reqOpts)
 	if err != nil {
 		if errors.Is(err, auth.ErrNoPublishableKey) {
 			return nil, r, errCookieFallback, false
 		}
 		return nil, r, err, false
 	}
-	ctx := auth.WithRequestState(r.Context(), st)
+	// A signed-in state's context also carries its session (auth.FromContext).
+	r = r.WithContext(auth.WithRequestState(r.Context(), st))
 	signedIn := st.Status == auth.SignedIn && st.Principal != nil && st.Principal.Session != nil
-	if signedIn {
-		ctx = auth.WithSession(ctx, st.Principal.Session)
+	if len(st.Headers) == 0 {
+		if signedIn {
+			return st.Principal.Session, r, nil, false
+		}
+		return nil, r, &signedOutError{st}, false
 	}
-	r = r.WithContext(ctx)
 	h := w.Header()
 	for k, vs := range st.Headers {
 		if k == "Location" {
