@@ -54,6 +54,7 @@ import (
 	"github.com/clerkkit/clerkkit/memberships"
 	"github.com/clerkkit/clerkkit/oauthapps"
 	"github.com/clerkkit/clerkkit/organizations"
+	"github.com/clerkkit/clerkkit/orgroles"
 	"github.com/clerkkit/clerkkit/sessions"
 	"github.com/clerkkit/clerkkit/users"
 )
@@ -218,6 +219,8 @@ type Client struct {
 	Sessions *sessions.Client
 	// JWTTemplates manages JWT templates, whose tokens Sessions mints.
 	JWTTemplates *jwttemplates.Client
+	// OrgRoles manages custom organization roles and permissions.
+	OrgRoles *orgroles.Client
 
 	backend clerk.Backend
 }
@@ -243,6 +246,7 @@ func New(cfg Config) (*Client, error) {
 		OAuthApps:     oauthapps.New(b, oauthapps.Options{}),
 		Sessions:      sessions.New(b, sessions.Options{}),
 		JWTTemplates:  jwttemplates.New(b, jwttemplates.Options{}),
+		OrgRoles:      orgroles.New(b, orgroles.Options{}),
 		backend:       b,
 	}, nil
 }
