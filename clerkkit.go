@@ -54,6 +54,7 @@ import (
 	"github.com/clerkkit/clerkkit/memberships"
 	"github.com/clerkkit/clerkkit/oauthapps"
 	"github.com/clerkkit/clerkkit/organizations"
+	"github.com/clerkkit/clerkkit/orgdomains"
 	"github.com/clerkkit/clerkkit/orgroles"
 	"github.com/clerkkit/clerkkit/sessions"
 	"github.com/clerkkit/clerkkit/users"
@@ -221,6 +222,8 @@ type Client struct {
 	JWTTemplates *jwttemplates.Client
 	// OrgRoles manages custom organization roles and permissions.
 	OrgRoles *orgroles.Client
+	// OrgDomains manages organizations' email domains.
+	OrgDomains *orgdomains.Client
 
 	backend clerk.Backend
 }
@@ -247,6 +250,7 @@ func New(cfg Config) (*Client, error) {
 		Sessions:      sessions.New(b, sessions.Options{}),
 		JWTTemplates:  jwttemplates.New(b, jwttemplates.Options{}),
 		OrgRoles:      orgroles.New(b, orgroles.Options{}),
+		OrgDomains:    orgdomains.New(b, orgdomains.Options{}),
 		backend:       b,
 	}, nil
 }
