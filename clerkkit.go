@@ -47,6 +47,7 @@ import (
 	"github.com/clerk/clerk-sdk-go/v2"
 
 	"github.com/clerkkit/clerkkit/apikeys"
+	"github.com/clerkkit/clerkkit/emailaddresses"
 	"github.com/clerkkit/clerkkit/internal/bapi"
 	"github.com/clerkkit/clerkkit/jwttemplates"
 	"github.com/clerkkit/clerkkit/m2mtokens"
@@ -224,6 +225,8 @@ type Client struct {
 	OrgRoles *orgroles.Client
 	// OrgDomains manages organizations' email domains.
 	OrgDomains *orgdomains.Client
+	// EmailAddresses manages users' email addresses.
+	EmailAddresses *emailaddresses.Client
 
 	backend clerk.Backend
 }
@@ -240,18 +243,19 @@ func New(cfg Config) (*Client, error) {
 	uo.OnDelete = chain(mem.ForgetUser, uo.OnDelete)
 	oo.OnDelete = chain(mem.ForgetOrganization, oo.OnDelete)
 	return &Client{
-		Users:         users.New(b, uo),
-		Organizations: organizations.New(b, oo),
-		Memberships:   mem,
-		APIKeys:       apikeys.New(b, apikeys.Options{}),
-		Machines:      machines.New(b, machines.Options{}),
-		M2MTokens:     m2mtokens.New(b, m2mtokens.Options{}),
-		OAuthApps:     oauthapps.New(b, oauthapps.Options{}),
-		Sessions:      sessions.New(b, sessions.Options{}),
-		JWTTemplates:  jwttemplates.New(b, jwttemplates.Options{}),
-		OrgRoles:      orgroles.New(b, orgroles.Options{}),
-		OrgDomains:    orgdomains.New(b, orgdomains.Options{}),
-		backend:       b,
+		Users:          users.New(b, uo),
+		Organizations:  organizations.New(b, oo),
+		Memberships:    mem,
+		APIKeys:        apikeys.New(b, apikeys.Options{}),
+		Machines:       machines.New(b, machines.Options{}),
+		M2MTokens:      m2mtokens.New(b, m2mtokens.Options{}),
+		OAuthApps:      oauthapps.New(b, oauthapps.Options{}),
+		Sessions:       sessions.New(b, sessions.Options{}),
+		JWTTemplates:   jwttemplates.New(b, jwttemplates.Options{}),
+		OrgRoles:       orgroles.New(b, orgroles.Options{}),
+		OrgDomains:     orgdomains.New(b, orgdomains.Options{}),
+		EmailAddresses: emailaddresses.New(b, emailaddresses.Options{}),
+		backend:        b,
 	}, nil
 }
 
