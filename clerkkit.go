@@ -283,5 +283,5 @@ func (c *Client) ForgetUser(userID string) {
 // Backend returns the clerk.Backend the Client uses, for clerk-sdk-go
 // clients of the resources clerkkit does not wrap:
 //
-//	sessions := &session.Client{Backend: c.Backend()}
+//	phones := &phonenumber.Client{Backend: c.Backend()}
 func (c *Client) Backend() clerk.Backend { return c.backend }
