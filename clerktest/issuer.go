@@ -271,6 +271,10 @@ func (iss *Issuer) current() *signingKey {
 // /v1/jwks, whatever the answer (including injected faults and 401s).
 func (iss *Issuer) JWKSFetches() int64 { return iss.jwksFetches.Load() }
 
+// DomainID returns the id ("dmn_…") of the instance's primary domain, the
+// one GET /v1/domains lists.
+func (iss *Issuer) DomainID() string { return iss.domainID }
+
 // DomainsFetches reports how many requests reached /v1/domains, whatever
 // the answer.
 func (iss *Issuer) DomainsFetches() int64 { return iss.domainsFetches.Load() }

@@ -189,6 +189,7 @@ type Server struct {
 	cookieSuffix   string          // of the publishable key
 	frontend       map[string]bool // Frontend API routes: no Backend API rate limit
 	fe             *frontendState  // guarded by mu
+	ext            *extStore       // guarded by mu: satellite domains, OAuth apps (extstore.go)
 }
 
 // NewServer is StartServer for tests: on failure it calls tb.Fatal, and it
@@ -268,6 +269,7 @@ func StartServer(opts ...Options) (*Server, error) {
 		cookieSuffix:   cookieSuffix(iss.PublishableKey()),
 		frontend:       map[string]bool{},
 		fe:             newFrontendState(),
+		ext:            newExtStore(),
 		transport: &http.Transport{
 			Proxy:               nil, // loopback: never through a proxy
 			DialContext:         (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
@@ -707,6 +709,9 @@ func (s *Server) registerRoutes() {
 	// Delegated to the Issuer, which applies its own faults.
 	issuerHandler := s.iss.Handler()
 	for _, route := range s.iss.Routes() {
+		if route == "GET "+pathDomains {
+			continue // with the satellite domains: registerDomainRoutes
+		}
 		s.routes[route] = true
 		s.mux.Handle(route, issuerHandler)
 	}
@@ -767,6 +772,8 @@ func (s *Server) registerRoutes() {
 	s.registerPhoneNumberRoutes()
 	s.registerMFARoutes()
 	s.registerClientRoutes()
+	s.registerDomainRoutes()
+	s.registerOAuthAppRoutes()
 	s.registerAccountRoutes()
 
 	// Everything else: Clerk's 404.

@@ -1273,6 +1273,7 @@ func TestEveryRouteIsExercised(t *testing.T) {
 	exerciseMFARoutes(t, a)
 	exerciseClientRoutes(t, a)
 	exerciseAccountRoutes(t, a)
+	exerciseExtRoutes(t, a)
 	for _, r := range srv.Routes() {
 		if srv.Calls(r) == 0 {
 			t.Errorf("route %s was not exercised", r)
