@@ -435,9 +435,35 @@ await step('actorTokens create / revoke', async () => {
   const r = await clerk.actorTokens.revoke(a.id);
   check(r.status === 'revoked', 'revoked', r);
 });
-await step('domains.list', async () => {
-  const l = await clerk.domains.list();
-  check(l.totalCount >= 1 && l.data[0].name && l.data[0].frontendApiUrl, 'list', l);
+await step('domains list / add / update / delete', async () => {
+  let l = await clerk.domains.list();
+  check(l.totalCount === 1 && l.data[0].name && l.data[0].frontendApiUrl && !l.data[0].isSatellite, 'primary', l);
+  const primary = l.data[0];
+  const d = await clerk.domains.add({ name: 'satellite.example.com', is_satellite: true });
+  check(d.id && d.name === 'satellite.example.com' && d.isSatellite === true && d.frontendApiUrl, 'added', d);
+  const u = await clerk.domains.update({ domainId: d.id, name: 'sat2.example.com' });
+  check(u.id === d.id && u.name === 'sat2.example.com', 'updated', u);
+  l = await clerk.domains.list();
+  check(l.totalCount === 2 && l.data.some((x) => x.id === d.id && x.name === 'sat2.example.com'), 'list', l);
+  const del = await clerk.domains.delete(d.id);
+  check(del.id === d.id && del.deleted, 'deleted', del);
+  await refused(clerk.domains.delete(primary.id), 403);
+});
+await step('oauthApplications create / get / update / list / rotateSecret / revokeToken / delete', async () => {
+  const a = await clerk.oauthApplications.create({ name: 'Partner', redirectUris: ['https://partner.example/cb'], scopes: 'profile email', public: false });
+  check(a.id.startsWith('oa_') && a.name === 'Partner' && a.clientId && a.clientSecret && a.scopes === 'profile email' && a.redirectUris?.[0] === 'https://partner.example/cb', 'created', a);
+  const g = await clerk.oauthApplications.get(a.id);
+  check(g.clientId === a.clientId && !g.clientSecret, 'got', g);
+  const u = await clerk.oauthApplications.update({ oauthApplicationId: a.id, name: 'Partner 2', scopes: 'profile' });
+  check(u.name === 'Partner 2' && u.scopes === 'profile', 'updated', u);
+  const l = await clerk.oauthApplications.list();
+  check(l.totalCount === 1 && l.data[0].id === a.id, 'list', l);
+  const r = await clerk.oauthApplications.rotateSecret(a.id);
+  check(r.clientSecret && r.clientSecret !== a.clientSecret, 'rotated', r);
+  await refused(clerk.oauthApplications.revokeToken({ oauthApplicationId: a.id, token: 'oat_' + '0'.repeat(32) }), 404);
+  const d = await clerk.oauthApplications.delete(a.id);
+  check(d.id === a.id && d.deleted, 'deleted', d);
+  await refused(clerk.oauthApplications.get(a.id), 404, 'resource_not_found');
 });
 
 // Machines, API keys, M2M tokens, OAuth access tokens.
