@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	mrand "math/rand/v2"
 	"net/http"
@@ -18,6 +19,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,6 +66,21 @@ type reqShape struct {
 	// another key (hs-bad-signature) or is not a JWT (hs-garbage).
 	Handshake   string `json:"hs,omitempty"`
 	HandshakeIn string `json:"hsIn,omitempty"`
+	// Nonce: none, or a __clerk_handshake_nonce in the query, a cookie or
+	// both (NonceIn; both: this nonce in the query, n-unknown's in the
+	// cookie), which the Backend API stand-in (nonceAPI) exchanges for the
+	// directives of a valid session (n-session; n-suffixed: suffixed and
+	// plain cookies), of an expired (n-expired) or pending (n-pending)
+	// one, of a sign-out (n-signed-out), of a __session that is not a JWT
+	// (n-garbage-token), of what is not a cookie (n-not-cookie), of a
+	// line break (n-crlf), or of none (n-empty); or answers what is not a
+	// handshake payload: no directives member (n-no-directives), null
+	// (n-null), a string (n-string) or numbers (n-number) for directives,
+	// a body that is not JSON (n-not-json); or a 404 (n-unknown), 500
+	// (n-500), 401 (n-401) or 429 (n-429); or is down (n-down: the API URL
+	// refuses connections).
+	Nonce   string `json:"nonce,omitempty"`
+	NonceIn string `json:"nonceIn,omitempty"`
 	// Satellite apps run on satellite.example.net with Domain set and a
 	// sign-in URL on the primary; Synced is the __clerk_synced parameter.
 	Satellite bool   `json:"sat,omitempty"`
@@ -96,8 +114,10 @@ type reqShape struct {
 func (s reqShape) String() string { return mustJSON(s) }
 
 // reqGen draws request shapes; the weights keep every branch of Clerk's
-// decision reachable in a few hundred cases.
-type reqGen struct{ r *mrand.Rand }
+// decision reachable in a few hundred cases. The nonce dimension draws
+// from its own source (n), so that the other dimensions of each shape are
+// those drawn before it was added.
+type reqGen struct{ r, n *mrand.Rand }
 
 func (g reqGen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
 
@@ -144,7 +164,23 @@ func (g reqGen) shape() reqShape {
 	if g.chance(0.1) {
 		s.Forwarded = g.pick("trusted", "trusted", "untrusted", "trusted-host", "untrusted-host")
 	}
+	if g.n.Float64() < 0.22 {
+		kinds := []string{"n-session", "n-session", "n-session", "n-suffixed", "n-expired", "n-pending", "n-signed-out",
+			"n-garbage-token", "n-not-cookie", "n-crlf", "n-empty", "n-unknown", "n-unknown", "n-500", "n-401", "n-429",
+			"n-down", "n-no-directives", "n-null", "n-string", "n-number", "n-not-json"}
+		s.Nonce = kinds[g.n.IntN(len(kinds))]
+		ins := []string{"query", "query", "cookie", "both"}
+		s.NonceIn = ins[g.n.IntN(len(ins))]
+	}
 	return s
+}
+
+// nonceUnavailable lists the nonce kinds whose exchange clerkkit reports
+// as ErrHandshakeUnavailable: the Backend API down, a 5xx, a refused or
+// rate-limited key, or an answer that is not a handshake payload.
+var nonceUnavailable = map[string]bool{
+	"n-down": true, "n-500": true, "n-401": true, "n-429": true,
+	"n-no-directives": true, "n-null": true, "n-string": true, "n-number": true, "n-not-json": true,
 }
 
 // reqOptions is request.mjs's options object.
@@ -152,6 +188,7 @@ type reqOptions struct {
 	PublishableKey    string `json:"publishableKey"`
 	SecretKey         string `json:"secretKey"`
 	JWTKey            string `json:"jwtKey"`
+	APIURL            string `json:"apiUrl"`
 	ProxyURL          string `json:"proxyUrl,omitempty"`
 	Domain            string `json:"domain,omitempty"`
 	IsSatellite       bool   `json:"isSatellite,omitempty"`
@@ -169,6 +206,9 @@ type reqCase struct {
 	// AcceptsToken (request.mjs reads neither).
 	TrustProxy bool     `json:"trustProxy,omitempty"`
 	Accepts    []string `json:"-"`
+	// nonceUnavailable: the nonce's exchange fails for clerkkit (see
+	// nonceUnavailable).
+	nonceUnavailable bool
 }
 
 // urlDesc is a Location taken apart as request.mjs does: origin and path,
@@ -239,7 +279,22 @@ type reqInstance struct {
 	iats   map[string]time.Time // iat of each token
 	iat    time.Time            // iat of the "valid" token
 	other  string               // a valid token of another instance, for Carrier both
+	// api is the Backend API stand-in's URL; nonces are its answers to
+	// GET /v1/clients/handshake_payload?nonce=… with this instance's key.
+	api    string
+	nonces map[string]nonceReply
 }
+
+// nonceReply is one answer of the Backend API stand-in.
+type nonceReply struct {
+	status int
+	body   string
+}
+
+// nonceOf is the __clerk_handshake_nonce value of a Nonce kind in case
+// tag: the Backend API stand-in answers it as the kind's nonce, and counts
+// the exchange as the tag's.
+func nonceOf(kind, tag string) string { return "nonce_" + strings.TrimPrefix(kind, "n-") + "." + tag }
 
 func newReqInstance(t *testing.T, live bool, other *clerktest.Issuer, otherKey *rsa.PrivateKey) *reqInstance {
 	iss := clerktest.NewIssuer(t, clerktest.IssuerOptions{Live: live})
@@ -293,7 +348,127 @@ func newReqInstance(t *testing.T, live bool, other *clerktest.Issuer, otherKey *
 		"__session="+in.tokens["valid"]+"; Path=/; SameSite=Lax; Secure", uat)
 	in.tokens["hs-bad-signature"] = clerktest.SignWith(otherKey, "RS256", hsHeader, b)
 	in.tokens["hs-garbage"] = "not-a-handshake"
+	// Handshake payloads, as the Backend API answers a nonce.
+	payload := func(directives any) nonceReply {
+		b, err := json.Marshal(map[string]any{"directives": directives})
+		require.NoError(t, err)
+		return nonceReply{status: http.StatusOK, body: string(b)}
+	}
+	apiError := func(status int, code, msg string) nonceReply {
+		b, err := json.Marshal(map[string]any{"errors": []map[string]string{{"code": code, "message": msg, "long_message": msg}},
+			"clerk_trace_id": "trace_1"})
+		require.NoError(t, err)
+		return nonceReply{status: status, body: string(b)}
+	}
+	in.nonces = map[string]nonceReply{}
+	for kind, r := range map[string]nonceReply{
+		"n-session": payload([]string{"__session=" + in.tokens["valid"] + "; Path=/; SameSite=Lax; Secure", uat}),
+		"n-suffixed": payload([]string{"__session_" + in.suffix + "=" + in.tokens["valid"] + "; Path=/; SameSite=Lax; Secure",
+			"__client_uat_" + in.suffix + "=" + strconv.FormatInt(in.iat.Unix(), 10) + "; Path=/",
+			"__session=" + in.tokens["valid"] + "; Path=/; SameSite=Lax; Secure", uat}),
+		"n-expired":       payload([]string{"__session=" + in.tokens["expired"] + "; Path=/; SameSite=Lax; Secure", uat}),
+		"n-pending":       payload([]string{"__session=" + in.tokens["pending"] + "; Path=/; SameSite=Lax; Secure", uat}),
+		"n-signed-out":    payload([]string{"__session=; Path=/; Max-Age=0", "__client_uat=0; Path=/; SameSite=Lax"}),
+		"n-garbage-token": payload([]string{"__session=not-a-jwt; Path=/", uat}),
+		"n-not-cookie":    payload([]string{"garbage"}),
+		"n-crlf":          payload([]string{"__session=" + in.tokens["valid"] + "\r\nX-Injected: 1", uat}),
+		"n-empty":         payload([]string{}),
+		"n-no-directives": {status: http.StatusOK, body: `{"object":"handshake_payload"}`},
+		"n-null":          payload(nil),
+		"n-string":        payload("__session=" + in.tokens["valid"]),
+		"n-number":        payload([]int{1, 2}),
+		"n-not-json":      {status: http.StatusOK, body: "<html>upstream error</html>"},
+		"n-500":           apiError(http.StatusInternalServerError, "internal_clerk_error", "Oops, something went wrong"),
+		"n-401":           apiError(http.StatusUnauthorized, "authentication_invalid", "The provided secret key is invalid"),
+		"n-429":           apiError(http.StatusTooManyRequests, "too_many_requests", "Too many requests"),
+	} {
+		in.nonces["nonce_"+strings.TrimPrefix(kind, "n-")] = r
+	}
 	return in
+}
+
+// nonceAPI is the Backend API stand-in of the nonce exchange: GET
+// /v1/clients/handshake_payload?nonce=… with an instance's secret key is
+// answered from the instance's nonces (the nonce without its case tag), an
+// unknown nonce with Clerk's 404 resource_not_found, another key with a
+// 401, always as application/json (Clerk's client parses nothing else).
+// It counts the exchanges of each case by each side (the User-Agent tells
+// clerkkit from Clerk's client); every other request is counted in
+// unexpected: no case may need one.
+type nonceAPI struct {
+	srv        *httptest.Server
+	mu         sync.Mutex
+	exchanges  map[[2]string]int // {"clerk" or "clerkkit", case tag} → exchanges
+	unexpected atomic.Int32
+}
+
+// count is the number of exchanges of case tag by side.
+func (a *nonceAPI) count(side, tag string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.exchanges[[2]string{side, tag}]
+}
+
+// total is the number of exchanges by side.
+func (a *nonceAPI) total(side string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for k, v := range a.exchanges {
+		if k[0] == side {
+			n += v
+		}
+	}
+	return n
+}
+
+func newNonceAPI(t *testing.T, instances map[bool]*reqInstance) *nonceAPI {
+	t.Helper()
+	a := &nonceAPI{exchanges: map[[2]string]int{}}
+	byKey := map[string]*reqInstance{}
+	for _, in := range instances {
+		byKey["Bearer "+in.iss.SecretKey()] = in
+	}
+	write := func(w http.ResponseWriter, r nonceReply) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "1")
+		}
+		w.WriteHeader(r.status)
+		_, _ = io.WriteString(w, r.body)
+	}
+	notFound := nonceReply{status: http.StatusNotFound,
+		body: `{"errors":[{"code":"resource_not_found","message":"not found","long_message":"No handshake payload was found for this nonce"}]}`}
+	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || r.URL.Path != "/v1/clients/handshake_payload" {
+			a.unexpected.Add(1)
+			write(w, notFound)
+			return
+		}
+		nonce, tag, _ := strings.Cut(r.URL.Query().Get("nonce"), ".")
+		side := "clerk"
+		if strings.HasPrefix(r.Header.Get("User-Agent"), "clerkkit") {
+			side = "clerkkit"
+		}
+		a.mu.Lock()
+		a.exchanges[[2]string{side, tag}]++
+		a.mu.Unlock()
+		in := byKey[r.Header.Get("Authorization")]
+		if in == nil {
+			write(w, nonceReply{status: http.StatusUnauthorized, body: `{"errors":[{"code":"authentication_invalid","message":"unauthorized"}]}`})
+			return
+		}
+		reply, ok := in.nonces[nonce]
+		if !ok {
+			reply = notFound
+		}
+		write(w, reply)
+	}))
+	t.Cleanup(a.srv.Close)
+	for _, in := range instances {
+		in.api = a.srv.URL
+	}
+	return a
 }
 
 const (
@@ -321,8 +496,8 @@ func (s reqShape) forwardedFrom() string {
 }
 
 // build turns a shape into the request both sides decide, and the
-// options they decide it with.
-func (s reqShape) build(in *reqInstance) reqCase {
+// options they decide it with; tag names the case in its nonces.
+func (s reqShape) build(in *reqInstance, tag string) reqCase {
 	c := reqCase{Method: s.Method, Headers: map[string]string{}}
 	origin := s.origin()
 	q := url.Values{"tab": {"1"}}
@@ -405,6 +580,18 @@ func (s reqShape) build(in *reqInstance) reqCase {
 			q.Set("__clerk_handshake", in.tokens[s.Handshake])
 		}
 	}
+	if s.Nonce != "" {
+		if s.NonceIn == "query" || s.NonceIn == "both" {
+			q.Set(auth.HandshakeNonceParam, nonceOf(s.Nonce, tag))
+		}
+		switch s.NonceIn {
+		case "cookie":
+			cookie(auth.HandshakeNonceParam, nonceOf(s.Nonce, tag))
+		case "both":
+			cookie(auth.HandshakeNonceParam, nonceOf("n-unknown", tag))
+		}
+		c.nonceUnavailable = nonceUnavailable[s.Nonce]
+	}
 	if s.Synced != "" {
 		q.Set("__clerk_synced", s.Synced)
 	}
@@ -468,7 +655,10 @@ func (s reqShape) build(in *reqInstance) reqCase {
 	}
 	u, _ := url.Parse(c.URL)
 	c.Headers["Host"] = u.Host // as an HTTP request has it; Clerk reads it with X-Forwarded-Proto
-	c.Options = reqOptions{PublishableKey: in.iss.PublishableKey(), SecretKey: in.iss.SecretKey(), JWTKey: in.iss.PublicKeyPEM()}
+	c.Options = reqOptions{PublishableKey: in.iss.PublishableKey(), SecretKey: in.iss.SecretKey(), JWTKey: in.iss.PublicKeyPEM(), APIURL: in.api}
+	if s.Nonce == "n-down" {
+		c.Options.APIURL = deadAPI
+	}
 	if s.Proxy {
 		c.Options.ProxyURL = proxyURL
 	}
@@ -559,6 +749,11 @@ func differences(js, got reqAnswer) []string {
 		return []string{"error"}
 	}
 	if js.Error != "" {
+		// An error clerkkit must give (a deliberate difference) is
+		// compared; Clerk's own errors are not.
+		if strings.HasPrefix(js.Error, "clerkkit/") && got.Error != js.Error && !strings.HasPrefix(got.Error, js.Error+": ") {
+			return []string{"error"}
+		}
 		return nil
 	}
 	var d []string
@@ -601,12 +796,13 @@ func (a reqAnswer) statusKey() string {
 
 // reqDeliberate is a deliberate difference, stated as what clerkkit must
 // answer instead: rewrite gives the request as clerkkit reads it, which
-// Clerk's code then decides; expect turns Clerk's answer into clerkkit's.
-// Neither is a tolerance: clerkkit must give exactly the rewritten answer.
+// Clerk's code then decides; expect turns Clerk's answer to case c into
+// clerkkit's. Neither is a tolerance: clerkkit must give exactly the
+// rewritten answer (an error of expect's: that error, wrapped or not).
 type reqDeliberate struct {
 	why     string
 	rewrite func(c reqCase) (reqCase, bool)
-	expect  func(clerk reqAnswer) (reqAnswer, bool)
+	expect  func(c reqCase, clerk reqAnswer) (reqAnswer, bool)
 }
 
 // requestDeliberate lists where clerkkit's AuthenticateRequest decides
@@ -656,15 +852,33 @@ var requestDeliberate = map[string]reqDeliberate{
 	"pending-signed-out": {
 		why: "a pending session (sts pending) is signed out, reason session-token-pending, unless " +
 			"Config.AllowPendingSessions: Clerk's status is signed-in and only its toAuth() signs it out by default",
-		expect: func(a reqAnswer) (reqAnswer, bool) {
+		expect: func(_ reqCase, a reqAnswer) (reqAnswer, bool) {
 			return signedOutAs(a, "sess_pending", "session-token-pending")
 		},
 	},
 	"exact-issuer": {
 		why: "the iss claim must be the instance's (Config.Issuer, from the publishable key, or ProxyURL): Clerk's code " +
 			"checks no issuer, so a token its key signed for another issuer signs in",
-		expect: func(a reqAnswer) (reqAnswer, bool) {
+		expect: func(_ reqCase, a reqAnswer) (reqAnswer, bool) {
 			return signedOutAs(a, "sess_wrong_iss", "token-invalid-issuer")
+		},
+	},
+	"nonce-exchange-unavailable": {
+		why: "a nonce exchange the Backend API does not answer — unreachable, a 5xx, 401/403/429 (the secret key refused " +
+			"or rate-limited), or a 200 that is not a handshake payload {\"directives\": [<strings>]} — is " +
+			"ErrHandshakeUnavailable (the middleware's 503 handshake-unavailable), not a decision: Clerk's code logs it and " +
+			"answers signed-out session-token-missing (on a development instance with a redirect to the URL without " +
+			"the nonce parameter), so an outage reads as a sign-out; and it applies what it was given in place of " +
+			"a list (a string's characters as Set-Cookie headers; numbers make it ignore the handshake). A 404 or other " +
+			"4xx is an unknown nonce, signed out as in Clerk",
+		expect: func(c reqCase, a reqAnswer) (reqAnswer, bool) {
+			// Clerk logs the failed exchange (or the handshake it could
+			// not resolve) or sets what it got: the request went through
+			// its handshake resolution, not the header path.
+			if !c.nonceUnavailable || a.Error != "" || a.Logs == 0 && len(a.SetCookieNames) == 0 {
+				return a, false
+			}
+			return reqAnswer{Error: auth.ErrHandshakeUnavailable.Error()}, true
 		},
 	},
 }
@@ -684,7 +898,7 @@ func signedOutAs(a reqAnswer, sid, reason string) (reqAnswer, bool) {
 	return a, true
 }
 
-// deadAPI is a Backend API URL nothing listens on: no case may need it.
+// deadAPI is a Backend API URL nothing listens on (the n-down nonce's).
 const deadAPI = "http://127.0.0.1:1"
 
 // reqShapes returns the matrix: a few fixed shapes that each reach one of
@@ -778,13 +992,65 @@ func reqShapes(n int) []reqShape {
 			func(s *reqShape) { s.Referer, s.Forwarded = "same", "trusted-host" },
 			func(s *reqShape) { s.Token, s.Forwarded = "expired", "trusted-host" },
 			func(s *reqShape) { s.Token, s.Forwarded = "expired", "untrusted-host" },
+			// Coming back from a handshake: the nonce, the stale cookies.
+			func(s *reqShape) { s.Token, s.Nonce, s.NonceIn = "expired", "n-session", "query" },
+			func(s *reqShape) { s.Token, s.UAT, s.Nonce, s.NonceIn = "none", "absent", "n-session", "cookie" },
+			func(s *reqShape) {
+				s.Carrier, s.Token, s.Nonce, s.NonceIn = "suffixed", "expired", "n-suffixed", "query"
+			},
+			func(s *reqShape) { s.Token, s.Nonce, s.NonceIn = "expired", "n-expired", "query" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-pending", "query" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-signed-out", "query" },
+			func(s *reqShape) { s.Token, s.Nonce, s.NonceIn = "expired", "n-garbage-token", "query" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-not-cookie", "query" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-crlf", "query" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-empty", "query" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-no-directives", "query" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-null", "query" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-string", "query" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-number", "query" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-not-json", "query" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-unknown", "query" },
+			func(s *reqShape) { s.Token, s.Nonce, s.NonceIn = "expired", "n-unknown", "cookie" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-500", "query" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-401", "cookie" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-429", "query" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-down", "query" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-session", "both" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-signed-out", "both" },
+			// A nonce and a __clerk_handshake token: the nonce decides.
+			func(s *reqShape) {
+				s.Nonce, s.NonceIn, s.Handshake, s.HandshakeIn = "n-unknown", "query", "hs-session", "query"
+			},
+			func(s *reqShape) {
+				s.Nonce, s.NonceIn, s.Handshake, s.HandshakeIn = "n-session", "query", "hs-signed-out", "query"
+			},
+			func(s *reqShape) {
+				s.Token, s.Nonce, s.NonceIn, s.Handshake, s.HandshakeIn = "none", "n-signed-out", "cookie", "hs-session", "cookie"
+			},
+			func(s *reqShape) {
+				s.Nonce, s.NonceIn, s.Handshake, s.HandshakeIn = "n-500", "query", "hs-session", "query"
+			},
+			func(s *reqShape) {
+				s.Nonce, s.NonceIn, s.Handshake, s.HandshakeIn = "n-session", "cookie", "hs-bad-signature", "query"
+			},
+			// Requests that never resolve it, or resolve it elsewhere.
+			func(s *reqShape) { s.Carrier, s.Nonce, s.NonceIn = "header", "n-signed-out", "query" },
+			func(s *reqShape) { s.Carrier, s.Nonce, s.NonceIn = "header", "n-500", "query" },
+			func(s *reqShape) { s.Token, s.Method, s.Nonce, s.NonceIn = "expired", "POST", "n-session", "query" },
+			func(s *reqShape) { s.Token, s.Dest, s.Nonce, s.NonceIn = "expired", "empty", "n-unknown", "query" },
+			func(s *reqShape) { s.Satellite, s.Nonce, s.NonceIn = true, "n-session", "query" },
+			func(s *reqShape) { s.Token, s.Loop, s.Nonce, s.NonceIn = "expired", "3", "n-session", "query" },
+			func(s *reqShape) { s.DevBrowser, s.Nonce, s.NonceIn = "query", "n-session", "query" },
+			func(s *reqShape) { s.Proxy, s.Nonce, s.NonceIn = true, "n-session", "query" },
+			func(s *reqShape) { s.Forwarded, s.Nonce, s.NonceIn = "untrusted", "n-session", "query" },
 		} {
 			s := base(live)
 			f(&s)
 			shapes = append(shapes, s)
 		}
 	}
-	g := reqGen{mrand.New(mrand.NewPCG(12, 2026))}
+	g := reqGen{mrand.New(mrand.NewPCG(12, 2026)), mrand.New(mrand.NewPCG(13, 2026))}
 	for len(shapes) < n {
 		shapes = append(shapes, g.shape())
 	}
@@ -799,9 +1065,9 @@ func reqShapes(n int) []reqShape {
 // it), Set-Cookie names, Cache-Control on redirects and signed-in session,
 // except for the deliberate differences of requestDeliberate, each checked
 // exactly (Clerk decides the request as clerkkit reads it), and the open
-// ones of requestOpen. CLERKJS_DUMP=1 logs every case with Clerk's answer.
-// Handshake resolution by nonce is left out: it asks the Backend API for
-// the payload, which the emulator does not serve yet.
+// ones of requestOpen. Handshake nonces are exchanged at a Backend API
+// stand-in (nonceAPI) that both sides are given as their API URL with the
+// same secret key. CLERKJS_DUMP=1 logs every case with Clerk's answer.
 func TestDifferentialAuthenticateRequest(t *testing.T) {
 	requireClerkJS(t)
 	otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -811,10 +1077,11 @@ func TestDifferentialAuthenticateRequest(t *testing.T) {
 		false: newReqInstance(t, false, elsewhere, otherKey),
 		true:  newReqInstance(t, true, elsewhere, otherKey),
 	}
-	shapes := reqShapes(400)
+	api := newNonceAPI(t, instances)
+	shapes := reqShapes(520)
 	cases := make([]reqCase, len(shapes))
 	for i, s := range shapes {
-		cases[i] = s.build(instances[s.Live])
+		cases[i] = s.build(instances[s.Live], strconv.Itoa(i))
 	}
 	// Clerk also decides each request as clerkkit reads it, where a
 	// deliberate difference rewrites it.
@@ -876,6 +1143,28 @@ func TestDifferentialAuthenticateRequest(t *testing.T) {
 	} {
 		require.Positive(t, reasons[k], "no case reaches %q", k)
 	}
+	// The nonce cases must reach each outcome of the exchange: signed in
+	// by the payload, signed out by it (or by its failure), and the
+	// handshake ignored (the cookies decide).
+	nonceCases, nonceReasons := 0, map[string]int{}
+	for i, s := range shapes {
+		if s.Nonce == "" {
+			continue
+		}
+		nonceCases++
+		a := js[i]
+		k := a.Status + " " + a.Reason
+		if a.Error != "" {
+			k = "error"
+		}
+		nonceReasons[k]++
+	}
+	t.Logf("%d cases carry a nonce (Clerk exchanged %d at the Backend API stand-in); Clerk: %v", nonceCases, api.total("clerk"), nonceReasons)
+	require.GreaterOrEqual(t, nonceCases, 60, "enough nonce cases")
+	for _, k := range []string{"signed-in ", "signed-out session-token-missing", "handshake session-token-expired-refresh-non-eligible-no-refresh-cookie"} {
+		require.Positive(t, nonceReasons[k], "no nonce case reaches %q", k)
+	}
+	require.Positive(t, api.total("clerk"), "Clerk exchanged no nonce")
 	require.GreaterOrEqual(t, counts["signed-in"], len(cases)/8, "enough signed-in cases")
 	require.GreaterOrEqual(t, counts["handshake"], len(cases)/8, "enough handshakes")
 	for i, a := range js {
@@ -890,14 +1179,18 @@ func TestDifferentialAuthenticateRequest(t *testing.T) {
 		}
 	}
 
-	verifiers := map[[2]bool]*auth.Verifier{}
-	verifier := func(s reqShape) *auth.Verifier {
-		key := [2]bool{s.Live, s.Proxy}
+	type verifierKey struct {
+		live, proxy bool
+		api         string
+	}
+	verifiers := map[verifierKey]*auth.Verifier{}
+	verifier := func(s reqShape, c reqCase) *auth.Verifier {
+		key := verifierKey{s.Live, s.Proxy, c.Options.APIURL}
 		if v := verifiers[key]; v != nil {
 			return v
 		}
 		in := instances[s.Live]
-		cfg := auth.Config{PublishableKey: in.iss.PublishableKey(), SecretKey: in.iss.SecretKey(), JWTKey: in.iss.PublicKeyPEM(), APIURL: deadAPI}
+		cfg := auth.Config{PublishableKey: in.iss.PublishableKey(), SecretKey: in.iss.SecretKey(), JWTKey: in.iss.PublicKeyPEM(), APIURL: c.Options.APIURL}
 		if s.Proxy {
 			cfg.ProxyURL = proxyURL
 		}
@@ -913,7 +1206,7 @@ func TestDifferentialAuthenticateRequest(t *testing.T) {
 	agreeing, deliberateCases := 0, 0
 	openCases := map[string]int{}
 	for i, s := range shapes {
-		got := clerkkitDecide(verifier(s), cases[i])
+		got := clerkkitDecide(verifier(s, cases[i]), cases[i])
 		goCounts[got.statusKey()]++
 		d := differences(js[i], got)
 		if len(d) == 0 {
@@ -927,7 +1220,7 @@ func TestDifferentialAuthenticateRequest(t *testing.T) {
 		}
 		for _, k := range keys {
 			if f := requestDeliberate[k].expect; f != nil {
-				if w, ok := f(want); ok {
+				if w, ok := f(cases[i], want); ok {
 					want = w
 					used = append(used, k)
 				}
@@ -966,6 +1259,20 @@ func TestDifferentialAuthenticateRequest(t *testing.T) {
 		t.Logf("deliberate %s: %s", k, dl.why)
 		require.Positive(t, accepted[k]+len(disagreements), "deliberate difference %s no longer occurs: remove it", k)
 	}
+	require.Zero(t, api.unexpected.Load(), "requests to the Backend API stand-in other than the nonce exchange")
+	// clerkkit exchanges a case's nonce exactly when Clerk does for the
+	// request as clerkkit reads it (a rewritten case: Clerk decided it
+	// twice, and exchanged at most once more).
+	for i, s := range shapes {
+		tag := strconv.Itoa(i)
+		ck, cj := api.count("clerkkit", tag), api.count("clerk", tag)
+		if _, rw := rewritten[i]; rw {
+			require.LessOrEqual(t, ck, cj, "case %d %s: nonce exchanges", i, s)
+			continue
+		}
+		require.Equal(t, cj, ck, "case %d %s: nonce exchanges by Clerk and by clerkkit", i, s)
+	}
+	t.Logf("nonce exchanges at the Backend API stand-in: Clerk %d (also for the rewritten requests), clerkkit %d", api.total("clerk"), api.total("clerkkit"))
 	for k := range requestOpen {
 		if openCases[k] == 0 {
 			t.Errorf("open disagreement no longer occurs, remove it from requestOpen: %s", k)
