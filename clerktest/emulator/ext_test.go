@@ -2,8 +2,8 @@ package emulator_test
 
 import "testing"
 
-// exerciseExtRoutes calls, once each, the routes of domains.go and
-// oauthapps.go (for TestEveryRouteIsExercised).
+// exerciseExtRoutes calls, once each, the routes of domains.go,
+// oauthapps.go and billing.go (for TestEveryRouteIsExercised).
 func exerciseExtRoutes(t *testing.T, a *api) {
 	t.Helper()
 	d := a.ok("POST", "/v1/domains", map[string]any{"name": "exercise.example.com", "is_satellite": true})
@@ -18,4 +18,6 @@ func exerciseExtRoutes(t *testing.T, a *api) {
 	a.ok("POST", "/v1/oauth_applications/"+id+"/rotate_secret", nil)
 	a.fail("POST", "/v1/oauth_applications/"+id+"/revoke_token", map[string]any{"token": "oat_unknown"}, 404, "resource_not_found")
 	a.ok("DELETE", "/v1/oauth_applications/"+id, nil)
+
+	exerciseBillingRoutes(t, a)
 }

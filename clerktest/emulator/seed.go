@@ -51,6 +51,13 @@ type SeedData struct {
 	APIKeys []SeedAPIKey `json:"api_keys,omitempty"`
 	// JWTTemplates are JWT templates to create (see POST /jwt_templates).
 	JWTTemplates []SeedJWTTemplate `json:"jwt_templates,omitempty"`
+	// Plans are Billing plans for users or organizations (GET
+	// /v1/commerce/plans), created after the above.
+	Plans []SeedPlan `json:"plans,omitempty"`
+	// Subscriptions are the Billing subscriptions of the users and
+	// organizations above or already there, to the plans above or already
+	// there, created last.
+	Subscriptions []SeedSubscription `json:"subscriptions,omitempty"`
 }
 
 // SeedJWTTemplate is a JWT template to create, signed with the instance's
@@ -369,7 +376,7 @@ type SeedAPIKey struct {
 func (s *Server) Seed(d SeedData) error {
 	s.mu.Lock()
 	defer s.unlock(nil)
-	st := s.st.clone()
+	st, x := s.st.clone(), s.ext.clone()
 	now := s.clock.Now()
 	for i, sp := range d.Permissions {
 		b := &permissionBody{Name: &sp.Name, Key: &sp.Key, Description: optString(sp.Description)}
@@ -449,7 +456,10 @@ func (s *Server) Seed(d SeedData) error {
 			return fmt.Errorf("emulator: Seed: jwt_templates[%d]: %w", i, err)
 		}
 	}
-	s.st = st
+	if err := x.seedBilling(st, d, now); err != nil {
+		return fmt.Errorf("emulator: Seed: %w", err)
+	}
+	s.st, s.ext = st, x
 	return nil
 }
 

@@ -774,6 +774,7 @@ func (s *Server) registerRoutes() {
 	s.registerClientRoutes()
 	s.registerDomainRoutes()
 	s.registerOAuthAppRoutes()
+	s.registerBillingRoutes()
 	s.registerAccountRoutes()
 
 	// Everything else: Clerk's 404.
