@@ -145,7 +145,8 @@ const (
 // scenarioSeed writes the seed the client scenarios run `clerkkit dev`
 // with: the demo seed, whose admin also has a TOTP secret, backup codes, a
 // web3 wallet, a Google account with an access token, a passkey and a
-// trusted device. It returns the file's path.
+// trusted device, plus Billing plans and subscriptions (scenarioBilling).
+// It returns the file's path.
 func scenarioSeed(t *testing.T) string {
 	t.Helper()
 	seed := emulator.DemoSeed()
@@ -160,6 +161,7 @@ func scenarioSeed(t *testing.T) string {
 		EmailAddress: "ada@gmail.example", FirstName: "Ada", Scopes: []string{"email", "profile"}, AccessToken: seedOAuthToken}}
 	u.Passkeys = []emulator.SeedPasskey{{ID: seedPasskeyID, Name: "MacBook Touch ID"}}
 	u.TrustedDevices = []emulator.SeedTrustedDevice{{ID: seedTrustedDevice, Platform: "ios", AppIdentifier: "com.example.app", Name: "Ada's iPhone"}}
+	seed.Plans, seed.Subscriptions = scenarioBilling() // sdk_billing_test.go
 	b, err := json.Marshal(seed)
 	if err != nil {
 		t.Fatal(err)

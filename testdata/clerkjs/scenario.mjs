@@ -517,6 +517,50 @@ await step('idPOAuthAccessToken.verify refuses an unknown token', async () => {
   await refused(clerk.idPOAuthAccessToken.verify('oat_' + '0'.repeat(32)), 404);
 });
 
+// Billing, from the scenario seed (conformance/devprobe's scenarioBilling):
+// user plans Free (default) and Pro, the organization plan Team; the seed
+// user on Pro billed annually, Acme (org_demo_acme) on Team.
+await step('billing.getPlanList', async () => {
+  const l = await clerk.billing.getPlanList();
+  check(l.totalCount === 3 && l.data.map((p) => p.id).join() === 'cplan_demo_team,cplan_demo_pro,cplan_demo_free', 'plans', l);
+  const pro = l.data[1];
+  check(pro.slug === 'pro' && pro.fee?.amount === 2000 && pro.fee.currencySymbol === '$' && pro.annualFee?.amount === 19200 &&
+    pro.annualMonthlyFee?.amount === 1600 && pro.forPayerType === 'user' && pro.hasBaseFee && !pro.isDefault && pro.isRecurring &&
+    pro.publiclyVisible && pro.freeTrialEnabled && pro.freeTrialDays === 14 && pro.description === 'For professionals' &&
+    pro.features.map((f) => f.slug).join() === 'basic,exports' && pro.features[1].name === 'Exports', 'pro', pro);
+  check(l.data[2].isDefault && !l.data[2].hasBaseFee && l.data[2].fee?.amount === 0, 'free', l.data[2]);
+  const orgs = await clerk.billing.getPlanList({ payerType: 'org' });
+  check(orgs.totalCount === 1 && orgs.data[0].id === 'cplan_demo_team' && orgs.data[0].forPayerType === 'org', 'org plans', orgs);
+  const page = await clerk.billing.getPlanList({ payerType: 'user', limit: 1, offset: 1 });
+  check(page.totalCount === 2 && page.data.length === 1 && page.data[0].id === 'cplan_demo_free', 'page', page);
+  await refused(clerk.billing.getPlanList({ payerType: 'team' }), 422, 'form_param_value_invalid');
+});
+await step('billing.getUserBillingSubscription', async () => {
+  const s = await clerk.billing.getUserBillingSubscription(seed.userId);
+  check(s.id === 'csub_demo_admin' && s.status === 'active' && s.payerId?.startsWith('cpayer_') && s.activeAt > 0 &&
+    s.subscriptionItems.length === 1 && s.nextPayment?.amount.amount === 19200, 'subscription', s);
+  const it = s.subscriptionItems[0];
+  check(it.id === 'csubi_demo_admin' && it.status === 'active' && it.planPeriod === 'annual' && it.planId === 'cplan_demo_pro' &&
+    it.plan?.name === 'Pro' && it.amount?.amount === 19200 && it.amount.amountFormatted === '192.00' && it.payerId === s.payerId &&
+    it.periodEnd > it.periodStart && it.nextPayment?.date === it.periodEnd && it.canceledAt === null && !it.isFreeTrial, 'item', it);
+  await refused(clerk.billing.getUserBillingSubscription('user_nobody'), 404, 'resource_not_found');
+});
+await step('billing.getOrganizationBillingSubscription', async () => {
+  const s = await clerk.billing.getOrganizationBillingSubscription('org_demo_acme');
+  check(s.id === 'csub_demo_acme' && s.subscriptionItems[0]?.plan?.id === 'cplan_demo_team' && s.subscriptionItems[0].amount?.amount === 9900, 'acme', s);
+  await refused(clerk.billing.getOrganizationBillingSubscription('org_demo_globex'), 404, 'resource_not_found');
+});
+await step('billing.cancelSubscriptionItem (at period end, then now)', async () => {
+  const c = await clerk.billing.cancelSubscriptionItem('csubi_demo_admin');
+  check(c.id === 'csubi_demo_admin' && c.status === 'active' && c.canceledAt > 0 && c.endedAt === null && c.nextPayment === null, 'canceled', c);
+  const e = await clerk.billing.cancelSubscriptionItem('csubi_demo_admin', { endNow: true });
+  check(e.status === 'ended' && e.endedAt > 0 && e.canceledAt === c.canceledAt, 'ended', e);
+  const s = await clerk.billing.getUserBillingSubscription(seed.userId);
+  check(s.status === 'ended' && s.nextPayment === null, 'subscription after', s);
+  await refused(clerk.billing.cancelSubscriptionItem('csubi_demo_admin'), 400, 'bad_request');
+  await refused(clerk.billing.cancelSubscriptionItem('csubi_nope'), 404, 'resource_not_found');
+});
+
 // Cleanup of what the scenario made, also a round trip.
 await step('organizations.deleteOrganization', async () => {
   const d = await clerk.organizations.deleteOrganization(org.id);
