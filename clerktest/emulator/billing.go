@@ -3,8 +3,10 @@
 // checkout is a Frontend API flow the Server does not emulate), read
 // through GET /v1/commerce/plans, /v1/commerce/subscription_items and
 // /v1/{users,organizations}/{id}/billing/subscription; subscription items
-// are canceled with DELETE /v1/commerce/subscription_items/{id}, and
-// payers' credit balances read and adjusted through
+// are canceled with DELETE /v1/commerce/subscription_items/{id} and their
+// free trials extended with POST
+// /v1/billing/subscription_items/{id}/extend_free_trial, and payers'
+// credit balances read and adjusted through
 // /v1/{users,organizations}/{id}/billing/credits.
 //
 // clerk-sdk-go v2.4.2 (package billing) and @clerk/backend 3.25.0
@@ -407,6 +409,7 @@ func (s *Server) registerBillingRoutes() {
 		s.handle("GET "+prefix+"/subscription_items", s.listSubItems)
 		s.handle("DELETE "+prefix+"/subscription_items/{subscription_item_id}", s.cancelSubItem)
 	}
+	handleBody(s, "POST /v1/billing/subscription_items/{subscription_item_id}/extend_free_trial", s.extendFreeTrial)
 	s.handle("GET /v1/users/{user_id}/billing/subscription", s.payerSubscription(false))
 	s.handle("GET /v1/organizations/{organization_id}/billing/subscription", s.payerSubscription(true))
 	s.handle("GET /v1/users/{user_id}/billing/credits", s.creditBalance(false))
@@ -631,6 +634,50 @@ func (s *Server) cancelSubItem(c *call) (any, *apiError) {
 		s.emitSubItem(c.st, "subscriptionItem.canceled", it, c.now)
 	}
 	s.ext.bill.subs[it.subID].updatedAt = c.now
+	return s.subItemJSON(c.st, it), nil
+}
+
+// extendFreeTrialBody is the body of POST
+// /v1/billing/subscription_items/{id}/extend_free_trial.
+type extendFreeTrialBody struct {
+	ExtendTo *string `json:"extend_to"`
+}
+
+// extendFreeTrial is POST
+// /v1/billing/subscription_items/{id}/extend_free_trial: extend_to, an
+// RFC 3339 time in the future, at most 365 days from now and not before
+// the trial's current end, becomes the end of the item's free trial (its
+// period_end; subscriptionItem.updated). The same time again changes
+// nothing. An item that is not in an active free trial is refused (400).
+func (s *Server) extendFreeTrial(c *call, b *extendFreeTrialBody) (any, *apiError) {
+	it, e := s.subItem(c)
+	if e != nil {
+		return nil, e
+	}
+	if b.ExtendTo == nil || *b.ExtendTo == "" {
+		return nil, errMissing("extend_to")
+	}
+	to, err := time.Parse(time.RFC3339, *b.ExtendTo)
+	if err != nil {
+		return nil, errFormat("extend_to", "extend_to must be an RFC 3339 timestamp, e.g. 2026-01-08T00:00:00Z.")
+	}
+	if !it.freeTrial || it.status != "active" || !it.canceledAt.IsZero() {
+		return nil, &apiError{status: http.StatusBadRequest, code: "bad_request", msg: "Bad Request",
+			long: "Subscription item " + it.id + " is not in an active free trial."}
+	}
+	switch {
+	case !to.After(c.now):
+		return nil, errValue("extend_to", "extend_to must be in the future.")
+	case to.After(c.now.AddDate(0, 0, 365)):
+		return nil, errValue("extend_to", "extend_to must be at most 365 days from now.")
+	case to.Before(it.periodEnd):
+		return nil, errValue("extend_to", "extend_to must not be before the free trial's current end.")
+	}
+	if !to.Equal(it.periodEnd) {
+		it.periodEnd, it.updatedAt = to, c.now
+		s.ext.bill.subs[it.subID].updatedAt = c.now
+		s.emitSubItem(c.st, "subscriptionItem.updated", it, c.now)
+	}
 	return s.subItemJSON(c.st, it), nil
 }
 

@@ -270,6 +270,46 @@ func TestBillingCancel(t *testing.T) {
 	}
 }
 
+// TestBillingExtendFreeTrial: a free trial's end moves later
+// (subscriptionItem.updated), idempotently, within Clerk's bounds.
+func TestBillingExtendFreeTrial(t *testing.T) {
+	t.Parallel()
+	clock := clerktest.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	rc := newReceiver(t, hookSecret).start()
+	a := newAPI(t, emulator.Options{Webhooks: hooks(rc.url()), Clock: clock})
+	seedBilling(t, a.srv)
+	path := "/v1/billing/subscription_items/csubi_max/extend_free_trial"
+	to := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	it := a.ok("POST", path, map[string]any{"extend_to": to.Format(time.RFC3339)})
+	if it["period_end"] != float64(to.UnixMilli()) || it["is_free_trial"] != true || it["status"] != "active" ||
+		it["next_payment"].(map[string]any)["date"] != float64(to.UnixMilli()) {
+		t.Fatalf("extended: %v", it)
+	}
+	if again := a.ok("POST", path, map[string]any{"extend_to": to.Format(time.RFC3339)}); again["updated_at"] != it["updated_at"] {
+		t.Fatalf("the same time changed the item: %v", again)
+	}
+	a.fail("POST", path, map[string]any{"extend_to": "2026-03-20T00:00:00Z"}, 422, "form_param_value_invalid") // before the trial's end
+	a.fail("POST", path, map[string]any{"extend_to": "2026-02-01T00:00:00Z"}, 422, "form_param_value_invalid") // past
+	a.fail("POST", path, map[string]any{"extend_to": "2027-03-02T13:00:00Z"}, 422, "form_param_value_invalid") // > 365 days
+	a.fail("POST", path, map[string]any{"extend_to": "next week"}, 422, "form_param_format_invalid")
+	a.fail("POST", path, map[string]any{}, 422, "form_param_missing")
+	a.fail("POST", "/v1/billing/subscription_items/csubi_ada/extend_free_trial", map[string]any{"extend_to": to.Format(time.RFC3339)}, 400, "bad_request")
+	a.fail("POST", "/v1/billing/subscription_items/csubi_nope/extend_free_trial", map[string]any{"extend_to": to.Format(time.RFC3339)}, 404, "resource_not_found")
+	n := 0
+	for _, d := range a.srv.Deliveries() { // messages exist as soon as made; the receiver refuses this clock's timestamps
+
+		if d.EventType == "subscriptionItem.updated" {
+			n++
+			if e := decodeEnvelope(t, d.Payload); !strings.Contains(string(e.Data), `"period_end":`+fmt.Sprint(to.UnixMilli())) {
+				t.Fatalf("event data: %s", e.Data)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d subscriptionItem.updated events, want 1", n)
+	}
+}
+
 // TestBillingCredits: credit balances, null until the first adjustment;
 // increases and decreases, idempotent by key, never below zero.
 func TestBillingCredits(t *testing.T) {
@@ -318,7 +358,7 @@ func TestBillingCredits(t *testing.T) {
 
 // TestBillingSDKPaths: clerk-sdk-go v2.4.2's billing client, which calls
 // the operations under /v1/billing (as @clerk/backend does), lists the
-// plans and items and cancels one. Its Server does not record: the spec
+// plans and items, cancels one and extends a free trial. Its Server does not record: the spec
 // has those operations under /v1/commerce only, and the answers are the
 // same (compared here byte for byte).
 func TestBillingSDKPaths(t *testing.T) {
@@ -340,6 +380,10 @@ func TestBillingSDKPaths(t *testing.T) {
 	it, err := c.CancelSubscriptionItem(ctx, "csubi_ada", &billing.CancelSubscriptionItemParams{EndNow: clerk.Bool(true)})
 	if err != nil || it.Status != "ended" || it.EndedAt == nil {
 		t.Fatalf("cancel: %+v %v", it, err)
+	}
+	ext, err := c.ExtendFreeTrial(ctx, "csubi_max", &billing.ExtendFreeTrialParams{ExtendTo: time.Now().AddDate(0, 1, 0).UTC().Format(time.RFC3339)})
+	if err != nil || !ext.IsFreeTrial || ext.PeriodEnd == nil || *ext.PeriodEnd < time.Now().AddDate(0, 0, 27).UnixMilli() {
+		t.Fatalf("extend: %+v %v", ext, err)
 	}
 	_, err = c.CancelSubscriptionItem(ctx, "csubi_nope", nil)
 	if apiErr, ok := err.(*clerk.APIErrorResponse); !ok || apiErr.HTTPStatusCode != 404 {
@@ -446,6 +490,7 @@ func exerciseBillingRoutes(t *testing.T, a *api) {
 	a.ok("POST", "/v1/users/user_billing/billing/credits", map[string]any{"amount": 100, "action": "increase", "idempotency_key": "x"})
 	a.ok("POST", "/v1/organizations/org_billing/billing/credits", map[string]any{"amount": 100, "action": "increase", "idempotency_key": "x"})
 	a.ok("DELETE", "/v1/commerce/subscription_items/csubi_x_user", nil)
+	a.fail("POST", "/v1/billing/subscription_items/csubi_x_user/extend_free_trial", map[string]any{"extend_to": "2030-01-01T00:00:00Z"}, 400, "bad_request")
 	a.fail("GET", "/v1/billing/plans?payer_type=team", nil, 422, "form_param_value_invalid")
 	a.fail("GET", "/v1/billing/subscription_items?status=soon", nil, 422, "form_param_value_invalid")
 	a.fail("DELETE", "/v1/billing/subscription_items/csubi_nope", nil, 404, "resource_not_found")
