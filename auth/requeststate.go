@@ -162,7 +162,9 @@ type RequestState struct {
 	// Location of the 307, Cache-Control: no-store and the redirect
 	// counter cookie; for a resolved handshake, the cookies it sets (and,
 	// on development instances, a Location without the handshake
-	// parameters, to redirect to). Never nil.
+	// parameters, to redirect to). Nil when there is nothing to send (a
+	// plain signed-in or signed-out decision); reading a nil Header is
+	// safe.
 	Headers http.Header
 }
 
@@ -299,8 +301,13 @@ func (v *Verifier) AuthenticateRequest(ctx context.Context, r *http.Request, o R
 	if err != nil {
 		return nil, err
 	}
-	rc := &reqCtx{v: v, r: r, o: o, mode: mode}
-	rc.tokenInHeader, _ = headerToken(r)
+	tokenInHeader, _ := headerToken(r)
+	// A Cookie header decided signed in before is reused (cookiememo.go).
+	key := cookieMemoKey(r, &o, mode, tokenInHeader)
+	if st := v.memoHit(key); st != nil {
+		return st, nil
+	}
+	rc := &reqCtx{v: v, r: r, o: o, mode: mode, tokenInHeader: tokenInHeader}
 	if !mode.machineSingle() {
 		if err := rc.init(); err != nil {
 			return nil, err
@@ -322,7 +329,11 @@ func (v *Verifier) AuthenticateRequest(ctx context.Context, r *http.Request, o R
 	if mode.machineSingle() {
 		return rc.signedOut(ReasonNoTokenInHeader, ""), nil
 	}
-	return rc.cookieFlow(ctx)
+	st, err := rc.cookieFlow(ctx)
+	if err == nil {
+		v.memoPut(key, st, rc, v.cfg.Now())
+	}
+	return st, err
 }
 
 // reqCtx is Clerk's AuthenticateContext: what the decision reads.
@@ -353,6 +364,7 @@ type reqCtx struct {
 	handshakeNonce  string
 	redirectCounter float64
 	suffixed        bool
+	unmemoable      bool // the cookies' reading depends on the clock (cookiememo.go)
 
 	peeked [2]struct {
 		tok string
@@ -681,6 +693,8 @@ func (rc *reqCtx) usesSuffixedCookies() bool {
 		expired := false
 		if fp.hasExp {
 			expired = fp.exp <= float64(rc.v.cfg.Now().Unix())
+			// The answer may change with the clock: not remembered.
+			rc.unmemoable = rc.unmemoable || (notZero(sfxUAT, hasSfxUAT) && hasUAT && uat == "0")
 		}
 		if notZero(sfxUAT, hasSfxUAT) && hasUAT && uat == "0" && expired {
 			return false
@@ -748,28 +762,16 @@ func (rc *reqCtx) eligibleForHandshake() bool {
 }
 
 func (rc *reqCtx) signedOut(reason, msg string) *RequestState {
-	return &RequestState{Status: SignedOut, Reason: reason, Message: msg, Headers: http.Header{}}
+	return &RequestState{Status: SignedOut, Reason: reason, Message: msg}
 }
 
 func (rc *reqCtx) signedIn(p *Principal, h http.Header) *RequestState {
-	if h == nil {
-		h = http.Header{}
-	}
 	return &RequestState{Status: SignedIn, Principal: p, Headers: h}
 }
 
-// sessionSignedIn is signedIn for a session, the state and its principal
-// in one allocation.
+// sessionSignedIn is signedIn for a session (see sessionState).
 func (rc *reqCtx) sessionSignedIn(s *Session, h http.Header) *RequestState {
-	if h == nil {
-		h = http.Header{}
-	}
-	b := &struct {
-		st RequestState
-		p  Principal
-	}{p: Principal{Kind: SessionToken, Session: s}}
-	b.st = RequestState{Status: SignedIn, Principal: &b.p, Headers: h}
-	return &b.st
+	return sessionState(s, h)
 }
 
 // maybeHandshake is Clerk's handleMaybeHandshakeStatus: a handshake (with
@@ -1105,5 +1107,6 @@ func (v *Verifier) lenient(skew time.Duration) *Verifier {
 	c := *v
 	c.cfg = &cfg
 	c.tokens = nil
+	c.cookieMemo = nil
 	return &c
 }

@@ -16,6 +16,9 @@ type Verifier struct {
 	tokens   *tokenCache // nil when disabled
 	suffix   string      // cookie suffix, "" without a publishable key
 	machines *machineState
+	// cookieMemo remembers signed-in Cookie headers (cookiememo.go); nil
+	// when the token cache is disabled.
+	cookieMemo *tokenCache
 }
 
 // NewVerifier validates cfg and returns a Verifier. It fails fast on a bad
@@ -30,6 +33,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	v := &Verifier{cfg: r, keys: newKeyCache(r), machines: newMachineState(r)}
 	if !r.DisableTokenCache {
 		v.tokens = newTokenCache(r.TokenCacheSize)
+		v.cookieMemo = newTokenCache(max(r.TokenCacheSize/4, 1))
 	}
 	if r.PublishableKey != "" {
 		v.suffix = CookieSuffix(r.PublishableKey)

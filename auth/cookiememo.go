@@ -1,0 +1,125 @@
+package auth
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+// The signed-in cookie memo: AuthenticateRequest remembers, for the
+// Cookie header of a request it decided signed in, the session it found,
+// so that the next request with the same Cookie header (a browser sends
+// the same one until the session token is refreshed, about every 50 s)
+// costs one map lookup, as a token in the Authorization header does.
+//
+// A remembered decision is reused only where it cannot differ from what
+// AuthenticateRequest would decide again:
+//
+//   - Only requests whose other inputs cannot change a signed-in decision
+//     are eligible (cookieMemoKey): not a satellite, session tokens
+//     accepted, no token in the Authorization header, one Cookie line, no
+//     __clerk parameter in the query (nor a percent escape that could
+//     spell one), and not a document GET with a Referer (the primary
+//     domain's cross-origin sync check reads it).
+//   - The Cookie header's own contribution is a pure function of its text,
+//     except where Clerk's suffixed-cookie rule compares a token's exp
+//     with the clock on development instances, or a handshake is being
+//     resolved: those decisions are not remembered (reqCtx.unmemoable).
+//   - The token's times are checked again on every reuse, with the clock
+//     skew, exactly as a token cache hit in Verify checks them; an entry
+//     is valid only for the key-set generation that verified the token
+//     (the token cache's entry for it), so a key rotation forgets every
+//     entry.
+//   - Nothing else is remembered: the session revocation check of
+//     middleware.WithSessionCheck runs after AuthenticateRequest either
+//     way.
+//
+// The memo is per Verifier, off when the token cache is disabled, and
+// bounded like it (a quarter of TokenCacheSize entries, whose keys are
+// Cookie headers of up to a few KB): a flood of distinct Cookie headers
+// only evicts entries, whose requests are then decided in full again.
+
+// cookieMemoKey returns the Cookie header under which the decision of r
+// may be remembered and reused, or "" when r is not eligible (see above).
+func cookieMemoKey(r *http.Request, o *RequestOptions, mode acceptMode, tokenInHeader string) string {
+	if o.IsSatellite || tokenInHeader != "" || !mode.accepts(SessionToken) || mode.machineSingle() {
+		return ""
+	}
+	lines := r.Header["Cookie"]
+	if len(lines) != 1 {
+		return ""
+	}
+	if q := r.URL.RawQuery; q != "" && (strings.Contains(q, "__clerk") || strings.IndexByte(q, '%') >= 0) {
+		return ""
+	}
+	if r.Method == http.MethodGet && headerValue(r, "Sec-Fetch-Dest") == "document" && r.Header.Get("Referer") != "" {
+		return ""
+	}
+	return lines[0]
+}
+
+// memoGen returns the current key-set generation, ok false before the
+// first key fetch.
+func (v *Verifier) memoGen() (uint64, bool) {
+	ks := v.keys.snap.Load()
+	if ks == nil {
+		return 0, false
+	}
+	return ks.gen, true
+}
+
+// memoHit returns the signed-in state remembered for key, when its
+// session's times are still valid for the current key set; nil
+// otherwise (an entry whose token has expired is dropped).
+func (v *Verifier) memoHit(key string) *RequestState {
+	if v.cookieMemo == nil || key == "" {
+		return nil
+	}
+	gen, ok := v.memoGen()
+	if !ok {
+		return nil
+	}
+	s, ok := v.cookieMemo.getSession(key, gen)
+	if !ok {
+		return nil
+	}
+	now := v.cfg.Now()
+	v.keys.maybeRefresh(now)
+	if v.checkTimes(s, now) != nil {
+		v.cookieMemo.delete(key)
+		return nil
+	}
+	return sessionState(s, nil)
+}
+
+// memoPut remembers st, the decision of a request eligible under key,
+// when it is a plain signed-in session whose cookies' reading does not
+// depend on the clock. The entry is valid for the key-set generation the
+// token cache holds the session under (the key set that verified it), as
+// the token cache's own entry is.
+func (v *Verifier) memoPut(key string, st *RequestState, rc *reqCtx, now time.Time) {
+	if v.cookieMemo == nil || v.tokens == nil || key == "" || rc.unmemoable || rc.handshakeToken != "" || rc.handshakeNonce != "" {
+		return
+	}
+	if st.Status != SignedIn || st.Principal == nil || st.Principal.Session == nil || len(st.Headers) != 0 {
+		return
+	}
+	e, ok := v.tokens.m.Load(rc.sessionCookie)
+	if !ok {
+		return
+	}
+	if c := e.(cachedToken); c.s == st.Principal.Session {
+		v.cookieMemo.put(key, c.s, c.gen, now)
+	}
+}
+
+// sessionState is the state of a request signed in with session s, with
+// headers h, the state and its principal in one allocation.
+func sessionState(s *Session, h http.Header) *RequestState {
+	b := &struct {
+		st RequestState
+		p  Principal
+	}{p: Principal{Kind: SessionToken, Session: s}}
+	b.st = RequestState{Status: SignedIn, Principal: &b.p, Headers: h}
+	return &b.st
+}
