@@ -23,8 +23,21 @@ import (
 //	             "public_metadata": {"plan": "pro"}},
 //	            {"id": "user_bob", "email_addresses": ["bob@example.com"], "first_name": "Bob"}],
 //	  "organizations": [{"id": "org_acme", "name": "Acme", "slug": "acme", "created_by": "user_alice"}],
-//	  "memberships": [{"organization_id": "acme", "user_id": "user_bob", "role": "org:editor"}]
+//	  "memberships": [{"organization_id": "acme", "user_id": "user_bob", "role": "org:editor"}],
+//	  "plans": [{"id": "cplan_pro", "name": "Pro", "payer_type": "user", "amount": 2000, "features": [{"name": "Exports"}]}],
+//	  "subscriptions": [{"payer": "user_alice", "items": [{"plan": "pro"}]}],
+//	  "redirect_urls": ["http://localhost:3000/callback"]
 //	}
+//
+// Every resource group a local setup needs preloaded has a key: custom
+// permissions, roles and role sets, users (with their email addresses,
+// phone numbers, MFA, web3 wallets, external accounts, passkeys and
+// trusted devices), organizations (with their domains), memberships,
+// machines, API keys, JWT templates, Billing plans and subscriptions,
+// satellite domains, OAuth applications, allowlist and blocklist
+// identifiers, redirect URLs and waitlist entries. What the Backend API
+// can create in one call but a seed cannot (sessions, invitations, tokens)
+// is left to the API.
 //
 // Decoding is strict: a key that is not one of the fields' (a typo such as
 // "email" for "email_addresses", or a different case) is a *SeedKeyError
@@ -56,8 +69,27 @@ type SeedData struct {
 	Plans []SeedPlan `json:"plans,omitempty"`
 	// Subscriptions are the Billing subscriptions of the users and
 	// organizations above or already there, to the plans above or already
-	// there, created last.
+	// there.
 	Subscriptions []SeedSubscription `json:"subscriptions,omitempty"`
+	// RoleSets are role sets of the roles above, created right after them
+	// (so that Organizations can use them).
+	RoleSets []SeedRoleSet `json:"role_sets,omitempty"`
+	// SatelliteDomains are the instance's satellite domains (POST
+	// /v1/domains); this and the keys below are created last, in this
+	// order.
+	SatelliteDomains []SeedSatelliteDomain `json:"satellite_domains,omitempty"`
+	// OAuthApplications are the instance's OAuth applications.
+	OAuthApplications []SeedOAuthApplication `json:"oauth_applications,omitempty"`
+	// AllowlistIdentifiers and BlocklistIdentifiers are email addresses,
+	// "*@domain" patterns, E.164 phone numbers or web3 wallets that may
+	// (or may not) sign up.
+	AllowlistIdentifiers []string `json:"allowlist_identifiers,omitempty"`
+	BlocklistIdentifiers []string `json:"blocklist_identifiers,omitempty"`
+	// RedirectURLs are the instance's redirect URLs (native app schemes
+	// such as myapp://callback included).
+	RedirectURLs []string `json:"redirect_urls,omitempty"`
+	// WaitlistEntries are the waitlist's entries.
+	WaitlistEntries []SeedWaitlistEntry `json:"waitlist_entries,omitempty"`
 }
 
 // SeedJWTTemplate is a JWT template to create, signed with the instance's
@@ -389,6 +421,9 @@ func (s *Server) Seed(d SeedData) error {
 			return fmt.Errorf("emulator: Seed: roles[%d]: %w", i, err)
 		}
 	}
+	if err := s.seedRoleSets(st, d.RoleSets, now); err != nil {
+		return fmt.Errorf("emulator: Seed: %w", err)
+	}
 	for i, su := range d.Users {
 		if su.ID != "" && (!strings.HasPrefix(su.ID, "user_") || len(su.ID) == len("user_") || st.users[su.ID] != nil) {
 			return fmt.Errorf("emulator: Seed: users[%d]: id %q must be new and start with user_", i, su.ID)
@@ -457,6 +492,9 @@ func (s *Server) Seed(d SeedData) error {
 		}
 	}
 	if err := x.seedBilling(st, d, now); err != nil {
+		return fmt.Errorf("emulator: Seed: %w", err)
+	}
+	if err := s.seedInstance(st, x, d, now); err != nil {
 		return fmt.Errorf("emulator: Seed: %w", err)
 	}
 	s.st, s.ext = st, x

@@ -43,10 +43,12 @@ Reads:
 func runDev(ctx context.Context, args []string, e env) error {
 	fs := newFlags("dev", "[--addr HOST:PORT] [--seed FILE] [--allowed-origin ORIGIN,…] [--webhook-url URL [--webhook-secret whsec_…]]", devAbout, e)
 	addr := fs.String("addr", "127.0.0.1:8787", "listen address; anything but a loopback address is warned about")
-	seedFile := fs.String("seed", "", "JSON file of roles, users (phone_numbers, unverified_email_addresses,\n"+
+	seedFile := fs.String("seed", "", "JSON file of permissions, roles, role_sets, users (phone_numbers, unverified_email_addresses,\n"+
 		"unverified_phone_numbers, totp_secret, backup_codes, web3_wallets, external_accounts, passkeys,\n"+
-		"trusted_devices), organizations, memberships, machines and api_keys\n"+
-		"to load (default: the demo data)")
+		"trusted_devices), organizations (domains), memberships, machines, api_keys, jwt_templates,\n"+
+		"plans and subscriptions (Billing), satellite_domains, oauth_applications, allowlist_identifiers,\n"+
+		"blocklist_identifiers, redirect_urls and waitlist_entries to load (default: the demo data;\n"+
+		"see emulator.SeedData)")
 	origins := fs.String("allowed-origin", "", "comma-separated origins of apps not on loopback (e.g. https://app.test:8443) that\n"+
 		"the sign-in page and the handshake may send browsers back to")
 	hookURL := fs.String("webhook-url", "", "POST Svix-signed Clerk webhooks for the emulator's changes, the seed's included, to this URL;\n"+
