@@ -19,8 +19,8 @@ import (
 //     are eligible (cookieMemoKey): not a satellite, session tokens
 //     accepted, no token in the Authorization header, one Cookie line, no
 //     __clerk parameter in the query (nor a percent escape that could
-//     spell one), and not a document GET with a Referer (the primary
-//     domain's cross-origin sync check reads it).
+//     spell one), and not a document GET with a Referer on another
+//     origin (the primary domain's cross-origin sync check reads it).
 //   - The Cookie header's own contribution is a pure function of its text,
 //     except where Clerk's suffixed-cookie rule compares a token's exp
 //     with the clock on development instances, or a handshake is being
@@ -52,8 +52,15 @@ func cookieMemoKey(r *http.Request, o *RequestOptions, mode acceptMode, tokenInH
 	if q := r.URL.RawQuery; q != "" && (strings.Contains(q, "__clerk") || strings.IndexByte(q, '%') >= 0) {
 		return ""
 	}
-	if r.Method == http.MethodGet && headerValue(r, "Sec-Fetch-Dest") == "document" && r.Header.Get("Referer") != "" {
-		return ""
+	if r.Method == http.MethodGet && headerValue(r, "Sec-Fetch-Dest") == "document" && headerValue(r, "Referer") != "" {
+		// A page navigation from a link: eligible when the Referer is on
+		// the request's own origin, where the cross-origin sync check
+		// (the only reader of the Referer before signing in) cannot fire.
+		if !refererSameOrigin(r, o) {
+			if rc := (reqCtx{r: r, o: *o}); rc.crossOriginReferrer() {
+				return ""
+			}
+		}
 	}
 	return lines[0]
 }
@@ -122,4 +129,47 @@ func sessionState(s *Session, h http.Header) *RequestState {
 	}{p: Principal{Kind: SessionToken, Session: s}}
 	b.st = RequestState{Status: SignedIn, Principal: &b.p, Headers: h}
 	return &b.st
+}
+
+// refererSameOrigin reports, without parsing URLs, that r's Referer is on
+// the request's public origin, in the common case where that origin is
+// already in the canonical form urlOrigin gives (http or https, a
+// lower-case host of letters, digits, dots and hyphens, a non-default
+// port) and the Referer starts with it, followed by a path, query or
+// fragment or by nothing. Then crossOriginReferrer is false: the Referer
+// parses to that origin, or does not parse. False means "not known": ask
+// crossOriginReferrer.
+func refererSameOrigin(r *http.Request, o *RequestOptions) bool {
+	scheme, host, _, _ := publicSchemeHost(r, o)
+	if (scheme != "http" && scheme != "https") || !canonicalHost(host, scheme) {
+		return false
+	}
+	ref := headerValue(r, "Referer")
+	n := len(scheme) + len("://") + len(host)
+	if len(ref) < n || ref[:len(scheme)] != scheme || ref[len(scheme):len(scheme)+3] != "://" || ref[len(scheme)+3:n] != host {
+		return false
+	}
+	return len(ref) == n || ref[n] == '/' || ref[n] == '?' || ref[n] == '#'
+}
+
+// canonicalHost reports whether host[:port] is as urlOrigin writes it for
+// scheme: a non-empty lower-case name of letters, digits, dots and
+// hyphens, and a port of digits that is not the scheme's default.
+func canonicalHost(host, scheme string) bool {
+	name, port, hasPort := strings.Cut(host, ":")
+	if name == "" || (hasPort && (port == "" || port[0] == '0')) {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '.' && c != '-' {
+			return false
+		}
+	}
+	for i := 0; i < len(port); i++ {
+		if port[i] < '0' || port[i] > '9' {
+			return false
+		}
+	}
+	return !hasPort || (port != "80" || scheme != "http") && (port != "443" || scheme != "https")
 }

@@ -226,7 +226,7 @@ func TestCookieMemoIneligible(t *testing.T) {
 		o auth.RequestOptions
 	}{
 		"cross-origin document GET": {rq{cookies: ck, headers: merge(doc, map[string]string{"Referer": "https://satellite.example.net/"})}, auth.RequestOptions{}},
-		"same-origin document GET":  {rq{cookies: ck, headers: merge(doc, map[string]string{"Referer": "https://app.example.com/"})}, auth.RequestOptions{}},
+		"untrusted forwarded host":  {rq{url: "http://10.0.0.7:8080/dashboard", cookies: ck, headers: merge(doc, map[string]string{"Referer": "https://app.example.com/", "X-Forwarded-Host": "app.example.com", "X-Forwarded-Proto": "https"})}, auth.RequestOptions{}},
 		"dev browser in the query":  {rq{url: "https://app.example.com/?__clerk_db_jwt=dvb_2", cookies: ck, headers: doc}, auth.RequestOptions{}},
 		"escaped query":             {rq{url: "https://app.example.com/?%5F%5Fclerk_db_jwt=dvb_2", cookies: ck, headers: doc}, auth.RequestOptions{}},
 		"synced":                    {rq{url: "https://app.example.com/?__clerk_synced=true", cookies: ck, headers: doc}, auth.RequestOptions{}},
@@ -252,6 +252,23 @@ func TestCookieMemoIneligible(t *testing.T) {
 			}
 		})
 	}
+	// A page navigation from a link on the app's own origin is served by
+	// the memo (directly, or through a trusted proxy).
+	for name, c := range map[string]struct {
+		q rq
+		o auth.RequestOptions
+	}{
+		"same-origin document GET": {rq{cookies: ck, headers: merge(doc, html, map[string]string{"Referer": "https://app.example.com/projects?x=1"})}, auth.RequestOptions{}},
+		"trusted forwarded host": {rq{url: "http://10.0.0.7:8080/dashboard", cookies: ck, headers: merge(doc, map[string]string{"Referer": "https://app.example.com/", "X-Forwarded-Host": "app.example.com", "X-Forwarded-Proto": "https"})},
+			auth.RequestOptions{TrustedProxy: func(*http.Request) bool { return true }}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			st, hit := e.decide(t, c.q, c.o)
+			require.True(t, hit)
+			require.Equal(t, auth.SignedIn, st.Status)
+		})
+	}
+
 	// Two Cookie lines are read as one header by the full decision.
 	r := rq{headers: api}.build()
 	r.Header.Add("Cookie", "__clerk_db_jwt=dvb_1")

@@ -470,29 +470,7 @@ func (rc *reqCtx) publicURL() {
 	}
 	rc.urlDone = true
 	r := rc.r
-	scheme := r.URL.Scheme
-	if scheme == "" {
-		scheme = "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-	}
-	host := r.Host
-	if host == "" {
-		host = r.URL.Host
-	}
-	initScheme, initHost := scheme, host
-	if rc.o.TrustedProxy != nil && rc.o.TrustedProxy(r) {
-		if vs, ok := r.Header["X-Forwarded-Host"]; ok && len(vs) > 0 {
-			host, _, _ = strings.Cut(strings.Join(vs, ", "), ",")
-		}
-		if vs, ok := r.Header["X-Forwarded-Proto"]; ok && len(vs) > 0 {
-			scheme, _, _ = strings.Cut(strings.Join(vs, ", "), ",")
-		}
-		if host == "" || scheme == "" {
-			scheme, host = initScheme, initHost
-		}
-	}
+	scheme, host, initScheme, initHost := publicSchemeHost(r, &rc.o)
 	origin, ok := urlOrigin(scheme + "://" + host)
 	if !ok || origin == "null" {
 		origin, _ = urlOrigin(initScheme + "://" + initHost)
@@ -503,6 +481,36 @@ func (rc *reqCtx) publicURL() {
 		path = "/"
 	}
 	rc.base = origin + path
+}
+
+// publicSchemeHost returns the scheme and host publicURL builds the
+// public URL from (X-Forwarded-* from a trusted proxy, else the request's
+// own), and the request's own, which publicURL falls back to.
+func publicSchemeHost(r *http.Request, o *RequestOptions) (scheme, host, initScheme, initHost string) {
+	scheme = r.URL.Scheme
+	if scheme == "" {
+		scheme = "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+	}
+	host = r.Host
+	if host == "" {
+		host = r.URL.Host
+	}
+	initScheme, initHost = scheme, host
+	if o.TrustedProxy != nil && o.TrustedProxy(r) {
+		if vs, ok := r.Header["X-Forwarded-Host"]; ok && len(vs) > 0 {
+			host, _, _ = strings.Cut(strings.Join(vs, ", "), ",")
+		}
+		if vs, ok := r.Header["X-Forwarded-Proto"]; ok && len(vs) > 0 {
+			scheme, _, _ = strings.Cut(strings.Join(vs, ", "), ",")
+		}
+		if host == "" || scheme == "" {
+			scheme, host = initScheme, initHost
+		}
+	}
+	return scheme, host, initScheme, initHost
 }
 
 // urlOrigin returns the origin of an absolute URL as WHATWG URL gives it

@@ -15,6 +15,13 @@ import (
 // instance, the dev browser), decided by the cookie flow, through the same
 // handler and Verifier, its token cache warm for both. The goal is a
 // signed-in cookie request costing at most 10% more than a header one.
+// carrier=cookie is a fetch from the page (Accept: application/json),
+// carrier=page a page navigation from a link on the same origin
+// (Sec-Fetch-Dest: document, Accept: text/html, a Referer), and
+// carrier=cookie-fresh a fetch whose Cookie header the Verifier has not
+// seen signed in yet (a second Cookie line, which the memo of signed-in
+// Cookie headers does not serve): the full decision, which every browser
+// pays once per token refresh.
 // On a shared machine, run the binary several times rather than with
 // -count, so that header and cookie runs alternate and share the load:
 //
@@ -24,20 +31,35 @@ import (
 func BenchmarkAuthCookie(b *testing.B) {
 	e := newBenchEnv(b)
 	uat := strconv.FormatInt(time.Now().Add(-time.Minute).Unix(), 10)
-	var cookieReqs = e.reqs[:0:0]
+	var cookieReqs, pageReqs, freshReqs = e.reqs[:0:0], e.reqs[:0:0], e.reqs[:0:0]
 	for _, tok := range e.tokens {
-		r := httptest.NewRequest("GET", "/api/me", nil)
-		r.Header.Set("Cookie", strings.Join([]string{
+		cookies := strings.Join([]string{
 			"__clerk_db_jwt=dvb_2abcdefghijklmnopqrstuvwxyz", "__client_uat=" + uat, "__session=" + tok,
 			"_ga=GA1.1.123456789.1700000000", "theme=dark",
-		}, "; "))
+		}, "; ")
+		r := httptest.NewRequest("GET", "/api/me", nil)
+		r.Header.Set("Cookie", cookies)
 		r.Header.Set("Accept", "application/json")
 		cookieReqs = append(cookieReqs, r)
+
+		r = httptest.NewRequest("GET", "/projects", nil)
+		r.Header.Set("Cookie", cookies)
+		r.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+		r.Header.Set("Sec-Fetch-Dest", "document")
+		r.Header.Set("Referer", "http://example.com/dashboard")
+		pageReqs = append(pageReqs, r)
+
+		r = httptest.NewRequest("GET", "/api/me", nil)
+		first, rest, _ := strings.Cut(cookies, "; __session=")
+		r.Header.Add("Cookie", first)
+		r.Header.Add("Cookie", "__session="+rest)
+		r.Header.Set("Accept", "application/json")
+		freshReqs = append(freshReqs, r)
 	}
 	cached := clerkkitHandler(b, e, true)
 	// Both carriers start from the same verifier cache: every token
 	// verified once, through each path.
-	for _, reqs := range [][]*http.Request{e.reqs, cookieReqs} {
+	for _, reqs := range [][]*http.Request{e.reqs, cookieReqs, pageReqs, freshReqs} {
 		for _, r := range reqs {
 			w := &discard{h: http.Header{}}
 			cached.ServeHTTP(w, r)
@@ -55,12 +77,14 @@ func BenchmarkAuthCookie(b *testing.B) {
 			name   string
 			header []int
 		}{{"repeated", []int{0}}, {"cycling", nil}} {
-			hdr, ck := e.reqs, cookieReqs
+			hdr, ck, pg, fr := e.reqs, cookieReqs, pageReqs, freshReqs
 			if tokens.header != nil {
-				hdr, ck = e.reqs[:1], cookieReqs[:1]
+				hdr, ck, pg, fr = e.reqs[:1], cookieReqs[:1], pageReqs[:1], freshReqs[:1]
 			}
 			b.Run("run="+mode.name+"/tokens="+tokens.name+"/carrier=header", func(b *testing.B) { serve(b, cached, hdr, p) })
 			b.Run("run="+mode.name+"/tokens="+tokens.name+"/carrier=cookie", func(b *testing.B) { serve(b, cached, ck, p) })
+			b.Run("run="+mode.name+"/tokens="+tokens.name+"/carrier=page", func(b *testing.B) { serve(b, cached, pg, p) })
+			b.Run("run="+mode.name+"/tokens="+tokens.name+"/carrier=cookie-fresh", func(b *testing.B) { serve(b, cached, fr, p) })
 		}
 	}
 }

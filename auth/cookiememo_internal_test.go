@@ -1,0 +1,80 @@
+package auth
+
+import (
+	"crypto/tls"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// refererSameOrigin never claims a Referer is on the request's origin
+// when crossOriginReferrer (the full URL parsing) says it is not, over
+// crafted and random hosts, schemes, proxies and Referers; and it does
+// recognise the common same-origin links.
+func TestRefererSameOriginAgrees(t *testing.T) {
+	hosts := []string{"app.example.com", "example.com", "App.example.com", "app.example.com:8443", "app.example.com:443",
+		"app.example.com:80", "app.example.com:", "app.example.com:08", "[::1]:8080", "10.0.0.7:8080", "xn--bcher-kva.example",
+		"app_example.com", "", "app.example.com.", "localhost:3000"}
+	refs := []string{"", "/", "https://app.example.com", "https://app.example.com/", "https://app.example.com/a?b#c",
+		"https://app.example.com?x", "https://app.example.com#x", "https://app.example.com:443/", "https://APP.example.com/",
+		"https://app.example.com.evil.net/", "https://app.example.com@evil.net/", "https://app.example.com\\@evil.net/",
+		"https://app.example.com:8443/", "http://app.example.com/", "https://app.example.com/%zz", "https://app.example.com/\x7f",
+		"https://app.example.com:80/", "http://app.example.com:80/", "http://localhost:3000/x", "http://10.0.0.7:8080/",
+		"https://evil.net/", "javascript:alert(1)", "https://app.example.comx/", "https://app.example.com:8443x/"}
+	rnd := rand.New(rand.NewPCG(3, 4))
+	const alphabet = "ahpst:/.?#@\\%[]0123456789-_AE "
+	for range 3000 {
+		b := make([]byte, rnd.IntN(30))
+		for i := range b {
+			b[i] = alphabet[rnd.IntN(len(alphabet))]
+		}
+		refs = append(refs, "https://app.example.com"+string(b), string(b))
+	}
+	same := 0
+	for _, host := range hosts {
+		for _, tlsOn := range []bool{false, true} {
+			for _, fwd := range []string{"", "app.example.com", "APP.example.com, other", "app.example.com:8443"} {
+				for _, ref := range refs {
+					r := httptest.NewRequest("GET", "/page", nil)
+					r.Host = host
+					if tlsOn {
+						r.TLS = &tls.ConnectionState{}
+					}
+					var o RequestOptions
+					if fwd != "" {
+						r.Header.Set("X-Forwarded-Host", fwd)
+						r.Header.Set("X-Forwarded-Proto", "https")
+						o.TrustedProxy = func(*http.Request) bool { return true }
+					}
+					if ref != "" {
+						r.Header.Set("Referer", ref)
+					}
+					fast := refererSameOrigin(r, &o)
+					rc := reqCtx{r: r, o: o}
+					if fast && rc.crossOriginReferrer() {
+						t.Fatalf("host %q tls %v forwarded %q referer %q: fast path says same origin, crossOriginReferrer says cross-origin", host, tlsOn, fwd, ref)
+					}
+					if fast {
+						same++
+					}
+				}
+			}
+		}
+	}
+	if same < 100 {
+		t.Fatalf("the fast path recognised only %d same-origin Referers", same)
+	}
+	for _, c := range []struct{ host, ref string }{
+		{"app.example.com", "http://app.example.com/dashboard"},
+		{"localhost:3000", "http://localhost:3000/"},
+		{"app.example.com", "http://app.example.com?tab=1"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Host = c.host
+		r.Header.Set("Referer", c.ref)
+		if !refererSameOrigin(r, &RequestOptions{}) {
+			t.Errorf("%s on %s: not recognised", c.ref, c.host)
+		}
+	}
+}
