@@ -410,6 +410,7 @@ func (s *Server) registerBillingRoutes() {
 		s.handle("DELETE "+prefix+"/subscription_items/{subscription_item_id}", s.cancelSubItem)
 	}
 	handleBody(s, "POST /v1/billing/subscription_items/{subscription_item_id}/extend_free_trial", s.extendFreeTrial)
+	handleBody(s, "POST /v1/billing/subscription_items/{subscription_item_id}/price_transition", s.priceTransition)
 	s.handle("GET /v1/users/{user_id}/billing/subscription", s.payerSubscription(false))
 	s.handle("GET /v1/organizations/{organization_id}/billing/subscription", s.payerSubscription(true))
 	s.handle("GET /v1/users/{user_id}/billing/credits", s.creditBalance(false))
@@ -679,6 +680,153 @@ func (s *Server) extendFreeTrial(c *call, b *extendFreeTrialBody) (any, *apiErro
 		s.emitSubItem(c.st, "subscriptionItem.updated", it, c.now)
 	}
 	return s.subItemJSON(c.st, it), nil
+}
+
+// priceTransitionBody is the body of POST
+// /v1/billing/subscription_items/{id}/price_transition.
+type priceTransitionBody struct {
+	FromPriceID *string `json:"from_price_id"`
+	ToPriceID   *string `json:"to_price_id"`
+}
+
+type priceJSON struct {
+	Object                  string     `json:"object"`
+	ID                      string     `json:"id"`
+	PlanID                  string     `json:"plan_id"`
+	InstanceID              string     `json:"instance_id"`
+	Currency                string     `json:"currency"`
+	CurrencySymbol          string     `json:"currency_symbol"`
+	Amount                  int64      `json:"amount"`
+	AnnualMonthlyAmount     int64      `json:"annual_monthly_amount"`
+	Fee                     *moneyJSON `json:"fee"`
+	AnnualMonthlyFee        *moneyJSON `json:"annual_monthly_fee"`
+	Description             *string    `json:"description"`
+	IsDefault               bool       `json:"is_default"`
+	CreatedAt               int64      `json:"created_at"`
+	SupportedBillingPeriods string     `json:"supported_billing_periods"`
+}
+
+// priceToJSON is p's one price (a plan of the Server has one, its
+// monthly and annual amounts).
+func priceToJSON(st *state, p *planRec) priceJSON {
+	j := priceJSON{Object: "commerce_price", ID: p.priceID, PlanID: p.id, InstanceID: st.instanceID, Currency: "USD",
+		CurrencySymbol: "$", Amount: p.amount, AnnualMonthlyAmount: p.annualMonth, Fee: moneyPtr(p.amount),
+		IsDefault: true, CreatedAt: ms(p.createdAt), SupportedBillingPeriods: "month"}
+	if p.annualMonth > 0 || p.free() {
+		j.AnnualMonthlyFee, j.SupportedBillingPeriods = moneyPtr(p.annualMonth), "both"
+	}
+	return j
+}
+
+type transitionJSON struct {
+	PreviousPlan       planJSON   `json:"previous_plan"`
+	PreviousPrice      priceJSON  `json:"previous_price"`
+	EffectiveAt        int64      `json:"effective_at"`
+	EffectiveMode      string     `json:"effective_mode"`
+	NextBillingDate    *int64     `json:"next_billing_date"`
+	ChargedImmediately bool       `json:"charged_immediately"`
+	ImmediateCharge    *moneyJSON `json:"immediate_charge"`
+	PreviousItemStatus string     `json:"previous_subscription_item_status"`
+	PreviousItemID     string     `json:"previous_subscription_item_id"`
+}
+
+type priceTransitionJSON struct {
+	Object           string         `json:"object"`
+	SubscriptionItem subItemJSON    `json:"subscription_item"`
+	Transition       transitionJSON `json:"transition"`
+}
+
+// periodAfter is the end of a period of it starting at start: none for a
+// free plan.
+func periodAfter(start time.Time, period string, p *planRec) time.Time {
+	switch {
+	case p.free():
+		return time.Time{}
+	case period == "annual":
+		return start.AddDate(1, 0, 0)
+	}
+	return start.AddDate(0, 1, 0)
+}
+
+// priceTransition is POST
+// /v1/billing/subscription_items/{id}/price_transition: from_price_id
+// must be the item's current price and to_price_id another plan's price
+// for the same payer type (and billing period). A dearer price takes
+// effect now (immediate): the item ends and a new active one starts, its
+// first period charged in full (the Server does not prorate); a cheaper
+// or equal one at the end of the period (end_of_period): the item is
+// canceled and a new upcoming one starts when it ends. The webhooks are
+// subscriptionItem.ended and .active, or .canceled and .upcoming. Only
+// an active or past-due item that is not canceled can transition (400).
+func (s *Server) priceTransition(c *call, b *priceTransitionBody) (any, *apiError) {
+	it, e := s.subItem(c)
+	if e != nil {
+		return nil, e
+	}
+	switch {
+	case b.FromPriceID == nil || *b.FromPriceID == "":
+		return nil, errMissing("from_price_id")
+	case b.ToPriceID == nil || *b.ToPriceID == "":
+		return nil, errMissing("to_price_id")
+	}
+	if (it.status != "active" && it.status != "past_due") || !it.canceledAt.IsZero() {
+		return nil, &apiError{status: http.StatusBadRequest, code: "bad_request", msg: "Bad Request",
+			long: "Subscription item " + it.id + " is " + it.status + " or canceled: its price cannot change."}
+	}
+	bill := s.ext.bill
+	from := bill.plans[it.planID]
+	if *b.FromPriceID != from.priceID {
+		return nil, errValue("from_price_id", "from_price_id must be the subscription item's current price, "+from.priceID+".")
+	}
+	var to *planRec
+	for _, p := range bill.plans {
+		if p.priceID == *b.ToPriceID {
+			to = p
+		}
+	}
+	switch {
+	case to == nil:
+		return nil, errNotFound("price", *b.ToPriceID)
+	case to == from:
+		return nil, &apiError{status: http.StatusConflict, code: "conflict", msg: "Conflict",
+			long: "The subscription item already has price " + to.priceID + "."}
+	case to.forPayer != from.forPayer:
+		return nil, errValue("to_price_id", "to_price_id must be a price of a "+from.forPayer+" plan.")
+	case it.period == "annual" && to.annualMonth == 0 && !to.free():
+		return nil, errValue("to_price_id", "Plan "+to.id+" has no annual price.")
+	}
+	sub := bill.subs[it.subID]
+	next := &subItemRec{seq: s.ext.next(), id: randomID("csubi_"), subID: sub.id, planID: to.id, period: it.period,
+		createdAt: c.now, updatedAt: c.now}
+	tr := transitionJSON{PreviousPlan: planToJSON(from), PreviousPrice: priceToJSON(c.st, from), PreviousItemID: it.id}
+	if itemAmount(next, to) > itemAmount(it, from) || it.periodEnd.IsZero() {
+		it.status, it.endedAt, it.updatedAt = "ended", c.now, c.now
+		next.status, next.periodStart = "active", c.now
+		next.periodEnd = periodAfter(c.now, next.period, to)
+		tr.EffectiveMode, tr.EffectiveAt, tr.PreviousItemStatus = "immediate", ms(c.now), "ended"
+		if amount := itemAmount(next, to); amount > 0 {
+			tr.ChargedImmediately, tr.ImmediateCharge = true, moneyPtr(amount)
+		}
+		tr.NextBillingDate = optMS(next.periodEnd)
+	} else {
+		it.canceledAt, it.updatedAt = c.now, c.now
+		next.status, next.periodStart = "upcoming", it.periodEnd
+		next.periodEnd = periodAfter(it.periodEnd, next.period, to)
+		tr.EffectiveMode, tr.EffectiveAt, tr.PreviousItemStatus = "end_of_period", ms(it.periodEnd), "canceled"
+		if !to.free() {
+			tr.NextBillingDate = optMS(it.periodEnd)
+		}
+	}
+	sub.items = append(sub.items, next)
+	sub.updatedAt = c.now
+	if next.status == "active" {
+		s.emitSubItem(c.st, "subscriptionItem.ended", it, c.now)
+		s.emitSubItem(c.st, "subscriptionItem.active", next, c.now)
+	} else {
+		s.emitSubItem(c.st, "subscriptionItem.canceled", it, c.now)
+		s.emitSubItem(c.st, "subscriptionItem.upcoming", next, c.now)
+	}
+	return priceTransitionJSON{Object: "commerce_price_transition", SubscriptionItem: s.subItemJSON(c.st, next), Transition: tr}, nil
 }
 
 // ---- webhooks ----

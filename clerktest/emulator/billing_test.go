@@ -310,6 +310,79 @@ func TestBillingExtendFreeTrial(t *testing.T) {
 	}
 }
 
+// TestBillingPriceTransition: a dearer price takes effect now (the item
+// ends, a new one is active and charged), a cheaper one at the end of the
+// period (the item is canceled, a new one is upcoming); the refusals.
+func TestBillingPriceTransition(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, hookSecret).start()
+	a := newAPI(t, emulator.Options{Webhooks: hooks(rc.url())})
+	seedBilling(t, a.srv)
+	now := a.srv.Clock().Now()
+
+	up := a.ok("POST", "/v1/billing/subscription_items/csubi_free/price_transition",
+		map[string]any{"from_price_id": "cprice_free", "to_price_id": "cprice_pro"})
+	it, tr := up["subscription_item"].(map[string]any), up["transition"].(map[string]any)
+	if up["object"] != "commerce_price_transition" || it["status"] != "active" || it["plan_id"] != "cplan_pro" || it["id"] == "csubi_free" ||
+		tr["effective_mode"] != "immediate" || tr["charged_immediately"] != true || tr["immediate_charge"].(map[string]any)["amount"] != float64(2000) ||
+		tr["previous_subscription_item_status"] != "ended" || tr["previous_subscription_item_id"] != "csubi_free" ||
+		tr["previous_plan"].(map[string]any)["id"] != "cplan_free" || tr["previous_price"].(map[string]any)["id"] != "cprice_free" ||
+		tr["next_billing_date"] != it["period_end"] || it["period_end"].(float64) < float64(now.AddDate(0, 0, 27).UnixMilli()) {
+		t.Fatalf("upgrade: %v", up)
+	}
+	sub := a.ok("GET", "/v1/users/user_free/billing/subscription", nil)
+	items := sub["subscription_items"].([]any)
+	if len(items) != 2 || items[0].(map[string]any)["status"] != "ended" || items[1].(map[string]any)["status"] != "active" || sub["status"] != "active" {
+		t.Fatalf("after the upgrade: %v", sub)
+	}
+
+	down := a.ok("POST", "/v1/billing/subscription_items/csubi_ada/price_transition",
+		map[string]any{"from_price_id": "cprice_pro", "to_price_id": "cprice_free"})
+	it, tr = down["subscription_item"].(map[string]any), down["transition"].(map[string]any)
+	end := float64(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli())
+	if it["status"] != "upcoming" || it["period_start"] != end || it["period_end"] != nil || it["plan_period"] != "annual" ||
+		tr["effective_mode"] != "end_of_period" || tr["effective_at"] != end || tr["charged_immediately"] != false ||
+		tr["immediate_charge"] != nil || tr["previous_subscription_item_status"] != "canceled" || tr["next_billing_date"] != nil {
+		t.Fatalf("downgrade: %v", down)
+	}
+	old := a.ok("GET", "/v1/users/user_ada/billing/subscription", nil)["subscription_items"].([]any)[0].(map[string]any)
+	if old["status"] != "active" || old["canceled_at"] == nil {
+		t.Fatalf("the downgraded item: %v", old)
+	}
+	if p := a.page("/v1/commerce/subscription_items?status=upcoming&include_free=true"); p.TotalCount != 1 {
+		t.Fatalf("upcoming items: %v", p)
+	}
+
+	path := "/v1/billing/subscription_items/csubi_max/price_transition"
+	a.fail("POST", path, map[string]any{"to_price_id": "cprice_free"}, 422, "form_param_missing")
+	a.fail("POST", path, map[string]any{"from_price_id": "cprice_pro"}, 422, "form_param_missing")
+	a.fail("POST", path, map[string]any{"from_price_id": "cprice_free", "to_price_id": "cprice_pro"}, 422, "form_param_value_invalid")
+	a.fail("POST", path, map[string]any{"from_price_id": "cprice_pro", "to_price_id": "cprice_nope"}, 404, "resource_not_found")
+	a.fail("POST", path, map[string]any{"from_price_id": "cprice_pro", "to_price_id": "cprice_pro"}, 409, "conflict")
+	a.fail("POST", path, map[string]any{"from_price_id": "cprice_pro", "to_price_id": "cprice_team"}, 422, "form_param_value_invalid")
+	a.fail("POST", "/v1/billing/subscription_items/csubi_ada/price_transition",
+		map[string]any{"from_price_id": "cprice_pro", "to_price_id": "cprice_free"}, 400, "bad_request")
+	a.fail("POST", "/v1/billing/subscription_items/csubi_nope/price_transition",
+		map[string]any{"from_price_id": "cprice_pro", "to_price_id": "cprice_free"}, 404, "resource_not_found")
+
+	var got []string
+	for _, d := range waitDeliveries(t, a.srv) {
+		if strings.HasPrefix(d.EventType, "subscriptionItem.") {
+			var data struct{ ID, Status string }
+			json.Unmarshal(decodeEnvelope(t, d.Payload).Data, &data)
+			if strings.HasPrefix(data.ID, "csubi_") && data.ID != "csubi_free" && data.ID != "csubi_ada" {
+				data.ID = "new"
+			}
+			got = append(got, d.EventType+" "+data.ID+" "+data.Status)
+		}
+	}
+	want := "subscriptionItem.ended csubi_free ended,subscriptionItem.active new active," +
+		"subscriptionItem.canceled csubi_ada canceled,subscriptionItem.upcoming new upcoming"
+	if strings.Join(got, ",") != want {
+		t.Fatalf("events %s, want %s", strings.Join(got, ","), want)
+	}
+}
+
 // TestBillingCredits: credit balances, null until the first adjustment;
 // increases and decreases, idempotent by key, never below zero.
 func TestBillingCredits(t *testing.T) {
@@ -472,9 +545,10 @@ func exerciseBillingRoutes(t *testing.T, a *api) {
 	err := json.Unmarshal([]byte(`{"users":[{"id":"user_billing","email_addresses":["billing@example.com"]}],
 		"organizations":[{"id":"org_billing","name":"Billing Co"}],
 		"plans":[{"id":"cplan_x_user","name":"Exercise","payer_type":"user","amount":500},
-		         {"id":"cplan_x_org","name":"Exercise","payer_type":"org","amount":900}],
+		         {"id":"cplan_x_org","name":"Exercise","payer_type":"org","amount":900},
+		         {"id":"cplan_x_org2","name":"Exercise 2","payer_type":"org","amount":1900}],
 		"subscriptions":[{"payer":"user_billing","items":[{"id":"csubi_x_user","plan":"cplan_x_user"}]},
-		                 {"payer":"org_billing","items":[{"plan":"exercise"}]}]}`), &d)
+		                 {"payer":"org_billing","items":[{"id":"csubi_x_org","plan":"exercise"}]}]}`), &d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,6 +564,7 @@ func exerciseBillingRoutes(t *testing.T, a *api) {
 	a.ok("POST", "/v1/users/user_billing/billing/credits", map[string]any{"amount": 100, "action": "increase", "idempotency_key": "x"})
 	a.ok("POST", "/v1/organizations/org_billing/billing/credits", map[string]any{"amount": 100, "action": "increase", "idempotency_key": "x"})
 	a.ok("DELETE", "/v1/commerce/subscription_items/csubi_x_user", nil)
+	a.ok("POST", "/v1/billing/subscription_items/csubi_x_org/price_transition", map[string]any{"from_price_id": "cprice_x_org", "to_price_id": "cprice_x_org2"})
 	a.fail("POST", "/v1/billing/subscription_items/csubi_x_user/extend_free_trial", map[string]any{"extend_to": "2030-01-01T00:00:00Z"}, 400, "bad_request")
 	a.fail("GET", "/v1/billing/plans?payer_type=team", nil, 422, "form_param_value_invalid")
 	a.fail("GET", "/v1/billing/subscription_items?status=soon", nil, 422, "form_param_value_invalid")
