@@ -38,17 +38,38 @@ type billingStore struct {
 	subs   map[string]*subscriptionRec // by id
 	payers map[string]*payerRec        // by user or organization id
 	ledger map[string]*creditEntryRec  // by payer id + "/" + idempotency key
+	// discounts by id (seeded), and their redemptions by item id, the
+	// last one the item's current (active or removed).
+	discounts   map[string]*discountRec
+	redemptions map[string]*redemptionRec
+}
+
+// discountRec is a discount that can be applied to subscription items.
+type discountRec struct {
+	id, name   string
+	percentOff float64 // 0: a fixed amount
+	amountOff  int64   // cents
+	cycles     *int    // nil: forever
+}
+
+// redemptionRec is a discount applied to an item.
+type redemptionRec struct {
+	id, itemID, discountID string
+	status                 string // active or removed
+	redeemedAt             time.Time
 }
 
 func newBillingStore() *billingStore {
 	return &billingStore{plans: map[string]*planRec{}, subs: map[string]*subscriptionRec{},
-		payers: map[string]*payerRec{}, ledger: map[string]*creditEntryRec{}}
+		payers: map[string]*payerRec{}, ledger: map[string]*creditEntryRec{},
+		discounts: map[string]*discountRec{}, redemptions: map[string]*redemptionRec{}}
 }
 
 // clone returns a deep copy of b, for Seed.
 func (b *billingStore) clone() *billingStore {
 	c := &billingStore{plans: map[string]*planRec{}, subs: map[string]*subscriptionRec{},
-		payers: cloneRecs(b.payers), ledger: cloneRecs(b.ledger)}
+		payers: cloneRecs(b.payers), ledger: cloneRecs(b.ledger),
+		discounts: cloneRecs(b.discounts), redemptions: cloneRecs(b.redemptions)}
 	for id, p := range b.plans {
 		cp := *p
 		cp.features = slices.Clone(p.features)
@@ -411,6 +432,8 @@ func (s *Server) registerBillingRoutes() {
 	}
 	handleBody(s, "POST /v1/billing/subscription_items/{subscription_item_id}/extend_free_trial", s.extendFreeTrial)
 	handleBody(s, "POST /v1/billing/subscription_items/{subscription_item_id}/price_transition", s.priceTransition)
+	handleBody(s, "POST /v1/billing/subscription_items/{subscription_item_id}/discounts", s.applyDiscount)
+	s.handle("DELETE /v1/billing/subscription_items/{subscription_item_id}/discounts/{discount_id}", s.removeDiscount)
 	s.handle("GET /v1/users/{user_id}/billing/subscription", s.payerSubscription(false))
 	s.handle("GET /v1/organizations/{organization_id}/billing/subscription", s.payerSubscription(true))
 	s.handle("GET /v1/users/{user_id}/billing/credits", s.creditBalance(false))
@@ -829,6 +852,123 @@ func (s *Server) priceTransition(c *call, b *priceTransitionBody) (any, *apiErro
 	return priceTransitionJSON{Object: "commerce_price_transition", SubscriptionItem: s.subItemJSON(c.st, next), Transition: tr}, nil
 }
 
+// ---- discounts ----
+
+type redemptionJSON struct {
+	Object          string     `json:"object"`
+	ID              string     `json:"id"`
+	ItemID          string     `json:"subscription_item_id"`
+	DiscountID      string     `json:"discount_id"`
+	Name            string     `json:"name"`
+	Source          string     `json:"source"`
+	Effect          string     `json:"effect"`
+	PercentOff      *float64   `json:"percent_off"`
+	AmountOff       *moneyJSON `json:"amount_off"`
+	Amount          *moneyJSON `json:"amount"`
+	CyclesRemaining *int       `json:"cycles_remaining"`
+	CyclesApplied   int        `json:"cycles_applied"`
+	Status          string     `json:"status"`
+	RedeemedAt      int64      `json:"redeemed_at"`
+	RedeemedBy      *string    `json:"redeemed_by"`
+}
+
+// redemptionToJSON is r; amount is what it takes off the item's next
+// renewal (none for an item without one).
+func (s *Server) redemptionToJSON(r *redemptionRec) redemptionJSON {
+	b := s.ext.bill
+	d, it := b.discounts[r.discountID], s.itemByID(r.itemID)
+	j := redemptionJSON{Object: "commerce_discount_redemption", ID: r.id, ItemID: r.itemID, DiscountID: d.id, Name: d.name,
+		Source: "manual", CyclesRemaining: d.cycles, Status: r.status, RedeemedAt: ms(r.redeemedAt)}
+	renewal := int64(0)
+	if it != nil {
+		if np := nextPayment(it, b.plans[it.planID]); np != nil {
+			renewal = np.Amount.Amount
+		}
+	}
+	off := min(d.amountOff, renewal)
+	if d.percentOff > 0 {
+		pct := d.percentOff
+		j.Effect, j.PercentOff = "percentage", &pct
+		off = int64(float64(renewal)*pct/100 + 0.5)
+	} else {
+		j.Effect, j.AmountOff = "fixed_amount", moneyPtr(d.amountOff)
+	}
+	if renewal > 0 && r.status == "active" {
+		j.Amount = moneyPtr(off)
+	}
+	return j
+}
+
+// itemByID is the subscription item id, or nil.
+func (s *Server) itemByID(id string) *subItemRec {
+	for _, sub := range s.ext.bill.subs {
+		for _, it := range sub.items {
+			if it.id == id {
+				return it
+			}
+		}
+	}
+	return nil
+}
+
+// applyDiscountBody is the body of POST
+// /v1/billing/subscription_items/{id}/discounts.
+type applyDiscountBody struct {
+	DiscountID *string `json:"discount_id"`
+}
+
+// applyDiscount is POST /v1/billing/subscription_items/{id}/discounts: a
+// seeded discount (SeedData.Discounts) applied to an item that has not
+// ended, replacing its active one; the same active discount again is a
+// 409. The Server does not take discounts off the amounts it answers for
+// the item; the redemption's amount says what it takes off the next
+// renewal.
+func (s *Server) applyDiscount(c *call, b *applyDiscountBody) (any, *apiError) {
+	it, e := s.subItem(c)
+	if e != nil {
+		return nil, e
+	}
+	if b.DiscountID == nil || *b.DiscountID == "" {
+		return nil, errMissing("discount_id")
+	}
+	bill := s.ext.bill
+	d := bill.discounts[*b.DiscountID]
+	if d == nil {
+		return nil, errNotFound("discount", *b.DiscountID)
+	}
+	if it.status == "ended" || it.status == "abandoned" {
+		return nil, &apiError{status: http.StatusBadRequest, code: "bad_request", msg: "Bad Request",
+			long: "Subscription item " + it.id + " is " + it.status + ": no discount can be applied."}
+	}
+	if cur := bill.redemptions[it.id]; cur != nil && cur.status == "active" {
+		if cur.discountID == d.id {
+			return nil, &apiError{status: http.StatusConflict, code: "conflict", msg: "Conflict",
+				long: "Discount " + d.id + " is already applied to subscription item " + it.id + "."}
+		}
+		cur.status = "removed"
+	}
+	r := &redemptionRec{id: randomID("cdred_"), itemID: it.id, discountID: d.id, status: "active", redeemedAt: c.now}
+	bill.redemptions[it.id] = r
+	return s.redemptionToJSON(r), nil
+}
+
+// removeDiscount is DELETE
+// /v1/billing/subscription_items/{id}/discounts/{discount_id}: the item's
+// active discount, which must be discount_id (404 otherwise), is removed.
+func (s *Server) removeDiscount(c *call) (any, *apiError) {
+	it, e := s.subItem(c)
+	if e != nil {
+		return nil, e
+	}
+	id := c.r.PathValue("discount_id")
+	r := s.ext.bill.redemptions[it.id]
+	if r == nil || r.status != "active" || r.discountID != id {
+		return nil, errNotFound("active discount", id+" on subscription item "+it.id)
+	}
+	r.status = "removed"
+	return s.redemptionToJSON(r), nil
+}
+
 // ---- webhooks ----
 
 type subItemEventPlanJSON struct {
@@ -1101,6 +1241,20 @@ type SeedSubscriptionItem struct {
 	Canceled bool `json:"canceled,omitempty"`
 }
 
+// SeedDiscount is a discount that POST
+// /v1/billing/subscription_items/{id}/discounts can apply.
+type SeedDiscount struct {
+	// ID is the discount's id, which must start with "cdisc_"; required.
+	ID string `json:"id"`
+	// Name is its display name; required.
+	Name string `json:"name"`
+	// PercentOff (0 < p <= 100) or AmountOff (cents, > 0): exactly one.
+	PercentOff float64 `json:"percent_off,omitempty"`
+	AmountOff  int64   `json:"amount_off,omitempty"`
+	// Cycles is how many billing cycles it applies to; absent: forever.
+	Cycles *int `json:"cycles,omitempty"`
+}
+
 var (
 	seedSlugPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 	seedItemStatuses   = []string{"active", "past_due", "upcoming", "ended", "incomplete", "abandoned"}
@@ -1315,10 +1469,37 @@ func (x *extStore) seedBilling(st *state, d SeedData, now time.Time) error {
 			return fmt.Errorf("plans[%d]: %w", i, err)
 		}
 	}
+	for i, sd := range d.Discounts {
+		if err := x.bill.seedDiscount(sd); err != nil {
+			return fmt.Errorf("discounts[%d]: %w", i, err)
+		}
+	}
 	for i, ss := range d.Subscriptions {
 		if err := x.bill.seedSubscription(st, ss, x.next, now); err != nil {
 			return fmt.Errorf("subscriptions[%d]: %w", i, err)
 		}
 	}
+	return nil
+}
+
+func (b *billingStore) seedDiscount(sd SeedDiscount) error {
+	if !strings.HasPrefix(sd.ID, "cdisc_") || len(sd.ID) == len("cdisc_") || b.discounts[sd.ID] != nil {
+		return fmt.Errorf("id %q is required, new and starts with cdisc_", sd.ID)
+	}
+	if strings.TrimSpace(sd.Name) == "" {
+		return fmt.Errorf("name is required")
+	}
+	if (sd.PercentOff > 0) == (sd.AmountOff > 0) || sd.PercentOff < 0 || sd.PercentOff > 100 || sd.AmountOff < 0 {
+		return fmt.Errorf("exactly one of percent_off (0 < p <= 100) and amount_off (> 0) is required")
+	}
+	if sd.Cycles != nil && *sd.Cycles < 1 {
+		return fmt.Errorf("cycles must be at least 1 (absent: forever)")
+	}
+	d := &discountRec{id: sd.ID, name: sd.Name, percentOff: sd.PercentOff, amountOff: sd.AmountOff}
+	if sd.Cycles != nil {
+		n := *sd.Cycles
+		d.cycles = &n
+	}
+	b.discounts[sd.ID] = d
 	return nil
 }

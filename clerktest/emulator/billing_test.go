@@ -383,6 +383,61 @@ func TestBillingPriceTransition(t *testing.T) {
 	}
 }
 
+// TestBillingDiscounts: seeded discounts applied to an item, replaced,
+// refused when already active, removed.
+func TestBillingDiscounts(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	seedBilling(t, a.srv)
+	var d emulator.SeedData
+	if err := json.Unmarshal([]byte(`{"discounts":[{"id":"cdisc_half","name":"Half off","percent_off":50,"cycles":3},
+		{"id":"cdisc_five","name":"Five dollars","amount_off":500}]}`), &d); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.srv.Seed(d); err != nil {
+		t.Fatal(err)
+	}
+	path := "/v1/billing/subscription_items/csubi_ada/discounts"
+	r := a.ok("POST", path, map[string]any{"discount_id": "cdisc_half"})
+	if r["object"] != "commerce_discount_redemption" || r["subscription_item_id"] != "csubi_ada" || r["discount_id"] != "cdisc_half" ||
+		r["name"] != "Half off" || r["source"] != "manual" || r["effect"] != "percentage" || r["percent_off"] != float64(50) ||
+		r["amount_off"] != nil || r["amount"].(map[string]any)["amount"] != float64(9600) || r["cycles_remaining"] != float64(3) ||
+		r["cycles_applied"] != float64(0) || r["status"] != "active" || r["redeemed_by"] != nil {
+		t.Fatalf("applied: %v", r)
+	}
+	a.fail("POST", path, map[string]any{"discount_id": "cdisc_half"}, 409, "conflict")
+	f := a.ok("POST", path, map[string]any{"discount_id": "cdisc_five"})
+	if f["effect"] != "fixed_amount" || f["amount_off"].(map[string]any)["amount"] != float64(500) || f["amount"].(map[string]any)["amount"] != float64(500) ||
+		f["percent_off"] != nil || f["cycles_remaining"] != nil {
+		t.Fatalf("replaced: %v", f)
+	}
+	a.fail("DELETE", path+"/cdisc_half", nil, 404, "resource_not_found") // replaced, no longer active
+	if rm := a.ok("DELETE", path+"/cdisc_five", nil); rm["status"] != "removed" || rm["id"] != f["id"] || rm["amount"] != nil {
+		t.Fatalf("removed: %v", rm)
+	}
+	a.fail("DELETE", path+"/cdisc_five", nil, 404, "resource_not_found")
+	a.fail("POST", path, map[string]any{"discount_id": "cdisc_nope"}, 404, "resource_not_found")
+	a.fail("POST", path, map[string]any{}, 422, "form_param_missing")
+	a.fail("POST", "/v1/billing/subscription_items/csubi_nope/discounts", map[string]any{"discount_id": "cdisc_half"}, 404, "resource_not_found")
+	a.ok("DELETE", "/v1/commerce/subscription_items/csubi_acme?end_now=true", nil)
+	a.fail("POST", "/v1/billing/subscription_items/csubi_acme/discounts", map[string]any{"discount_id": "cdisc_half"}, 400, "bad_request")
+	for _, bad := range []string{
+		`{"discounts":[{"id":"disc_x","name":"X","percent_off":10}]}`,
+		`{"discounts":[{"id":"cdisc_x","name":"X"}]}`,
+		`{"discounts":[{"id":"cdisc_x","name":"X","percent_off":10,"amount_off":5}]}`,
+		`{"discounts":[{"id":"cdisc_x","name":"X","percent_off":150}]}`,
+		`{"discounts":[{"id":"cdisc_x","name":"","amount_off":5}]}`,
+		`{"discounts":[{"id":"cdisc_x","name":"X","amount_off":5,"cycles":0}]}`,
+		`{"discounts":[{"id":"cdisc_half","name":"X","amount_off":5}]}`,
+	} {
+		var d emulator.SeedData // fresh: Unmarshal would keep fields of reused slice elements
+		json.Unmarshal([]byte(bad), &d)
+		if err := a.srv.Seed(d); err == nil || !strings.Contains(err.Error(), "discounts[0]") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
+
 // TestBillingCredits: credit balances, null until the first adjustment;
 // increases and decreases, idempotent by key, never below zero.
 func TestBillingCredits(t *testing.T) {
@@ -548,7 +603,8 @@ func exerciseBillingRoutes(t *testing.T, a *api) {
 		         {"id":"cplan_x_org","name":"Exercise","payer_type":"org","amount":900},
 		         {"id":"cplan_x_org2","name":"Exercise 2","payer_type":"org","amount":1900}],
 		"subscriptions":[{"payer":"user_billing","items":[{"id":"csubi_x_user","plan":"cplan_x_user"}]},
-		                 {"payer":"org_billing","items":[{"id":"csubi_x_org","plan":"exercise"}]}]}`), &d)
+		                 {"payer":"org_billing","items":[{"id":"csubi_x_org","plan":"exercise"}]}],
+		"discounts":[{"id":"cdisc_x","name":"Exercise","percent_off":10}]}`), &d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -564,6 +620,8 @@ func exerciseBillingRoutes(t *testing.T, a *api) {
 	a.ok("POST", "/v1/users/user_billing/billing/credits", map[string]any{"amount": 100, "action": "increase", "idempotency_key": "x"})
 	a.ok("POST", "/v1/organizations/org_billing/billing/credits", map[string]any{"amount": 100, "action": "increase", "idempotency_key": "x"})
 	a.ok("DELETE", "/v1/commerce/subscription_items/csubi_x_user", nil)
+	a.ok("POST", "/v1/billing/subscription_items/csubi_x_org/discounts", map[string]any{"discount_id": "cdisc_x"})
+	a.ok("DELETE", "/v1/billing/subscription_items/csubi_x_org/discounts/cdisc_x", nil)
 	a.ok("POST", "/v1/billing/subscription_items/csubi_x_org/price_transition", map[string]any{"from_price_id": "cprice_x_org", "to_price_id": "cprice_x_org2"})
 	a.fail("POST", "/v1/billing/subscription_items/csubi_x_user/extend_free_trial", map[string]any{"extend_to": "2030-01-01T00:00:00Z"}, 400, "bad_request")
 	a.fail("GET", "/v1/billing/plans?payer_type=team", nil, 422, "form_param_value_invalid")

@@ -33,11 +33,11 @@ import (
 // permissions, roles and role sets, users (with their email addresses,
 // phone numbers, MFA, web3 wallets, external accounts, passkeys and
 // trusted devices), organizations (with their domains), memberships,
-// machines, API keys, JWT templates, Billing plans and subscriptions,
-// satellite domains, OAuth applications, allowlist and blocklist
-// identifiers, redirect URLs and waitlist entries. What the Backend API
-// can create in one call but a seed cannot (sessions, invitations, tokens)
-// is left to the API.
+// machines, API keys, JWT templates, Billing plans, subscriptions and
+// discounts, satellite domains, OAuth applications, allowlist and
+// blocklist identifiers, redirect URLs and waitlist entries. What the
+// Backend API can create in one call but a seed cannot (sessions,
+// invitations, tokens) is left to the API.
 //
 // Decoding is strict: a key that is not one of the fields' (a typo such as
 // "email" for "email_addresses", or a different case) is a *SeedKeyError
@@ -71,6 +71,10 @@ type SeedData struct {
 	// organizations above or already there, to the plans above or already
 	// there.
 	Subscriptions []SeedSubscription `json:"subscriptions,omitempty"`
+	// Discounts are Billing discounts that can be applied to
+	// subscription items (POST
+	// /v1/billing/subscription_items/{id}/discounts).
+	Discounts []SeedDiscount `json:"discounts,omitempty"`
 	// RoleSets are role sets of the roles above, created right after them
 	// (so that Organizations can use them).
 	RoleSets []SeedRoleSet `json:"role_sets,omitempty"`

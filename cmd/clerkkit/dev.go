@@ -46,7 +46,7 @@ func runDev(ctx context.Context, args []string, e env) error {
 	seedFile := fs.String("seed", "", "JSON file of permissions, roles, role_sets, users (phone_numbers, unverified_email_addresses,\n"+
 		"unverified_phone_numbers, totp_secret, backup_codes, web3_wallets, external_accounts, passkeys,\n"+
 		"trusted_devices), organizations (domains), memberships, machines, api_keys, jwt_templates,\n"+
-		"plans and subscriptions (Billing), satellite_domains, oauth_applications, allowlist_identifiers,\n"+
+		"plans, subscriptions and discounts (Billing), satellite_domains, oauth_applications, allowlist_identifiers,\n"+
 		"blocklist_identifiers, redirect_urls and waitlist_entries to load (default: the demo data;\n"+
 		"see emulator.SeedData)")
 	origins := fs.String("allowed-origin", "", "comma-separated origins of apps not on loopback (e.g. https://app.test:8443) that\n"+
