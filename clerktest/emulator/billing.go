@@ -2,12 +2,12 @@
 // and its payers' subscriptions, which only Seed creates (Clerk's
 // checkout is a Frontend API flow the Server does not emulate), read
 // through GET /v1/commerce/plans, /v1/commerce/subscription_items and
-// /v1/{users,organizations}/{id}/billing/subscription; subscription items
-// are canceled with DELETE /v1/commerce/subscription_items/{id} and their
-// free trials extended with POST
-// /v1/billing/subscription_items/{id}/extend_free_trial, and payers'
-// credit balances read and adjusted through
-// /v1/{users,organizations}/{id}/billing/credits.
+// /v1/{users,organizations}/{id}/billing/subscription. Subscription items
+// are canceled with DELETE /v1/commerce/subscription_items/{id}; under
+// /v1/billing/subscription_items/{id}, their free trials are extended
+// (extend_free_trial), their prices changed (price_transition) and seeded
+// discounts applied and removed (discounts). Payers' credit balances are
+// read and adjusted through /v1/{users,organizations}/{id}/billing/credits.
 //
 // clerk-sdk-go v2.4.2 (package billing) and @clerk/backend 3.25.0
 // (clerkClient.billing) call the plans, subscription items and cancel

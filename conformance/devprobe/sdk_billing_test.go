@@ -14,7 +14,8 @@ import (
 
 // The scenario seed's Billing records (scenarioBilling): a free default
 // and a Pro plan for users, a Team plan for organizations; the demo
-// admin on Pro billed annually, Acme on Team, the demo member on Free.
+// admin on Pro billed annually, the demo member in Pro's free trial, Acme
+// on Team (Globex has no subscription).
 const (
 	seedPlanFree   = "cplan_demo_free"
 	seedPlanPro    = "cplan_demo_pro"
@@ -38,7 +39,7 @@ func scenarioBilling() ([]emulator.SeedPlan, []emulator.SeedSubscription) {
 	subs := []emulator.SeedSubscription{
 		{ID: "csub_demo_admin", Payer: "user_demo_admin", Items: []emulator.SeedSubscriptionItem{{ID: seedItemAdmin, Plan: "pro", PlanPeriod: "annual"}}},
 		{ID: "csub_demo_acme", Payer: "org_demo_acme", Items: []emulator.SeedSubscriptionItem{{ID: seedItemAcme, Plan: "team"}}},
-		{ID: "csub_demo_member", Payer: "user_demo_member", Items: []emulator.SeedSubscriptionItem{{ID: seedItemMember, Plan: "free"}}},
+		{ID: "csub_demo_member", Payer: "user_demo_member", Items: []emulator.SeedSubscriptionItem{{ID: seedItemMember, Plan: "pro", FreeTrial: true}}},
 	}
 	return plans, subs
 }
@@ -85,8 +86,8 @@ type creditLedger struct {
 }
 
 // TestClerkSDKGoBillingScenario runs clerk-sdk-go v2.4.2's billing client
-// (plans, subscription items, cancel: the operations it has, which it
-// calls under /v1/billing) against the built `clerkkit dev` with the
+// (plans, subscription items, cancel, free trial extension: the
+// operations it has, the first three of which it calls under /v1/billing) against the built `clerkkit dev` with the
 // scenario seed, and reads the subscriptions and credit balances it has
 // no client for through clerk.NewAPIRequest on the same Backend, the
 // SDK's own way to call an operation it lacks.
@@ -122,13 +123,13 @@ func TestClerkSDKGoBillingScenario(t *testing.T) {
 	})
 
 	t.Run("subscription items", func(t *testing.T) {
-		l, err := bill.ListSubscriptionItems(ctx, &billing.ListSubscriptionItemsParams{})
+		l, err := bill.ListSubscriptionItems(ctx, &billing.ListSubscriptionItemsParams{IncludeFree: clerk.Bool(true)})
 		must(t, err)
-		check(t, l.TotalCount == 2 && l.Data[0].ID == seedItemAcme && l.Data[1].ID == seedItemAdmin, "paid items %+v", l)
-		all, err := bill.ListSubscriptionItems(ctx, &billing.ListSubscriptionItemsParams{IncludeFree: clerk.Bool(true)})
+		check(t, l.TotalCount == 3 && l.Data[0].ID == seedItemMember && l.Data[1].ID == seedItemAcme && l.Data[2].ID == seedItemAdmin, "items %+v", l)
+		trial, err := bill.ListSubscriptionItems(ctx, &billing.ListSubscriptionItemsParams{Status: clerk.String("free_trial")})
 		must(t, err)
-		check(t, all.TotalCount == 3 && all.Data[0].ID == seedItemMember, "all items %+v", all)
-		admin := l.Data[1]
+		check(t, trial.TotalCount == 1 && trial.Data[0].ID == seedItemMember && trial.Data[0].IsFreeTrial, "free trials %+v", trial)
+		admin := l.Data[2]
 		check(t, admin.Status == "active" && admin.PlanPeriod == "annual" && admin.PlanID != nil && *admin.PlanID == seedPlanPro &&
 			admin.Plan != nil && admin.Plan.Name == "Pro" && admin.Amount != nil && admin.Amount.Amount == 19200 &&
 			admin.Payer != nil && admin.Payer.UserID != nil && *admin.Payer.UserID == "user_demo_admin" &&
@@ -172,6 +173,17 @@ func TestClerkSDKGoBillingScenario(t *testing.T) {
 		apiErr(t, err, http.StatusBadRequest, "bad_request")
 		_, err = bill.CancelSubscriptionItem(ctx, "csubi_nope", nil)
 		apiErr(t, err, http.StatusNotFound, "resource_not_found")
+	})
+
+	t.Run("extend free trial", func(t *testing.T) {
+		to := time.Now().AddDate(0, 0, 30).UTC().Truncate(time.Second)
+		it, err := bill.ExtendFreeTrial(ctx, seedItemMember, &billing.ExtendFreeTrialParams{ExtendTo: to.Format(time.RFC3339)})
+		must(t, err)
+		check(t, it.ID == seedItemMember && it.IsFreeTrial && it.PeriodEnd != nil && *it.PeriodEnd == to.UnixMilli(), "extended %+v", it)
+		_, err = bill.ExtendFreeTrial(ctx, seedItemAdmin, &billing.ExtendFreeTrialParams{ExtendTo: to.Format(time.RFC3339)})
+		apiErr(t, err, http.StatusBadRequest, "bad_request")
+		_, err = bill.ExtendFreeTrial(ctx, seedItemMember, &billing.ExtendFreeTrialParams{ExtendTo: "soon"})
+		apiErr(t, err, http.StatusUnprocessableEntity, "form_param_format_invalid")
 	})
 
 	t.Run("credits (clerk.NewAPIRequest)", func(t *testing.T) {

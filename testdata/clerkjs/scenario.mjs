@@ -519,7 +519,8 @@ await step('idPOAuthAccessToken.verify refuses an unknown token', async () => {
 
 // Billing, from the scenario seed (conformance/devprobe's scenarioBilling):
 // user plans Free (default) and Pro, the organization plan Team; the seed
-// user on Pro billed annually, Acme (org_demo_acme) on Team.
+// user on Pro billed annually, user_demo_member in Pro's free trial, Acme
+// (org_demo_acme) on Team.
 await step('billing.getPlanList', async () => {
   const l = await clerk.billing.getPlanList();
   check(l.totalCount === 3 && l.data.map((p) => p.id).join() === 'cplan_demo_team,cplan_demo_pro,cplan_demo_free', 'plans', l);
@@ -549,6 +550,13 @@ await step('billing.getOrganizationBillingSubscription', async () => {
   const s = await clerk.billing.getOrganizationBillingSubscription('org_demo_acme');
   check(s.id === 'csub_demo_acme' && s.subscriptionItems[0]?.plan?.id === 'cplan_demo_team' && s.subscriptionItems[0].amount?.amount === 9900, 'acme', s);
   await refused(clerk.billing.getOrganizationBillingSubscription('org_demo_globex'), 404, 'resource_not_found');
+});
+await step('billing.extendSubscriptionItemFreeTrial', async () => {
+  const to = new Date(Date.now() + 30 * 24 * 3600 * 1000);
+  to.setUTCMilliseconds(0);
+  const it = await clerk.billing.extendSubscriptionItemFreeTrial('csubi_demo_member', { extendTo: to });
+  check(it.id === 'csubi_demo_member' && it.isFreeTrial && it.periodEnd === to.getTime() && it.plan?.id === 'cplan_demo_pro', 'extended', it);
+  await refused(clerk.billing.extendSubscriptionItemFreeTrial('csubi_demo_admin', { extendTo: to }), 400, 'bad_request');
 });
 await step('billing.cancelSubscriptionItem (at period end, then now)', async () => {
   const c = await clerk.billing.cancelSubscriptionItem('csubi_demo_admin');
