@@ -16,7 +16,8 @@
 //
 // An instance without plans (no billing seed) answers empty lists, and
 // 404 for a payer's subscription, as Clerk answers for an instance
-// without Billing. Amounts are in cents of USD, formatted "49.99" with
+// without Billing; with a default plan, a payer without a seeded
+// subscription has one on it (no webhook is sent for it). Amounts are in cents of USD, formatted "49.99" with
 // currency_symbol "$".
 
 package emulator
@@ -110,6 +111,7 @@ func (p *planRec) free() bool { return p.amount == 0 }
 type subscriptionRec struct {
 	seq       int64
 	id        string
+	auto      bool   // made by syncBilling on the default plan: a seed may replace it
 	payer     string // user or organization id
 	items     []*subItemRec
 	createdAt time.Time
@@ -463,6 +465,54 @@ func (b *billingStore) prune(st *state) {
 	}
 }
 
+// syncBilling prunes the store (prune) and subscribes every user and
+// organization without a subscription to its payer type's default plan,
+// if there is one, as Clerk subscribes payers to it on creation: an
+// active item on the free plan from the payer's creation, without a
+// period end. Such a subscription is made when first needed, with the
+// payer's creation time.
+func (s *Server) syncBilling(st *state, now time.Time) {
+	b := s.ext.bill
+	b.prune(st)
+	var defUser, defOrg *planRec
+	for _, p := range b.plans {
+		switch {
+		case p.isDefault && p.forPayer == "user":
+			defUser = p
+		case p.isDefault && p.forPayer == "org":
+			defOrg = p
+		}
+	}
+	if defUser == nil && defOrg == nil {
+		return
+	}
+	has := map[string]bool{}
+	for _, sub := range b.subs {
+		has[sub.payer] = true
+	}
+	add := func(owner string, p *planRec, created time.Time) {
+		sub := &subscriptionRec{seq: s.ext.next(), id: randomID("csub_"), payer: owner, auto: true, createdAt: created, updatedAt: created}
+		sub.items = []*subItemRec{{seq: s.ext.next(), id: randomID("csubi_"), subID: sub.id, planID: p.id, period: "month",
+			status: "active", periodStart: created, createdAt: created, updatedAt: created}}
+		b.subs[sub.id] = sub
+		b.payer(owner, created)
+	}
+	if defUser != nil {
+		for id, u := range st.users {
+			if !has[id] {
+				add(id, defUser, u.createdAt)
+			}
+		}
+	}
+	if defOrg != nil {
+		for id, o := range st.orgs {
+			if !has[id] {
+				add(id, defOrg, o.createdAt)
+			}
+		}
+	}
+}
+
 // paginatedParam checks the paginated query parameter, a boolean; the
 // lists are paginated either way, as the spec answers them.
 func paginatedParam(q url.Values) *apiError {
@@ -536,7 +586,7 @@ func (s *Server) listSubItems(c *call) (any, *apiError) {
 	}
 	planID, userID, orgID, query := q.Get("plan_id"), q.Get("user_id"), q.Get("organization_id"), q.Get("query")
 	b := s.ext.bill
-	b.prune(c.st)
+	s.syncBilling(c.st, c.now)
 	var list []*subItemRec
 	for _, sub := range b.subs {
 		isOrg := c.st.orgs[sub.payer] != nil
@@ -600,7 +650,7 @@ func (s *Server) payerSubscription(org bool) func(*call) (any, *apiError) {
 			return nil, e
 		}
 		b := s.ext.bill
-		b.prune(c.st)
+		s.syncBilling(c.st, c.now)
 		for _, sub := range b.subs {
 			if sub.payer == owner {
 				return s.subscriptionJSON(c.st, sub), nil
@@ -614,7 +664,7 @@ func (s *Server) payerSubscription(org bool) func(*call) (any, *apiError) {
 func (s *Server) subItem(c *call) (*subItemRec, *apiError) {
 	id := c.r.PathValue("subscription_item_id")
 	b := s.ext.bill
-	b.prune(c.st)
+	s.syncBilling(c.st, c.now)
 	for _, sub := range b.subs {
 		for _, it := range sub.items {
 			if it.id == id {
@@ -1178,7 +1228,8 @@ type SeedPlan struct {
 	// annually; 0: the plan has no annual price (a free plan has).
 	AnnualMonthlyAmount int64 `json:"annual_monthly_amount,omitempty"`
 	// IsDefault makes it the payer type's default plan (at most one each;
-	// a free one).
+	// a free one): every user (or organization) without a subscription
+	// is subscribed to it, as Clerk subscribes new payers.
 	IsDefault bool `json:"is_default,omitempty"`
 	// PubliclyVisible shows it in the pricing table; default true.
 	PubliclyVisible *bool `json:"publicly_visible,omitempty"`
@@ -1358,8 +1409,11 @@ func (b *billingStore) seedSubscription(st *state, ss SeedSubscription, seq func
 	default:
 		return fmt.Errorf("payer %q must be the id of a user (user_…) or organization (org_…)", ss.Payer)
 	}
-	for _, s := range b.subs {
-		if s.payer == ss.Payer {
+	for id, s := range b.subs {
+		switch {
+		case s.payer == ss.Payer && s.auto:
+			delete(b.subs, id) // the default plan's, until now
+		case s.payer == ss.Payer:
 			return fmt.Errorf("payer %s already has subscription %s", ss.Payer, s.id)
 		}
 	}

@@ -211,6 +211,46 @@ func TestBillingSubscriptions(t *testing.T) {
 	a.fail("DELETE", "/v1/commerce/subscription_items/csubi_max", nil, 404, "resource_not_found")
 }
 
+// TestBillingDefaultPlan: with a default user plan, every user without a
+// subscription has one on it (as Clerk subscribes new users), which a
+// later seed can replace; organizations, without a default plan, have
+// none.
+func TestBillingDefaultPlan(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	seedBilling(t, a.srv)
+	u := a.createUser("new@example.com", "New")
+	uid := u["id"].(string)
+	sub := a.ok("GET", "/v1/users/"+uid+"/billing/subscription", nil)
+	it := sub["subscription_items"].([]any)[0].(map[string]any)
+	if sub["status"] != "active" || it["plan_id"] != "cplan_free" || it["status"] != "active" || it["period_end"] != nil ||
+		it["period_start"] != u["created_at"] || it["created_at"] != u["created_at"] || sub["next_payment"] != nil {
+		t.Fatalf("default subscription: %v", sub)
+	}
+	if again := a.ok("GET", "/v1/users/"+uid+"/billing/subscription", nil); again["id"] != sub["id"] {
+		t.Fatalf("a second default subscription: %v", again)
+	}
+	if p := a.page("/v1/commerce/subscription_items?include_free=true&user_id=" + uid); pageIDs(p) != it["id"] {
+		t.Fatalf("listed: %s", pageIDs(p))
+	}
+	if p := a.page("/v1/commerce/subscription_items?user_id=" + uid); p.TotalCount != 0 {
+		t.Fatalf("a free item without include_free: %s", pageIDs(p))
+	}
+	oid := a.ok("POST", "/v1/organizations", map[string]any{"name": "New Org"})["id"].(string)
+	a.fail("GET", "/v1/organizations/"+oid+"/billing/subscription", nil, 404, "resource_not_found")
+
+	var d emulator.SeedData
+	if err := json.Unmarshal([]byte(`{"subscriptions":[{"id":"csub_new","payer":"`+uid+`","items":[{"plan":"pro-plan"}]}]}`), &d); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.srv.Seed(d); err != nil {
+		t.Fatalf("a seed replacing the default subscription: %v", err)
+	}
+	if sub := a.ok("GET", "/v1/users/"+uid+"/billing/subscription", nil); sub["id"] != "csub_new" {
+		t.Fatalf("after the seed: %v", sub)
+	}
+}
+
 // TestBillingCancel: canceling at period end keeps the item active with
 // canceled_at (subscriptionItem.canceled, status canceled); end_now ends
 // it (subscriptionItem.ended); an ended item cannot be canceled.

@@ -11,8 +11,9 @@ import (
 )
 
 // TestDevSeedExampleBilling: the seed example of clerktest/emulator loads
-// with `clerkkit dev --seed`, its Billing plans and subscriptions and its
-// redirect URLs and allowlist served.
+// with `clerkkit dev --seed`, its Billing plans and subscriptions (and the
+// default plan's for a user without one) and its redirect URLs and
+// allowlist served.
 func TestDevSeedExampleBilling(t *testing.T) {
 	stdout, _ := devRun(t, nil, "--seed", "../../clerktest/emulator/testdata/seed.json")
 	env := waitExports(t, stdout)
@@ -29,8 +30,9 @@ func TestDevSeedExampleBilling(t *testing.T) {
 	assert.Equal(t, "annual", items[0].(map[string]any)["plan_period"])
 	status, sub = bapi(t, env, key, "GET", "/v1/organizations/org_acme/billing/subscription", nil)
 	require.Equal(t, 200, status, sub)
-	status, e := bapi(t, env, key, "GET", "/v1/users/user_bob/billing/subscription", nil)
-	assert.Equal(t, 404, status, e)
+	status, bob := bapi(t, env, key, "GET", "/v1/users/user_bob/billing/subscription", nil) // the default plan's
+	require.Equal(t, 200, status, bob)
+	assert.Equal(t, "cplan_free", bob["subscription_items"].([]any)[0].(map[string]any)["plan_id"])
 	status, r := bapi(t, env, key, "GET", "/v1/redirect_urls?paginated=true", nil)
 	require.Equal(t, 200, status, r)
 	assert.EqualValues(t, 1, r["total_count"])
