@@ -137,14 +137,20 @@ type RateLimit struct {
 // read through /v1/clients. Web3 wallets (POST /v1/users web3_wallet),
 // external OAuth accounts with their access tokens, passkeys and trusted
 // devices (seeded: see SeedUser) are read and deleted through their
-// user endpoints.
+// user endpoints. Instance-wide it serves JWT templates and session
+// tokens from them, organization roles, permissions and role sets,
+// organization domains, satellite domains, OAuth applications, machines,
+// API keys and M2M tokens, allowlist and blocklist, redirect URLs, sign-in,
+// testing and actor tokens, the waitlist, and Billing (plans,
+// subscriptions, credits, discounts; seeded: see SeedPlan).
 //
 // What it does not emulate: OAuth, WebAuthn and web3 sign-in flows, SAML
 // accounts, passwords beyond password_enabled, emails and SMS (invitations
 // and codes are never sent), the Frontend API beyond its JWKS and the cookie flow above
 // (no sign-up, multi-session clients, MFA or satellite domains), webhook events other
-// than those AddWebhookEndpoint lists, JWT templates, and Clerk's
-// per-object rate limits. Routes lists what it serves; other
+// than those AddWebhookEndpoint lists, enterprise and SAML connections,
+// email and SMS templates, instance settings, and Clerk's per-object rate
+// limits. Routes lists what it serves; other
 // paths answer Clerk's 404. Like Clerk, it ignores a limit outside 1..500
 // (the default, 10, applies), so a client that asks for 1000 gets 10.
 //

@@ -128,7 +128,9 @@ type DeliveryAttempt struct {
 // .deleted, organizationInvitation.created, .accepted and .revoked,
 // organizationDomain.created, .updated and .deleted, role.created,
 // .updated and .deleted, permission.created, .updated and .deleted,
-// waitlistEntry.created and .updated, email.created and sms.created (the
+// waitlistEntry.created and .updated, subscriptionItem.canceled, .ended,
+// .updated, .active and .upcoming (Billing: cancel, extend_free_trial,
+// price_transition), email.created and sms.created (the
 // verification codes of prepare_verification, which the Server sends
 // nowhere else: delivered_by_clerk false, the code in data.otp_code), and
 // session.created, .ended, .removed and .revoked, for the changes made

@@ -39,8 +39,9 @@ func requireClerkJS(t *testing.T) {
 // phone numbers, organizations, memberships, invitations, domains, roles,
 // permissions, role sets, sessions and template tokens, JWT templates,
 // JWKS, instance invitations, allowlist, blocklist, redirect URLs,
-// waitlist, sign-in, testing and actor tokens, domains, machines, M2M
-// tokens, API keys, OAuth access token verification), each step checking
+// waitlist, sign-in, testing and actor tokens, domains, OAuth
+// applications, billing, machines, M2M tokens, API keys, OAuth access
+// token verification), each step checking
 // what the client decoded. Any failed step fails the test.
 func TestClerkJSScenario(t *testing.T) {
 	requireClerkJS(t)

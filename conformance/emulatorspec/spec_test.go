@@ -229,6 +229,10 @@ var unprefixedFamilies = []string{"/machines", "/api_keys", "/m2m_tokens", "/oau
 // specPath is the spec's path for a request path: itself, or /v1+path
 // for a path of unprefixedFamilies.
 func specPath(path string) string {
+	if rest, ok := strings.CutPrefix(path, "/v1/billing/"); ok && (rest == "plans" || rest == "subscription_items" ||
+		(strings.HasPrefix(rest, "subscription_items/") && strings.Count(rest, "/") == 1)) {
+		return "/v1/commerce/" + rest // where clerk-sdk-go and @clerk/backend call them
+	}
 	for _, f := range unprefixedFamilies {
 		if path == f || strings.HasPrefix(path, strings.TrimSuffix(f, "/")+"/") {
 			return "/v1" + path
