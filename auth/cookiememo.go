@@ -52,11 +52,11 @@ func cookieMemoKey(r *http.Request, o *RequestOptions, mode acceptMode, tokenInH
 	if q := r.URL.RawQuery; q != "" && (strings.Contains(q, "__clerk") || strings.IndexByte(q, '%') >= 0) {
 		return ""
 	}
-	if r.Method == http.MethodGet && headerValue(r, "Sec-Fetch-Dest") == "document" && headerValue(r, "Referer") != "" {
+	if ref := headerValue(r, "Referer"); ref != "" && r.Method == http.MethodGet && headerValue(r, "Sec-Fetch-Dest") == "document" {
 		// A page navigation from a link: eligible when the Referer is on
 		// the request's own origin, where the cross-origin sync check
 		// (the only reader of the Referer before signing in) cannot fire.
-		if !refererSameOrigin(r, o) {
+		if !refererSameOrigin(r, o, ref) {
 			if rc := (reqCtx{r: r, o: *o}); rc.crossOriginReferrer() {
 				return ""
 			}
@@ -121,17 +121,19 @@ func (v *Verifier) memoPut(key string, st *RequestState, rc *reqCtx, now time.Ti
 }
 
 // sessionState is the state of a request signed in with session s, with
-// headers h, the state and its principal in one allocation.
+// headers h: the state, its principal and the context WithRequestState
+// first makes for it in one allocation.
 func sessionState(s *Session, h http.Header) *RequestState {
 	b := &struct {
 		st RequestState
 		p  Principal
+		c  stateContext
 	}{p: Principal{Kind: SessionToken, Session: s}}
-	b.st = RequestState{Status: SignedIn, Principal: &b.p, Headers: h}
+	b.st = RequestState{Status: SignedIn, Principal: &b.p, Headers: h, ctx: &b.c}
 	return &b.st
 }
 
-// refererSameOrigin reports, without parsing URLs, that r's Referer is on
+// refererSameOrigin reports, without parsing URLs, that r's Referer ref is on
 // the request's public origin, in the common case where that origin is
 // already in the canonical form urlOrigin gives (http or https, a
 // lower-case host of letters, digits, dots and hyphens, a non-default
@@ -139,12 +141,11 @@ func sessionState(s *Session, h http.Header) *RequestState {
 // fragment or by nothing. Then crossOriginReferrer is false: the Referer
 // parses to that origin, or does not parse. False means "not known": ask
 // crossOriginReferrer.
-func refererSameOrigin(r *http.Request, o *RequestOptions) bool {
+func refererSameOrigin(r *http.Request, o *RequestOptions, ref string) bool {
 	scheme, host, _, _ := publicSchemeHost(r, o)
 	if (scheme != "http" && scheme != "https") || !canonicalHost(host, scheme) {
 		return false
 	}
-	ref := headerValue(r, "Referer")
 	n := len(scheme) + len("://") + len(host)
 	if len(ref) < n || ref[:len(scheme)] != scheme || ref[len(scheme):len(scheme)+3] != "://" || ref[len(scheme)+3:n] != host {
 		return false

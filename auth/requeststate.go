@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/clerkkit/clerkkit/clerkerr"
@@ -166,6 +167,10 @@ type RequestState struct {
 	// plain signed-in or signed-out decision); reading a nil Header is
 	// safe.
 	Headers http.Header
+
+	// ctx is room for the first WithRequestState context of a state
+	// made with it, in the same allocation (see sessionState).
+	ctx *stateContext
 }
 
 // Redirect reports whether the response must be a redirect to
@@ -179,7 +184,13 @@ type requestStateKey struct{}
 // with a session token, the copy also carries that session, as
 // WithSession(ctx, st.Principal.Session) would: FromContext returns it.
 func WithRequestState(ctx context.Context, st *RequestState) context.Context {
-	c := &stateContext{Context: ctx, st: st}
+	var c *stateContext
+	if st != nil && st.ctx != nil && st.ctx.used.CompareAndSwap(false, true) {
+		c = st.ctx // allocated with st, used once
+	} else {
+		c = new(stateContext)
+	}
+	c.Context, c.st = ctx, st
 	if st != nil && st.Status == SignedIn && st.Principal != nil {
 		c.s = st.Principal.Session
 	}
@@ -190,8 +201,9 @@ func WithRequestState(ctx context.Context, st *RequestState) context.Context {
 // state and, when signed in, its session.
 type stateContext struct {
 	context.Context
-	st *RequestState
-	s  *Session
+	st   *RequestState
+	s    *Session
+	used atomic.Bool // RequestState.ctx taken
 }
 
 func (c *stateContext) Value(key any) any {
