@@ -333,3 +333,40 @@ func TestCookieMemoOffWithoutTokenCache(t *testing.T) {
 	}
 	require.Zero(t, auth.CookieMemoLen(e.v))
 }
+
+// The context room allocated with a signed-in state serves one
+// WithRequestState; more, also concurrent, get contexts of their own, each
+// with its parent and the state.
+func TestWithRequestStateSharedRoom(t *testing.T) {
+	e := newMemoEnv(t, false)
+	tok := e.token(func(c *clerktest.Claims) { c.ExpiresAt = t0.Add(time.Hour) })
+	q := rq{cookies: e.cookies(tok), headers: api}
+	e.decide(t, q, auth.RequestOptions{})
+	st, hit := e.decide(t, q, auth.RequestOptions{})
+	require.True(t, hit)
+	type key struct{}
+	const n = 32
+	ctxs := make([]context.Context, n)
+	done := make(chan int)
+	for i := range n {
+		go func() {
+			ctxs[i] = auth.WithRequestState(context.WithValue(context.Background(), key{}, i), st)
+			done <- i
+		}()
+	}
+	for range n {
+		<-done
+	}
+	seen := map[context.Context]bool{}
+	for i, ctx := range ctxs {
+		require.False(t, seen[ctx], "context %d shared", i)
+		seen[ctx] = true
+		require.Equal(t, i, ctx.Value(key{}))
+		got, ok := auth.RequestStateFromContext(ctx)
+		require.True(t, ok)
+		require.Same(t, st, got)
+		s, ok := auth.FromContext(ctx)
+		require.True(t, ok)
+		require.Same(t, st.Principal.Session, s)
+	}
+}
