@@ -370,3 +370,55 @@ func TestWithRequestStateSharedRoom(t *testing.T) {
 		require.Same(t, st.Principal.Session, s)
 	}
 }
+
+// A session token's iat may carry a fraction (RFC 7519 allows it; Clerk's
+// decodeJwt reads the JSON number as is). Clerk's suffixed-cookie rule
+// compares the iats of __session and __session_<suffix>: with iats 0.7
+// and 0.2 past the same second, the plain cookie is the newer and is
+// read. The decision (and so what the memo remembers) must not depend on
+// whether the token cache holds one of the tokens: a cached token's peek
+// used to give its iat truncated to the second, which turned the
+// comparison around and signed the request in as the suffixed cookie's
+// user, and the memo then kept answering that user after the token cache
+// forgot the plain token.
+func TestCookieMemoFractionalIATNotCacheDependent(t *testing.T) {
+	e := newMemoEnv(t, true, func(c *auth.Config) { c.TokenCacheSize = 40 })
+	sec := t0.Add(-30 * time.Second).Unix()
+	plain := e.token(func(c *clerktest.Claims) {
+		c.UserID = "user_plain"
+		c.ExpiresAt = t0.Add(time.Hour)
+		c.Extra = map[string]any{"iat": float64(sec) + 0.7}
+	})
+	sfx := e.token(func(c *clerktest.Claims) {
+		c.UserID = "user_sfx"
+		c.ExpiresAt = t0.Add(time.Hour)
+		c.Extra = map[string]any{"iat": float64(sec) + 0.2}
+	})
+	uat := strconv.FormatInt(sec-60, 10)
+	q := rq{cookies: "__client_uat=" + uat + "; __client_uat_" + e.sfx + "=" + uat + "; __session=" + plain + "; __session_" + e.sfx + "=" + sfx, headers: api}
+
+	ref, err := e.plain.AuthenticateRequest(context.Background(), q.build(), auth.RequestOptions{})
+	require.NoError(t, err)
+	require.Equal(t, auth.SignedIn, ref.Status)
+	require.Equal(t, "user_plain", ref.Principal.Session.UserID, "Clerk reads the plain cookie, whose iat is the later")
+
+	// The plain token was verified before (say, sent in an Authorization
+	// header once): it is in the token cache.
+	_, err = e.v.Verify(context.Background(), plain)
+	require.NoError(t, err)
+	st, hit := e.decide(t, q, auth.RequestOptions{})
+	require.False(t, hit)
+	require.Equal(t, "user_plain", st.Principal.Session.UserID, "the token cache changes no decision")
+	st, hit = e.decide(t, q, auth.RequestOptions{})
+	require.True(t, hit)
+	require.Equal(t, "user_plain", st.Principal.Session.UserID)
+
+	// The token cache forgets the plain token (other tokens fill it); the
+	// memo must still answer what a full decision answers.
+	for i := range 60 {
+		_, err := e.v.Verify(context.Background(), e.token(func(c *clerktest.Claims) { c.UserID = "user_fill" + strconv.Itoa(i) }))
+		require.NoError(t, err)
+	}
+	st, _ = e.decide(t, q, auth.RequestOptions{})
+	require.Equal(t, "user_plain", st.Principal.Session.UserID)
+}

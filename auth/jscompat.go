@@ -548,9 +548,11 @@ type tokenPeek struct {
 // has already verified (in its token cache) is read from its session: it
 // was parsed strictly, so the loose reading gives the same members, and
 // its header passed the session checks (typ JWT, a session category) and
-// its sub is not a machine's.
+// its sub is not a machine's. Not when its iat or exp has a fraction,
+// which the session's times drop and Clerk's comparisons keep: then the
+// answer would depend on what the cache holds.
 func (v *Verifier) peekToken(token string) tokenPeek {
-	if s, gen, ok := v.cachedSession(token); ok {
+	if s, gen, ok := v.cachedSession(token); ok && !s.fracTimes {
 		p := tokenPeek{ok: true, iss: s.Issuer, issIsStr: true, issTruthy: s.Issuer != "", cached: s, gen: gen}
 		if !s.IssuedAt.IsZero() {
 			p.iat, p.hasIat = float64(s.IssuedAt.Unix()), true

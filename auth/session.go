@@ -58,6 +58,9 @@ type Session struct {
 	FactorVerificationAge *[2]int
 
 	raw []byte
+	// fracTimes: the iat or exp claim has a non-zero fraction, which the
+	// times above drop (peekToken then reads the token itself).
+	fracTimes bool
 }
 
 // Actor is the act claim of an impersonated session.
@@ -315,8 +318,9 @@ const maxNumericDate = 253402300799
 // numericDate is a JWT NumericDate: a JSON number of seconds. Strings,
 // fractions beyond int64, negative and absurdly large values are rejected.
 type numericDate struct {
-	set bool
-	sec int64
+	set  bool
+	frac bool // a non-zero fraction was truncated
+	sec  int64
 }
 
 func (n *numericDate) UnmarshalJSON(b []byte) error {
@@ -344,6 +348,7 @@ func (n *numericDate) UnmarshalJSON(b []byte) error {
 			if c < '0' || c > '9' {
 				return errors.New("date is not a plain number")
 			}
+			n.frac = n.frac || c != '0'
 		}
 	}
 	n.set, n.sec = true, sec
@@ -376,6 +381,7 @@ func newSession(c *claims, raw []byte) (*Session, error) {
 		Features:              splitList(c.Fea),
 		Plans:                 splitList(c.Pla),
 		raw:                   raw,
+		fracTimes:             c.Iat.frac || c.Exp.frac,
 	}
 	if c.V != 2 {
 		s.OrgID, s.OrgSlug, s.OrgPermissions = c.OrgID, c.OrgSlug, c.OrgPermissions
