@@ -17,10 +17,11 @@ import (
 //
 //   - Only requests whose other inputs cannot change a signed-in decision
 //     are eligible (cookieMemoKey): not a satellite, session tokens
-//     accepted, no token in the Authorization header, one Cookie line, no
-//     __clerk parameter in the query (nor a percent escape that could
-//     spell one), and not a document GET with a Referer on another
-//     origin (the primary domain's cross-origin sync check reads it).
+//     accepted, no token in the Authorization header, one Cookie line
+//     of at most maxMemoCookieHeader bytes, no __clerk parameter in the
+//     query (nor a percent escape that could spell one), and not a
+//     document GET with a Referer on another origin (the primary
+//     domain's cross-origin sync check reads it).
 //   - The Cookie header's own contribution is a pure function of its text,
 //     except where Clerk's suffixed-cookie rule compares a token's exp
 //     with the clock on development instances, or a handshake is being
@@ -36,8 +37,17 @@ import (
 //
 // The memo is per Verifier, off when the token cache is disabled, and
 // bounded like it (a quarter of TokenCacheSize entries, whose keys are
-// Cookie headers of up to a few KB): a flood of distinct Cookie headers
-// only evicts entries, whose requests are then decided in full again.
+// Cookie headers of at most maxMemoCookieHeader bytes): a flood of
+// distinct Cookie headers only evicts entries, whose requests are then
+// decided in full again.
+
+// maxMemoCookieHeader bounds the Cookie headers the memo remembers. The
+// client writes them: without a bound, one signed-in user padding a valid
+// session cookie with ever new junk up to the 64 KB the cookie flow
+// parses would pin 64 KB per entry. A browser's Cookie header with
+// Clerk's cookies (each at most 4 KB) is usually well under it; a longer
+// one is decided in full every time.
+const maxMemoCookieHeader = 8 << 10
 
 // cookieMemoKey returns the Cookie header under which the decision of r
 // may be remembered and reused, or "" when r is not eligible (see above).
@@ -46,7 +56,7 @@ func cookieMemoKey(r *http.Request, o *RequestOptions, mode acceptMode, tokenInH
 		return ""
 	}
 	lines := r.Header["Cookie"]
-	if len(lines) != 1 {
+	if len(lines) != 1 || len(lines[0]) > maxMemoCookieHeader {
 		return ""
 	}
 	if q := r.URL.RawQuery; q != "" && (strings.Contains(q, "__clerk") || strings.IndexByte(q, '%') >= 0) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -421,4 +422,28 @@ func TestCookieMemoFractionalIATNotCacheDependent(t *testing.T) {
 	}
 	st, _ = e.decide(t, q, auth.RequestOptions{})
 	require.Equal(t, "user_plain", st.Principal.Session.UserID)
+}
+
+// The memo's keys are whole Cookie headers, which the client writes: one
+// valid session token beside ever new padding up to the 64 KB the cookie
+// flow parses would make each entry hold 64 KB, and a quarter of the
+// default TokenCacheSize such entries 160 MB (more with a larger
+// TokenCacheSize), all from one signed-in user. A Cookie header longer
+// than a browser usually sends is decided in full and not remembered; a
+// usual one still is.
+func TestCookieMemoRefusesHugeCookieHeaders(t *testing.T) {
+	e := newMemoEnv(t, false, func(c *auth.Config) { c.TokenCacheSize = 400 })
+	tok := e.token(func(c *clerktest.Claims) { c.ExpiresAt = t0.Add(time.Hour) })
+	pad := strings.Repeat("x", 32<<10)
+	for i := range 20 {
+		q := rq{cookies: e.cookies(tok) + "; pad=" + pad + strconv.Itoa(i), headers: api}
+		st, hit := e.decide(t, q, auth.RequestOptions{})
+		require.False(t, hit)
+		require.Equal(t, auth.SignedIn, st.Status)
+	}
+	require.Zero(t, auth.CookieMemoLen(e.v), "no 32 KB Cookie header is remembered")
+	q := rq{cookies: e.cookies(tok) + "; _ga=GA1.1.123456789.1700000000; theme=dark", headers: api}
+	e.decide(t, q, auth.RequestOptions{})
+	_, hit := e.decide(t, q, auth.RequestOptions{})
+	require.True(t, hit, "a usual Cookie header is")
 }
