@@ -78,3 +78,47 @@ func TestRefererSameOriginAgrees(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRefererSameOrigin: for any Host, forwarded host and Referer,
+// refererSameOrigin's answer "same origin" is never contradicted by
+// crossOriginReferrer, which parses both URLs; cookieMemoKey never panics
+// and never makes a request with a cross-origin Referer eligible.
+func FuzzRefererSameOrigin(f *testing.F) {
+	for _, c := range [][3]string{
+		{"app.example.com", "", "https://app.example.com/x"},
+		{"app.example.com:8443", "", "https://app.example.com:8443?x"},
+		{"10.0.0.7:8080", "app.example.com", "https://app.example.com/"},
+		{"App.Example.com", "", "https://app.example.com/"},
+		{"app.example.com", "", "https://app.example.com@evil.net/"},
+		{"app.example.com", "", "https://app.example.com.evil.net/"},
+		{"[::1]:3000", "", "http://[::1]:3000/"},
+		{"app.example.com", "evil.net, app.example.com", "https://evil.net/"},
+	} {
+		f.Add(c[0], c[1], c[2], true)
+	}
+	f.Fuzz(func(t *testing.T, host, fwd, ref string, tlsOn bool) {
+		r := httptest.NewRequest("GET", "/page", nil)
+		r.Host = host
+		if tlsOn {
+			r.TLS = &tls.ConnectionState{}
+		}
+		var o RequestOptions
+		if fwd != "" {
+			r.Header["X-Forwarded-Host"] = []string{fwd}
+			r.Header["X-Forwarded-Proto"] = []string{"https"}
+			o.TrustedProxy = func(*http.Request) bool { return true }
+		}
+		r.Header["Referer"] = []string{ref}
+		r.Header["Sec-Fetch-Dest"] = []string{"document"}
+		r.Header["Cookie"] = []string{"__session=x"}
+		rc := reqCtx{r: r, o: o}
+		cross := ref != "" && rc.crossOriginReferrer()
+		if refererSameOrigin(r, &o, ref) && cross {
+			t.Fatalf("host %q forwarded %q referer %q: same origin by the fast path, cross-origin parsed", host, fwd, ref)
+		}
+		mode, _ := newAcceptMode(nil)
+		if key := cookieMemoKey(r, &o, mode, ""); key != "" && cross {
+			t.Fatalf("host %q forwarded %q referer %q: eligible for the memo with a cross-origin Referer", host, fwd, ref)
+		}
+	})
+}
