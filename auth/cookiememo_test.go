@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -95,12 +96,12 @@ func TestCookieMemoChangesNoDecision(t *testing.T) {
 	require.LessOrEqual(t, hits, signedIn, "only signed-in decisions are reused")
 }
 
-// caseRequest and caseOptions are the request and options clerkkitDecide
-// builds for c.
+// caseRequest and caseOptions are the request and options clerkkit
+// decides c with.
 func caseRequest(c reqCase) *http.Request {
-	r, _ := http.NewRequest(c.Method, c.URL, nil)
+	r := httptest.NewRequest(c.Method, c.URL, nil)
 	for k, val := range c.Headers {
-		if k != "Host" {
+		if k != "Host" { // r.Host already is the URL's host
 			r.Header.Set(k, val)
 		}
 	}

@@ -700,23 +700,7 @@ func runClerkRequests(t *testing.T, cases []reqCase) []reqAnswer {
 // clerkkitDecide decides c with clerkkit's AuthenticateRequest, and
 // describes the answer as request.mjs describes Clerk's.
 func clerkkitDecide(v *auth.Verifier, c reqCase) reqAnswer {
-	r := httptest.NewRequest(c.Method, c.URL, nil)
-	for k, val := range c.Headers {
-		if k != "Host" { // r.Host already is the URL's host
-			r.Header.Set(k, val)
-		}
-	}
-	o := auth.RequestOptions{
-		SignInURL:         c.Options.SignInURL,
-		TrustedProxy:      func(*http.Request) bool { return c.TrustProxy },
-		IsSatellite:       c.Options.IsSatellite,
-		Domain:            c.Options.Domain,
-		SatelliteAutoSync: c.Options.SatelliteAutoSync,
-	}
-	for _, k := range c.Accepts {
-		o.AcceptsToken = append(o.AcceptsToken, auth.TokenKind(k))
-	}
-	st, err := v.AuthenticateRequest(context.Background(), r, o)
+	st, err := v.AuthenticateRequest(context.Background(), caseRequest(c), caseOptions(c))
 	var a reqAnswer
 	if err != nil {
 		a.Error = err.Error()
