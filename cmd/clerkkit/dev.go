@@ -22,12 +22,14 @@ import (
 	"github.com/clerkkit/clerkkit/webhooks"
 )
 
-const devAbout = `Runs an in-memory Clerk Backend API (users with their email addresses, phone
-numbers, TOTP and backup codes, organizations, memberships, invitations, sessions,
-clients, tokens, JWKS; machines, API keys and M2M tokens, with and
-without /v1) until Ctrl-C or SIGTERM, and prints the
-CLERK_* lines to export for a service to use it. Everything is in memory:
-nothing is written to disk.
+const devAbout = `Runs an in-memory Clerk Backend API until Ctrl-C or SIGTERM, and prints the
+CLERK_* lines to export for a service to use it: users with their email
+addresses, phone numbers, TOTP and backup codes, organizations, memberships,
+invitations, domains, roles, permissions and role sets, sessions, clients,
+JWT templates and tokens, JWKS, allowlist, blocklist, redirect URLs, the
+waitlist, sign-in, testing and actor tokens, satellite domains, OAuth
+applications, Billing (plans and subscriptions from the seed), machines, API
+keys and M2M tokens. Everything is in memory: nothing is written to disk.
 
 On the same address it serves the Frontend API of Clerk's cookie flow
 (CLERK_PROXY_URL): the handshake that keeps server-rendered pages signed in,
@@ -43,12 +45,12 @@ Reads:
 func runDev(ctx context.Context, args []string, e env) error {
 	fs := newFlags("dev", "[--addr HOST:PORT] [--seed FILE] [--allowed-origin ORIGIN,…] [--webhook-url URL [--webhook-secret whsec_…]]", devAbout, e)
 	addr := fs.String("addr", "127.0.0.1:8787", "listen address; anything but a loopback address is warned about")
-	seedFile := fs.String("seed", "", "JSON file of permissions, roles, role_sets, users (phone_numbers, unverified_email_addresses,\n"+
-		"unverified_phone_numbers, totp_secret, backup_codes, web3_wallets, external_accounts, passkeys,\n"+
-		"trusted_devices), organizations (domains), memberships, machines, api_keys, jwt_templates,\n"+
-		"plans, subscriptions and discounts (Billing), satellite_domains, oauth_applications, allowlist_identifiers,\n"+
-		"blocklist_identifiers, redirect_urls and waitlist_entries to load (default: the demo data;\n"+
-		"see emulator.SeedData)")
+	seedFile := fs.String("seed", "", "JSON file of permissions, roles, role_sets, users (phone_numbers,\n"+
+		"unverified_email_addresses, unverified_phone_numbers, totp_secret, backup_codes, web3_wallets,\n"+
+		"external_accounts, passkeys, trusted_devices), organizations (domains), memberships, machines,\n"+
+		"api_keys, jwt_templates, plans, subscriptions and discounts (Billing), satellite_domains,\n"+
+		"oauth_applications, allowlist_identifiers, blocklist_identifiers, redirect_urls and\n"+
+		"waitlist_entries to load (default: the demo data; see emulator.SeedData)")
 	origins := fs.String("allowed-origin", "", "comma-separated origins of apps not on loopback (e.g. https://app.test:8443) that\n"+
 		"the sign-in page and the handshake may send browsers back to")
 	hookURL := fs.String("webhook-url", "", "POST Svix-signed Clerk webhooks for the emulator's changes, the seed's included, to this URL;\n"+
