@@ -167,20 +167,26 @@ func refererSameOrigin(r *http.Request, o *RequestOptions, ref string) bool {
 // scheme: a non-empty lower-case name of letters, digits, dots and
 // hyphens, and a port of digits that is not the scheme's default.
 func canonicalHost(host, scheme string) bool {
-	name, port, hasPort := strings.Cut(host, ":")
-	if name == "" || (hasPort && (port == "" || port[0] == '0')) {
+	colon := -1
+	for i := 0; i < len(host); i++ {
+		switch c := host[i]; {
+		case 'a' <= c && c <= 'z', c == '.', c == '-':
+			if colon >= 0 {
+				return false // the port is digits only
+			}
+		case '0' <= c && c <= '9':
+		case c == ':' && colon < 0:
+			colon = i
+		default:
+			return false
+		}
+	}
+	if colon < 0 {
+		return host != ""
+	}
+	port := host[colon+1:]
+	if colon == 0 || port == "" || port[0] == '0' {
 		return false
 	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '.' && c != '-' {
-			return false
-		}
-	}
-	for i := 0; i < len(port); i++ {
-		if port[i] < '0' || port[i] > '9' {
-			return false
-		}
-	}
-	return !hasPort || (port != "80" || scheme != "http") && (port != "443" || scheme != "https")
+	return (port != "80" || scheme != "http") && (port != "443" || scheme != "https")
 }

@@ -122,3 +122,20 @@ func FuzzRefererSameOrigin(f *testing.F) {
 		}
 	})
 }
+
+// canonicalHost accepts exactly the hosts urlOrigin writes unchanged.
+func TestCanonicalHost(t *testing.T) {
+	for host, want := range map[string]bool{
+		"example.com": true, "app.example.com:8443": true, "localhost:3000": true, "10.0.0.7:8080": true, "a-b.c": true,
+		"": false, "Example.com": false, "example.com:": false, ":8080": false, "example.com:80": false,
+		"example.com:443": true, "example.com:08": false, "example.com:8a": false, "example.com:80:80": false,
+		"[::1]:8080": false, "exa_mple.com": false, "exämple.com": false, "example.com ": false,
+	} {
+		if got := canonicalHost(host, "http"); got != want {
+			t.Errorf("canonicalHost(%q, http) = %v, want %v", host, got, want)
+		}
+	}
+	if canonicalHost("example.com:443", "https") || !canonicalHost("example.com:80", "https") {
+		t.Error("default ports are per scheme")
+	}
+}
