@@ -3,7 +3,6 @@ package auth
 import (
 	"net/http"
 	"strings"
-	"time"
 )
 
 // The signed-in cookie memo: AuthenticateRequest remembers, for the
@@ -75,16 +74,6 @@ func cookieMemoKey(r *http.Request, o *RequestOptions, mode acceptMode, tokenInH
 	return lines[0]
 }
 
-// memoGen returns the current key-set generation, ok false before the
-// first key fetch.
-func (v *Verifier) memoGen() (uint64, bool) {
-	ks := v.keys.snap.Load()
-	if ks == nil {
-		return 0, false
-	}
-	return ks.gen, true
-}
-
 // memoHit returns the signed-in state remembered for key, when its
 // session's times are still valid for the current key set; nil
 // otherwise (an entry whose token has expired is dropped).
@@ -92,11 +81,11 @@ func (v *Verifier) memoHit(key string) *RequestState {
 	if v.cookieMemo == nil || key == "" {
 		return nil
 	}
-	gen, ok := v.memoGen()
-	if !ok {
+	ks := v.keys.snap.Load()
+	if ks == nil {
 		return nil
 	}
-	s, ok := v.cookieMemo.getSession(key, gen)
+	s, ok := v.cookieMemo.getSession(key, ks.gen)
 	if !ok {
 		return nil
 	}
@@ -114,19 +103,15 @@ func (v *Verifier) memoHit(key string) *RequestState {
 // depend on the clock. The entry is valid for the key-set generation the
 // token cache holds the session under (the key set that verified it), as
 // the token cache's own entry is.
-func (v *Verifier) memoPut(key string, st *RequestState, rc *reqCtx, now time.Time) {
+func (v *Verifier) memoPut(key string, st *RequestState, rc *reqCtx) {
 	if v.cookieMemo == nil || v.tokens == nil || key == "" || rc.unmemoable || rc.handshakeToken != "" || rc.handshakeNonce != "" {
 		return
 	}
 	if st.Status != SignedIn || st.Principal == nil || st.Principal.Session == nil || len(st.Headers) != 0 {
 		return
 	}
-	e, ok := v.tokens.m.Load(rc.sessionCookie)
-	if !ok {
-		return
-	}
-	if c := e.(cachedToken); c.s == st.Principal.Session {
-		v.cookieMemo.put(key, c.s, c.gen, now)
+	if e, ok := v.tokens.entry(rc.sessionCookie); ok && e.s == st.Principal.Session {
+		v.cookieMemo.put(key, e.s, e.gen, v.cfg.Now())
 	}
 }
 

@@ -89,7 +89,7 @@ func (rc *reqCtx) resolveHandshake(ctx context.Context) (*RequestState, error) {
 	}
 	switch {
 	case err == nil:
-		return rc.sessionSignedIn(s, h), nil
+		return sessionState(s, h), nil
 	case Unavailable(err):
 		return nil, err
 	case errors.Is(err, ErrSessionPending):

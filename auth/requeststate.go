@@ -343,7 +343,7 @@ func (v *Verifier) AuthenticateRequest(ctx context.Context, r *http.Request, o R
 	}
 	st, err := rc.cookieFlow(ctx)
 	if err == nil {
-		v.memoPut(key, st, rc, v.cfg.Now())
+		v.memoPut(key, st, rc)
 	}
 	return st, err
 }
@@ -789,11 +789,6 @@ func (rc *reqCtx) signedIn(p *Principal, h http.Header) *RequestState {
 	return &RequestState{Status: SignedIn, Principal: p, Headers: h}
 }
 
-// sessionSignedIn is signedIn for a session (see sessionState).
-func (rc *reqCtx) sessionSignedIn(s *Session, h http.Header) *RequestState {
-	return sessionState(s, h)
-}
-
 // maybeHandshake is Clerk's handleMaybeHandshakeStatus: a handshake (with
 // h, or the redirect to the Frontend API) for an eligible request not in a
 // redirect loop, else signed out with the same reason.
@@ -842,7 +837,7 @@ func (rc *reqCtx) headerFlow(ctx context.Context) (*RequestState, error) {
 		if err != nil {
 			return rc.sessionError(err)
 		}
-		return rc.sessionSignedIn(s, nil), nil
+		return sessionState(s, nil), nil
 	}
 	p, err := rc.v.VerifyToken(ctx, tok, kind)
 	if err != nil {
@@ -985,7 +980,7 @@ func (rc *reqCtx) cookieFlow(ctx context.Context) (*RequestState, error) {
 	if err != nil {
 		return rc.sessionError(err)
 	}
-	return rc.sessionSignedIn(s, nil), nil
+	return sessionState(s, nil), nil
 }
 
 // href is the request's public URL as Clerk's clerkUrl.toString() gives it.

@@ -30,14 +30,22 @@ func newTokenCache(max int) *tokenCache {
 	return &tokenCache{max: int64(max)}
 }
 
-// get returns the entry cached for token if it was verified with key-set
-// generation gen.
-func (c *tokenCache) get(token string, gen uint64) (cachedToken, bool) {
+// entry returns the entry cached for token, whatever its generation.
+func (c *tokenCache) entry(token string) (cachedToken, bool) {
 	v, ok := c.m.Load(token)
 	if !ok {
 		return cachedToken{}, false
 	}
-	e := v.(cachedToken)
+	return v.(cachedToken), true
+}
+
+// get returns the entry cached for token if it was verified with key-set
+// generation gen.
+func (c *tokenCache) get(token string, gen uint64) (cachedToken, bool) {
+	e, ok := c.entry(token)
+	if !ok {
+		return cachedToken{}, false
+	}
 	if e.gen != gen {
 		c.delete(token)
 		return cachedToken{}, false
