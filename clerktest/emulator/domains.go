@@ -6,9 +6,9 @@
 package emulator
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -57,16 +57,16 @@ func (s *Server) registerDomainRoutes() {
 // fetch and applying its faults, see clerktest.Issuer.Handler) and the
 // satellite domains are added to its answer, oldest first.
 func (s *Server) listDomains(w http.ResponseWriter, r *http.Request) {
-	rec := &bufferWriter{header: http.Header{}}
+	rec := httptest.NewRecorder()
 	s.iss.Handler().ServeHTTP(rec, r)
 	var out listResponse[domainJSON]
-	if rec.status != http.StatusOK || json.Unmarshal(rec.body.Bytes(), &out) != nil || len(out.Data) == 0 {
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &out) != nil || len(out.Data) == 0 {
 		// An error, an injected garbage answer or empty set: as it is.
-		for k, v := range rec.header {
+		for k, v := range rec.Header() {
 			w.Header()[k] = v
 		}
-		w.WriteHeader(rec.status)
-		w.Write(rec.body.Bytes())
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
 		return
 	}
 	s.mu.Lock()
@@ -77,28 +77,6 @@ func (s *Server) listDomains(w http.ResponseWriter, r *http.Request) {
 	s.unlock(r)
 	out.TotalCount = len(out.Data)
 	writeJSON(w, http.StatusOK, out)
-}
-
-// bufferWriter is an http.ResponseWriter that keeps the response.
-type bufferWriter struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (b *bufferWriter) Header() http.Header { return b.header }
-
-func (b *bufferWriter) WriteHeader(status int) {
-	if b.status == 0 {
-		b.status = status
-	}
-}
-
-func (b *bufferWriter) Write(p []byte) (int, error) {
-	if b.status == 0 {
-		b.status = http.StatusOK
-	}
-	return b.body.Write(p)
 }
 
 func (s *Server) satellites() []*domainRec {
