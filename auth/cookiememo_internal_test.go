@@ -36,21 +36,8 @@ func TestRefererSameOriginAgrees(t *testing.T) {
 		for _, tlsOn := range []bool{false, true} {
 			for _, fwd := range []string{"", "app.example.com", "APP.example.com, other", "app.example.com:8443"} {
 				for _, ref := range refs {
-					r := httptest.NewRequest("GET", "/page", nil)
-					r.Host = host
-					if tlsOn {
-						r.TLS = &tls.ConnectionState{}
-					}
-					var o RequestOptions
-					if fwd != "" {
-						r.Header.Set("X-Forwarded-Host", fwd)
-						r.Header.Set("X-Forwarded-Proto", "https")
-						o.TrustedProxy = func(*http.Request) bool { return true }
-					}
-					if ref != "" {
-						r.Header.Set("Referer", ref)
-					}
-					fast := refererSameOrigin(r, &o, r.Header.Get("Referer"))
+					r, o := pageRequest(host, fwd, ref, tlsOn)
+					fast := refererSameOrigin(r, &o, ref)
 					rc := reqCtx{r: r, o: o}
 					if fast && rc.crossOriginReferrer() {
 						t.Fatalf("host %q tls %v forwarded %q referer %q: fast path says same origin, crossOriginReferrer says cross-origin", host, tlsOn, fwd, ref)
@@ -97,20 +84,7 @@ func FuzzRefererSameOrigin(f *testing.F) {
 		f.Add(c[0], c[1], c[2], true)
 	}
 	f.Fuzz(func(t *testing.T, host, fwd, ref string, tlsOn bool) {
-		r := httptest.NewRequest("GET", "/page", nil)
-		r.Host = host
-		if tlsOn {
-			r.TLS = &tls.ConnectionState{}
-		}
-		var o RequestOptions
-		if fwd != "" {
-			r.Header["X-Forwarded-Host"] = []string{fwd}
-			r.Header["X-Forwarded-Proto"] = []string{"https"}
-			o.TrustedProxy = func(*http.Request) bool { return true }
-		}
-		r.Header["Referer"] = []string{ref}
-		r.Header["Sec-Fetch-Dest"] = []string{"document"}
-		r.Header["Cookie"] = []string{"__session=x"}
+		r, o := pageRequest(host, fwd, ref, tlsOn)
 		rc := reqCtx{r: r, o: o}
 		cross := ref != "" && rc.crossOriginReferrer()
 		if refererSameOrigin(r, &o, ref) && cross {
@@ -138,4 +112,25 @@ func TestCanonicalHost(t *testing.T) {
 	if canonicalHost("example.com:443", "https") || !canonicalHost("example.com:80", "https") {
 		t.Error("default ports are per scheme")
 	}
+}
+
+// pageRequest is a signed-in page navigation to host (over TLS when
+// tlsOn) from ref, through a trusted proxy forwarding fwd when fwd is not
+// empty, and the options that trust it.
+func pageRequest(host, fwd, ref string, tlsOn bool) (*http.Request, RequestOptions) {
+	r := httptest.NewRequest("GET", "/page", nil)
+	r.Host = host
+	if tlsOn {
+		r.TLS = &tls.ConnectionState{}
+	}
+	var o RequestOptions
+	if fwd != "" {
+		r.Header["X-Forwarded-Host"] = []string{fwd}
+		r.Header["X-Forwarded-Proto"] = []string{"https"}
+		o.TrustedProxy = func(*http.Request) bool { return true }
+	}
+	r.Header["Referer"] = []string{ref}
+	r.Header["Sec-Fetch-Dest"] = []string{"document"}
+	r.Header["Cookie"] = []string{"__session=x"}
+	return r, o
 }
