@@ -89,10 +89,7 @@ func (v *Verifier) memoHit(key string) *RequestState {
 	if !ok {
 		return nil
 	}
-	now := v.cfg.Now()
-	v.keys.maybeRefresh(now)
-	if v.checkTimes(s, now) != nil {
-		v.cookieMemo.delete(key)
+	if _, err := v.acceptFrom(v.cookieMemo, key, s, v.cfg.Now()); err != nil {
 		return nil
 	}
 	return sessionState(s, nil)

@@ -158,9 +158,16 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Session, error) {
 // cache with session s: only its times are checked again (an entry that
 // has expired is dropped).
 func (v *Verifier) acceptCached(token string, s *Session, now time.Time) (*Session, error) {
+	return v.acceptFrom(v.tokens, token, s, now)
+}
+
+// acceptFrom accepts session s found under key in cache c (the token
+// cache, or the Cookie memo): the key set is refreshed when due and the
+// session's times are checked again; an entry that fails them is dropped.
+func (v *Verifier) acceptFrom(c *tokenCache, key string, s *Session, now time.Time) (*Session, error) {
 	v.keys.maybeRefresh(now)
 	if err := v.checkTimes(s, now); err != nil {
-		v.tokens.delete(token)
+		c.delete(key)
 		return nil, err
 	}
 	return s, nil
