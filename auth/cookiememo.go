@@ -76,7 +76,10 @@ func cookieMemoKey(r *http.Request, o *RequestOptions, mode acceptMode, tokenInH
 
 // memoHit returns the signed-in state remembered for key, when its
 // session's times are still valid for the current key set; nil
-// otherwise (an entry whose token has expired is dropped).
+// otherwise (an entry whose token has expired is dropped). The state is
+// the entry's own, shared by every request the entry decides, as a token
+// cache hit shares its *Session: it carries no Headers and no room for a
+// context (WithRequestState allocates one).
 func (v *Verifier) memoHit(key string) *RequestState {
 	if v.cookieMemo == nil || key == "" {
 		return nil
@@ -85,14 +88,14 @@ func (v *Verifier) memoHit(key string) *RequestState {
 	if ks == nil {
 		return nil
 	}
-	s, ok := v.cookieMemo.getSession(key, ks.gen)
-	if !ok {
+	e, ok := v.cookieMemo.get(key, ks.gen)
+	if !ok || e.st == nil {
 		return nil
 	}
-	if _, err := v.acceptFrom(v.cookieMemo, key, s, v.cfg.Now()); err != nil {
+	if _, err := v.acceptFrom(v.cookieMemo, key, e.s, v.cfg.Now()); err != nil {
 		return nil
 	}
-	return sessionState(s, nil)
+	return e.st
 }
 
 // memoPut remembers st, the decision of a request eligible under key,
@@ -108,7 +111,12 @@ func (v *Verifier) memoPut(key string, st *RequestState, rc *reqCtx) {
 		return
 	}
 	if e, ok := v.tokens.entry(rc.sessionCookie); ok && e.s == st.Principal.Session {
-		v.cookieMemo.put(key, e.s, e.gen, v.cfg.Now())
+		shared := &struct {
+			st RequestState
+			p  Principal
+		}{p: Principal{Kind: SessionToken, Session: e.s}}
+		shared.st = RequestState{Status: SignedIn, Principal: &shared.p}
+		v.cookieMemo.store(key, cachedToken{s: e.s, st: &shared.st, gen: e.gen, exp: e.s.ExpiresAt}, v.cfg.Now())
 	}
 }
 

@@ -346,6 +346,9 @@ func TestWithRequestStateSharedRoom(t *testing.T) {
 	e.decide(t, q, auth.RequestOptions{})
 	st, hit := e.decide(t, q, auth.RequestOptions{})
 	require.True(t, hit)
+	again, hit := e.decide(t, q, auth.RequestOptions{})
+	require.True(t, hit)
+	require.Same(t, st, again, "a memo entry hands out its one shared state")
 	type key struct{}
 	const n = 32
 	ctxs := make([]context.Context, n)

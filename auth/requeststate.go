@@ -148,7 +148,10 @@ type RequestOptions struct {
 	TrustedProxy func(*http.Request) bool
 }
 
-// RequestState is the decision of AuthenticateRequest.
+// RequestState is the decision of AuthenticateRequest. Like Session it is
+// immutable once returned: the signed-in state of a Cookie header decided
+// before is handed to every request that carries it again, so do not
+// modify it.
 type RequestState struct {
 	// Status is SignedIn, SignedOut or Handshake.
 	Status RequestStatus
@@ -191,9 +194,6 @@ func WithRequestState(ctx context.Context, st *RequestState) context.Context {
 		c = new(stateContext)
 	}
 	c.Context, c.st = ctx, st
-	if st != nil && st.Status == SignedIn && st.Principal != nil {
-		c.s = st.Principal.Session
-	}
 	return c
 }
 
@@ -202,7 +202,6 @@ func WithRequestState(ctx context.Context, st *RequestState) context.Context {
 type stateContext struct {
 	context.Context
 	st   *RequestState
-	s    *Session
 	used atomic.Bool // RequestState.ctx taken
 }
 
@@ -211,8 +210,8 @@ func (c *stateContext) Value(key any) any {
 	case requestStateKey:
 		return c.st
 	case sessionKey:
-		if c.s != nil {
-			return c.s
+		if st := c.st; st != nil && st.Status == SignedIn && st.Principal != nil && st.Principal.Session != nil {
+			return st.Principal.Session
 		}
 	}
 	return c.Context.Value(key)

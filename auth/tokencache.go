@@ -20,8 +20,9 @@ type tokenCache struct {
 }
 
 type cachedToken struct {
-	s   *Session   // a session token, or
-	m   *Principal // an M2M or OAuth JWT
+	s   *Session      // a session token, or
+	m   *Principal    // an M2M or OAuth JWT
+	st  *RequestState // in the Cookie memo: the signed-in state of s, shared
 	gen uint64
 	exp time.Time
 }
