@@ -61,11 +61,12 @@ func cookieMemoKey(r *http.Request, o *RequestOptions, mode acceptMode, tokenInH
 	if q := r.URL.RawQuery; q != "" && (strings.Contains(q, "__clerk") || strings.IndexByte(q, '%') >= 0) {
 		return ""
 	}
-	if ref := headerValue(r, "Referer"); ref != "" && r.Method == http.MethodGet && headerValue(r, "Sec-Fetch-Dest") == "document" {
-		// A page navigation from a link: eligible when the Referer is on
-		// the request's own origin, where the cross-origin sync check
-		// (the only reader of the Referer before signing in) cannot fire.
-		if !refererSameOrigin(r, o, ref) {
+	if r.Method == http.MethodGet && headerValue(r, "Sec-Fetch-Dest") == "document" {
+		// A page navigation, from a link when it has a Referer: eligible
+		// when the Referer is on the request's own origin, where the
+		// cross-origin sync check (the only reader of the Referer before
+		// signing in) cannot fire.
+		if ref := headerValue(r, "Referer"); ref != "" && !refererSameOrigin(r, o, ref) {
 			if rc := (reqCtx{r: r, o: *o}); rc.crossOriginReferrer() {
 				return ""
 			}
