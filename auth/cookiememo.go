@@ -134,50 +134,29 @@ func sessionState(s *Session, h http.Header) *RequestState {
 	return &b.st
 }
 
-// refererSameOrigin reports, without parsing URLs, that r's Referer ref is on
-// the request's public origin, in the common case where that origin is
-// already in the canonical form urlOrigin gives (http or https, a
-// lower-case host of letters, digits, dots and hyphens, a non-default
-// port) and the Referer starts with it, followed by a path, query or
-// fragment or by nothing. Then crossOriginReferrer is false: the Referer
-// parses to that origin, or does not parse. False means "not known": ask
-// crossOriginReferrer.
+// refererSameOrigin reports, without parsing URLs, that r's Referer ref
+// is not cross-origin for crossOriginReferrer: ref is the public scheme
+// (http or https), "://" and host, byte for byte, followed by nothing or
+// by a path, query or fragment. Then url.Parse reads the same scheme and
+// authority from ref as from scheme://host, which publicURL parses, so the
+// two origins are equal; and a failure to parse scheme://host lies in
+// bytes that ref shares (a delimiter cannot complete a percent escape), so
+// ref fails to parse too and crossOriginReferrer is false. False means
+// "not known": ask crossOriginReferrer.
 func refererSameOrigin(r *http.Request, o *RequestOptions, ref string) bool {
 	scheme, host, _, _ := publicSchemeHost(r, o)
-	if (scheme != "http" && scheme != "https") || !canonicalHost(host, scheme) {
+	var rest string
+	switch {
+	case scheme == "https" && strings.HasPrefix(ref, "https://"):
+		rest = ref[len("https://"):]
+	case scheme == "http" && strings.HasPrefix(ref, "http://"):
+		rest = ref[len("http://"):]
+	default:
 		return false
 	}
-	n := len(scheme) + len("://") + len(host)
-	if len(ref) < n || ref[:len(scheme)] != scheme || ref[len(scheme):len(scheme)+3] != "://" || ref[len(scheme)+3:n] != host {
+	if !strings.HasPrefix(rest, host) {
 		return false
 	}
-	return len(ref) == n || ref[n] == '/' || ref[n] == '?' || ref[n] == '#'
-}
-
-// canonicalHost reports whether host[:port] is as urlOrigin writes it for
-// scheme: a non-empty lower-case name of letters, digits, dots and
-// hyphens, and a port of digits that is not the scheme's default.
-func canonicalHost(host, scheme string) bool {
-	colon := -1
-	for i := 0; i < len(host); i++ {
-		switch c := host[i]; {
-		case 'a' <= c && c <= 'z', c == '.', c == '-':
-			if colon >= 0 {
-				return false // the port is digits only
-			}
-		case '0' <= c && c <= '9':
-		case c == ':' && colon < 0:
-			colon = i
-		default:
-			return false
-		}
-	}
-	if colon < 0 {
-		return host != ""
-	}
-	port := host[colon+1:]
-	if colon == 0 || port == "" || port[0] == '0' {
-		return false
-	}
-	return (port != "80" || scheme != "http") && (port != "443" || scheme != "https")
+	rest = rest[len(host):]
+	return rest == "" || rest[0] == '/' || rest[0] == '?' || rest[0] == '#'
 }
