@@ -15,53 +15,60 @@ import (
 // instance, the dev browser), decided by the cookie flow, through the same
 // handler and Verifier, its token cache warm for both. The goal is a
 // signed-in cookie request costing at most 10% more than a header one.
-// carrier=cookie is a fetch from the page (Accept: application/json),
-// carrier=page a page navigation from a link on the same origin
-// (Sec-Fetch-Dest: document, Accept: text/html, a Referer), and
-// carrier=cookie-fresh a fetch whose Cookie header the Verifier has not
+// Every request carries the headers Chrome sends from a page of the app
+// (browserRequest). carrier=header is a fetch from the page for JSON with
+// the token in Authorization, carrier=cookie the same fetch with the
+// cookies instead, carrier=page a page navigation from a link on the same
+// origin (Sec-Fetch-Dest: document, Accept: text/html), and
+// carrier=cookie-fresh the fetch with a Cookie header the Verifier has not
 // seen signed in yet (a second Cookie line, which the memo of signed-in
 // Cookie headers does not serve): the full decision, which every browser
 // pays once per token refresh.
 // tokens=repeated serves one token as a browser sends it again and again
 // (each request parsed anew: see reparsed), tokens=cycling 256 tokens.
-// On a shared machine, run the binary several times rather than with
-// -count, so that header and cookie runs alternate and share the load:
+// On a shared machine, interleave the carriers in one process with
+// -count and fixed run lengths, so that they share the load:
 //
-//	go test -c -o mw.test ./middleware/
-//	for i in 1 2 3 4 5 6 7 8; do ./mw.test -test.run='^$' -test.bench=AuthCookie -test.benchmem; done | tee cookie.txt
+//	go test -run='^$' -bench=AuthCookie -benchtime=300000x -count=10 -benchmem ./middleware/ | tee cookie.txt
 //	benchstat -col /carrier cookie.txt
+//
+// middleware/testdata/instructions.sh counts the instructions per
+// request instead, which the machine's load does not move.
 func BenchmarkAuthCookie(b *testing.B) {
 	e := newBenchEnv(b)
 	uat := strconv.FormatInt(time.Now().Add(-time.Minute).Unix(), 10)
-	var cookieReqs, pageReqs, freshReqs = e.reqs[:0:0], e.reqs[:0:0], e.reqs[:0:0]
+	var headerReqs, cookieReqs, pageReqs, freshReqs = e.reqs[:0:0], e.reqs[:0:0], e.reqs[:0:0], e.reqs[:0:0]
 	for _, tok := range e.tokens {
 		cookies := strings.Join([]string{
 			"__clerk_db_jwt=dvb_2abcdefghijklmnopqrstuvwxyz", "__client_uat=" + uat, "__session=" + tok,
 			"_ga=GA1.1.123456789.1700000000", "theme=dark",
 		}, "; ")
-		r := httptest.NewRequest("GET", "/api/me", nil)
+		r := browserFetch("/api/me")
+		r.Header.Set("Authorization", "Bearer "+tok)
+		headerReqs = append(headerReqs, r)
+
+		r = browserFetch("/api/me")
 		r.Header.Set("Cookie", cookies)
-		r.Header.Set("Accept", "application/json")
 		cookieReqs = append(cookieReqs, r)
 
-		r = httptest.NewRequest("GET", "/projects", nil)
+		r = browserRequest("/projects", "document")
+		r.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8")
+		r.Header.Set("Sec-Fetch-Mode", "navigate")
+		r.Header.Set("Sec-Fetch-User", "?1")
+		r.Header.Set("Upgrade-Insecure-Requests", "1")
 		r.Header.Set("Cookie", cookies)
-		r.Header.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
-		r.Header.Set("Sec-Fetch-Dest", "document")
-		r.Header.Set("Referer", "http://example.com/dashboard")
 		pageReqs = append(pageReqs, r)
 
-		r = httptest.NewRequest("GET", "/api/me", nil)
+		r = browserFetch("/api/me")
 		first, rest, _ := strings.Cut(cookies, "; __session=")
 		r.Header.Add("Cookie", first)
 		r.Header.Add("Cookie", "__session="+rest)
-		r.Header.Set("Accept", "application/json")
 		freshReqs = append(freshReqs, r)
 	}
 	cached := clerkkitHandler(b, e, true)
 	// Both carriers start from the same verifier cache: every token
 	// verified once, through each path.
-	for _, reqs := range [][]*http.Request{e.reqs, cookieReqs, pageReqs, freshReqs} {
+	for _, reqs := range [][]*http.Request{headerReqs, cookieReqs, pageReqs, freshReqs} {
 		for _, r := range reqs {
 			w := &discard{h: http.Header{}}
 			cached.ServeHTTP(w, r)
@@ -79,9 +86,9 @@ func BenchmarkAuthCookie(b *testing.B) {
 			name   string
 			header []int
 		}{{"repeated", []int{0}}, {"cycling", nil}} {
-			hdr, ck, pg, fr := e.reqs, cookieReqs, pageReqs, freshReqs
+			hdr, ck, pg, fr := headerReqs, cookieReqs, pageReqs, freshReqs
 			if tokens.header != nil {
-				hdr, ck, pg, fr = reparsed(e.reqs[0]), reparsed(cookieReqs[0]), reparsed(pageReqs[0]), reparsed(freshReqs[0])
+				hdr, ck, pg, fr = reparsed(headerReqs[0]), reparsed(cookieReqs[0]), reparsed(pageReqs[0]), reparsed(freshReqs[0])
 			}
 			b.Run("run="+mode.name+"/tokens="+tokens.name+"/carrier=header", func(b *testing.B) { serve(b, cached, hdr, p) })
 			b.Run("run="+mode.name+"/tokens="+tokens.name+"/carrier=cookie", func(b *testing.B) { serve(b, cached, ck, p) })
@@ -108,4 +115,34 @@ func reparsed(r *http.Request) []*http.Request {
 		reqs[i] = c
 	}
 	return reqs
+}
+
+// browserRequest is a GET as Chrome sends it from a page of the app at
+// http://example.com (Sec-Fetch-Dest dest), without its token: every
+// carrier's request has these headers, so that they differ only in where
+// the token is and in what a fetch and a navigation send differently.
+func browserRequest(target, dest string) *http.Request {
+	r := httptest.NewRequest("GET", target, nil)
+	for k, v := range map[string]string{
+		"User-Agent":         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+		"Accept-Encoding":    "gzip, deflate, br, zstd",
+		"Accept-Language":    "en-US,en;q=0.9",
+		"Sec-Ch-Ua":          `"Chromium";v="131", "Not_A Brand";v="24"`,
+		"Sec-Ch-Ua-Mobile":   "?0",
+		"Sec-Ch-Ua-Platform": `"Linux"`,
+		"Sec-Fetch-Site":     "same-origin",
+		"Sec-Fetch-Dest":     dest,
+		"Referer":            "http://example.com/dashboard",
+	} {
+		r.Header.Set(k, v)
+	}
+	return r
+}
+
+// browserFetch is a fetch from the page for JSON (Sec-Fetch-Dest: empty).
+func browserFetch(target string) *http.Request {
+	r := browserRequest(target, "empty")
+	r.Header.Set("Accept", "application/json")
+	r.Header.Set("Sec-Fetch-Mode", "cors")
+	return r
 }
