@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -76,7 +77,9 @@ type reqShape struct {
 	// line break (n-crlf), or of none (n-empty); or answers what is not a
 	// handshake payload: no directives member (n-no-directives), null
 	// (n-null), a string (n-string) or numbers (n-number) for directives,
-	// a body that is not JSON (n-not-json); or a 404 (n-unknown), 500
+	// a body that is not JSON (n-not-json), a payload typed text/plain
+	// (n-text-typed) or application/json with a charset (n-charset-typed),
+	// which Clerk's client reads as text; or a 404 (n-unknown), 500
 	// (n-500), 401 (n-401) or 429 (n-429); or is down (n-down: the API URL
 	// refuses connections).
 	Nonce   string `json:"nonce,omitempty"`
@@ -167,7 +170,7 @@ func (g reqGen) shape() reqShape {
 	if g.n.Float64() < 0.22 {
 		kinds := []string{"n-session", "n-session", "n-session", "n-suffixed", "n-expired", "n-pending", "n-signed-out",
 			"n-garbage-token", "n-not-cookie", "n-crlf", "n-empty", "n-unknown", "n-unknown", "n-500", "n-401", "n-429",
-			"n-down", "n-no-directives", "n-null", "n-string", "n-number", "n-not-json"}
+			"n-down", "n-no-directives", "n-null", "n-string", "n-number", "n-not-json", "n-text-typed", "n-charset-typed"}
 		s.Nonce = kinds[g.n.IntN(len(kinds))]
 		ins := []string{"query", "query", "cookie", "both"}
 		s.NonceIn = ins[g.n.IntN(len(ins))]
@@ -181,6 +184,7 @@ func (g reqGen) shape() reqShape {
 var nonceUnavailable = map[string]bool{
 	"n-down": true, "n-500": true, "n-401": true, "n-429": true,
 	"n-no-directives": true, "n-null": true, "n-string": true, "n-number": true, "n-not-json": true,
+	"n-text-typed": true, "n-charset-typed": true,
 }
 
 // reqOptions is request.mjs's options object.
@@ -287,8 +291,9 @@ type reqInstance struct {
 
 // nonceReply is one answer of the Backend API stand-in.
 type nonceReply struct {
-	status int
-	body   string
+	status      int
+	body        string
+	contentType string // application/json when empty
 }
 
 // nonceOf is the __clerk_handshake_nonce value of a Nonce kind in case
@@ -360,6 +365,10 @@ func newReqInstance(t *testing.T, live bool, other *clerktest.Issuer, otherKey *
 		require.NoError(t, err)
 		return nonceReply{status: status, body: string(b)}
 	}
+	typed := func(r nonceReply, contentType string) nonceReply {
+		r.contentType = contentType
+		return r
+	}
 	in.nonces = map[string]nonceReply{}
 	for kind, r := range map[string]nonceReply{
 		"n-session": payload([]string{"__session=" + in.tokens["valid"] + "; Path=/; SameSite=Lax; Secure", uat}),
@@ -378,6 +387,8 @@ func newReqInstance(t *testing.T, live bool, other *clerktest.Issuer, otherKey *
 		"n-string":        payload("__session=" + in.tokens["valid"]),
 		"n-number":        payload([]int{1, 2}),
 		"n-not-json":      {status: http.StatusOK, body: "<html>upstream error</html>"},
+		"n-text-typed":    typed(payload([]string{"__session=" + in.tokens["valid"] + "; Path=/; SameSite=Lax; Secure", uat}), "text/plain; charset=utf-8"),
+		"n-charset-typed": typed(payload([]string{"__session=" + in.tokens["valid"] + "; Path=/; SameSite=Lax; Secure", uat}), "application/json; charset=utf-8"),
 		"n-500":           apiError(http.StatusInternalServerError, "internal_clerk_error", "Oops, something went wrong"),
 		"n-401":           apiError(http.StatusUnauthorized, "authentication_invalid", "The provided secret key is invalid"),
 		"n-429":           apiError(http.StatusTooManyRequests, "too_many_requests", "Too many requests"),
@@ -391,7 +402,8 @@ func newReqInstance(t *testing.T, live bool, other *clerktest.Issuer, otherKey *
 // /v1/clients/handshake_payload?nonce=… with an instance's secret key is
 // answered from the instance's nonces (the nonce without its case tag), an
 // unknown nonce with Clerk's 404 resource_not_found, another key with a
-// 401, always as application/json (Clerk's client parses nothing else).
+// 401, as application/json (Clerk's client parses nothing else) unless the
+// reply says otherwise.
 // It counts the exchanges of each case by each side (the User-Agent tells
 // clerkkit from Clerk's client); every other request is counted in
 // unexpected: no case may need one.
@@ -430,7 +442,7 @@ func newNonceAPI(t *testing.T, instances map[bool]*reqInstance) *nonceAPI {
 		byKey["Bearer "+in.iss.SecretKey()] = in
 	}
 	write := func(w http.ResponseWriter, r nonceReply) {
-		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Type", cmp.Or(r.contentType, "application/json"))
 		if r.status == http.StatusTooManyRequests {
 			w.Header().Set("Retry-After", "1")
 		}
@@ -849,7 +861,7 @@ var requestDeliberate = map[string]reqDeliberate{
 	},
 	"nonce-exchange-unavailable": {
 		why: "a nonce exchange the Backend API does not answer — unreachable, a 5xx, 401/403/429 (the secret key refused " +
-			"or rate-limited), or a 200 that is not a handshake payload {\"directives\": [<strings>]} — is " +
+			"or rate-limited), or a 200 that is not a handshake payload {\"directives\": [<strings>]} typed exactly application/json — is " +
 			"ErrHandshakeUnavailable (the middleware's 503 handshake-unavailable), not a decision: Clerk's code logs it and " +
 			"answers signed-out session-token-missing (on a development instance with a redirect to the URL without " +
 			"the nonce parameter), so an outage reads as a sign-out; and it applies what it was given in place of " +
@@ -858,8 +870,10 @@ var requestDeliberate = map[string]reqDeliberate{
 		expect: func(c reqCase, a reqAnswer) (reqAnswer, bool) {
 			// Clerk logs the failed exchange (or the handshake it could
 			// not resolve) or sets what it got: the request went through
-			// its handshake resolution, not the header path.
-			if !c.nonceUnavailable || a.Error != "" || a.Logs == 0 && len(a.SetCookieNames) == 0 {
+			// its handshake resolution, not the header path (whose
+			// handshake, for a token in the header that is not valid yet,
+			// sets only the redirect counter).
+			if !c.nonceUnavailable || a.Error != "" || a.Status == "handshake" || a.Logs == 0 && len(a.SetCookieNames) == 0 {
 				return a, false
 			}
 			return reqAnswer{Error: auth.ErrHandshakeUnavailable.Error()}, true
@@ -994,6 +1008,8 @@ func reqShapes(n int) []reqShape {
 			func(s *reqShape) { s.Nonce, s.NonceIn = "n-string", "query" },
 			func(s *reqShape) { s.Nonce, s.NonceIn = "n-number", "query" },
 			func(s *reqShape) { s.Nonce, s.NonceIn = "n-not-json", "query" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-text-typed", "query" },
+			func(s *reqShape) { s.Nonce, s.NonceIn = "n-charset-typed", "cookie" },
 			func(s *reqShape) { s.Nonce, s.NonceIn = "n-unknown", "query" },
 			func(s *reqShape) { s.Token, s.Nonce, s.NonceIn = "expired", "n-unknown", "cookie" },
 			func(s *reqShape) { s.Nonce, s.NonceIn = "n-500", "query" },

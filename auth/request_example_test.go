@@ -83,6 +83,7 @@ func ExampleVerifier_AuthenticateRequest_nonce() {
 			http.Error(w, `{"errors":[{"code":"resource_not_found"}]}`, http.StatusNotFound)
 			return
 		}
+		w.Header().Set("Content-Type", "application/json") // as the Backend API types its answers
 		json.NewEncoder(w).Encode(map[string]any{"directives": []string{
 			"__session=" + token + "; Path=/; SameSite=Lax", "__client_uat=" + strconv.FormatInt(time.Now().Unix(), 10) + "; Path=/",
 		}})

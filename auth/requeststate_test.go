@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,6 +33,7 @@ type rsEnv struct {
 	status   atomic.Int32      // when non-zero, the payload endpoint's status
 	calls    atomic.Int32
 	auth     atomic.Value // last Authorization header
+	ctype    atomic.Value // when set, the payload's Content-Type (else application/json)
 }
 
 func newRSEnv(t *testing.T, live bool, edit ...func(*auth.Config)) *rsEnv {
@@ -47,6 +49,8 @@ func newRSEnv(t *testing.T, live bool, edit ...func(*auth.Config)) *rsEnv {
 			return
 		}
 		body, ok := e.payloads[r.URL.Query().Get("nonce")]
+		ct, _ := e.ctype.Load().(string)
+		w.Header().Set("Content-Type", cmp.Or(ct, "application/json")) // the one type Clerk's client parses
 		if !ok {
 			w.WriteHeader(http.StatusNotFound)
 			io := `{"errors":[{"code":"resource_not_found"}]}`
@@ -613,6 +617,20 @@ func TestAuthenticateRequestHandshakeResolution(t *testing.T) {
 				assert.NotContains(t, err.Error(), "secretnonce")
 			}
 			e.status.Store(0)
+		})
+		t.Run(name+"/payload not typed application/json", func(t *testing.T) {
+			// Clerk's client parses a body as JSON only under exactly
+			// this type: anything else is text, with no directives.
+			body, _ := json.Marshal(map[string]any{"directives": dirs})
+			e.payloads["typed"] = string(body)
+			for _, ct := range []string{"text/plain; charset=utf-8", "application/json; charset=utf-8", "Application/JSON", "text/html"} {
+				e.ctype.Store(ct)
+				st, err := e.v.AuthenticateRequest(ctx, rq{url: base + "&__clerk_handshake_nonce=typed", cookies: cookies}.build(), auth.RequestOptions{})
+				assert.Nil(t, st, ct)
+				assert.ErrorIs(t, err, auth.ErrHandshakeUnavailable, ct)
+				assert.NotContains(t, err.Error(), "typed=")
+			}
+			e.ctype.Store("")
 		})
 	}
 	t.Run("no secret key", func(t *testing.T) {
