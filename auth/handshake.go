@@ -118,8 +118,8 @@ func validDirective(d string) bool {
 // directives: GET {APIURL}/v1/clients/handshake_payload?nonce=… with the
 // secret key. A 4xx other than 401, 403 and 429 is a nonce the Backend API
 // does not know (no directives, as in Clerk); a failure to reach it, a 5xx,
-// a refused key or an answer that is not a payload (nor typed exactly
-// application/json, the one type Clerk's client parses) is
+// a refused key or an answer that is not a payload typed exactly
+// application/json (the one type Clerk's client parses) is
 // ErrHandshakeUnavailable. Errors never contain the nonce.
 func (v *Verifier) handshakePayload(ctx context.Context, nonce string) ([]string, error) {
 	if v.cfg.SecretKey == "" {
@@ -160,6 +160,9 @@ func (v *Verifier) handshakePayload(ctx context.Context, nonce string) ([]string
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 		// Clerk's client parses JSON only under exactly this type; it
 		// reads anything else as text, which holds no directives.
+		if len(ct) > 64 {
+			ct = ct[:64] + "…"
+		}
 		return nil, fmt.Errorf("%w: the answer is %q, not application/json", ErrHandshakeUnavailable, ct)
 	}
 	d, err := parseHandshakePayload(body)
