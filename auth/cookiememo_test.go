@@ -39,35 +39,15 @@ func TestCookieMemoChangesNoDecision(t *testing.T) {
 	for i, s := range shapes {
 		cases[i] = s.build(instances[s.Live], strconv.Itoa(i))
 	}
-	type key struct {
-		live, proxy, memo bool
-		api               string
-	}
-	verifiers := map[key]*auth.Verifier{}
-	verifier := func(s reqShape, c reqCase, memo bool) *auth.Verifier {
-		k := key{s.Live, s.Proxy, memo, c.Options.APIURL}
-		if v := verifiers[k]; v != nil {
-			return v
-		}
-		in := instances[s.Live]
-		cfg := auth.Config{PublishableKey: in.iss.PublishableKey(), SecretKey: in.iss.SecretKey(), JWTKey: in.iss.PublicKeyPEM(),
-			APIURL: c.Options.APIURL, DisableTokenCache: !memo}
-		if s.Proxy {
-			cfg.ProxyURL = proxyURL
-		}
-		v, err := auth.NewVerifier(cfg)
-		require.NoError(t, err)
-		verifiers[k] = v
-		return v
-	}
+	verifiers := newCaseVerifiers(t, instances)
 	want := make([]reqAnswer, len(cases))
 	for i, s := range shapes {
-		want[i] = clerkkitDecide(verifier(s, cases[i], false), cases[i])
+		want[i] = clerkkitDecide(verifiers.get(s, cases[i], false), cases[i])
 	}
 	hits, signedIn := 0, 0
 	for pass := range 2 {
 		for i, s := range shapes {
-			v := verifier(s, cases[i], true)
+			v := verifiers.get(s, cases[i], true)
 			if pass == 1 {
 				if st := auth.CookieMemoHit(v, caseRequest(cases[i]), caseOptions(cases[i])); st != nil {
 					hits++
@@ -82,8 +62,8 @@ func TestCookieMemoChangesNoDecision(t *testing.T) {
 		}
 	}
 	remembered := 0
-	for k, v := range verifiers {
-		if !k.memo {
+	for k, v := range verifiers.made {
+		if !k.cache {
 			assert.Zero(t, auth.CookieMemoLen(v), "a Verifier without a token cache remembers nothing")
 		}
 		remembered += auth.CookieMemoLen(v)

@@ -896,6 +896,42 @@ func signedOutAs(a reqAnswer, sid, reason string) (reqAnswer, bool) {
 	return a, true
 }
 
+// caseVerifiers makes the Verifiers that decide the cases, with or
+// without their caches: one per instance, proxy setting, Backend API URL
+// and cache setting, made on first use.
+type caseVerifiers struct {
+	t         *testing.T
+	instances map[bool]*reqInstance
+	made      map[caseVerifierKey]*auth.Verifier
+}
+
+type caseVerifierKey struct {
+	live, proxy, cache bool
+	api                string
+}
+
+func newCaseVerifiers(t *testing.T, instances map[bool]*reqInstance) *caseVerifiers {
+	return &caseVerifiers{t: t, instances: instances, made: map[caseVerifierKey]*auth.Verifier{}}
+}
+
+// get returns the Verifier of case c of shape s.
+func (cv *caseVerifiers) get(s reqShape, c reqCase, cache bool) *auth.Verifier {
+	k := caseVerifierKey{s.Live, s.Proxy, cache, c.Options.APIURL}
+	if v := cv.made[k]; v != nil {
+		return v
+	}
+	in := cv.instances[s.Live]
+	cfg := auth.Config{PublishableKey: in.iss.PublishableKey(), SecretKey: in.iss.SecretKey(), JWTKey: in.iss.PublicKeyPEM(),
+		APIURL: c.Options.APIURL, DisableTokenCache: !cache}
+	if s.Proxy {
+		cfg.ProxyURL = proxyURL
+	}
+	v, err := auth.NewVerifier(cfg)
+	require.NoError(cv.t, err)
+	cv.made[k] = v
+	return v
+}
+
 // deadAPI is a Backend API URL nothing listens on (the n-down nonce's).
 const deadAPI = "http://127.0.0.1:1"
 
@@ -1179,26 +1215,7 @@ func TestDifferentialAuthenticateRequest(t *testing.T) {
 		}
 	}
 
-	type verifierKey struct {
-		live, proxy bool
-		api         string
-	}
-	verifiers := map[verifierKey]*auth.Verifier{}
-	verifier := func(s reqShape, c reqCase) *auth.Verifier {
-		key := verifierKey{s.Live, s.Proxy, c.Options.APIURL}
-		if v := verifiers[key]; v != nil {
-			return v
-		}
-		in := instances[s.Live]
-		cfg := auth.Config{PublishableKey: in.iss.PublishableKey(), SecretKey: in.iss.SecretKey(), JWTKey: in.iss.PublicKeyPEM(), APIURL: c.Options.APIURL}
-		if s.Proxy {
-			cfg.ProxyURL = proxyURL
-		}
-		v, err := auth.NewVerifier(cfg)
-		require.NoError(t, err)
-		verifiers[key] = v
-		return v
-	}
+	verifiers := newCaseVerifiers(t, instances)
 	var disagreements []string
 	kinds := map[string]int{}
 	accepted := map[string]int{}
@@ -1206,7 +1223,7 @@ func TestDifferentialAuthenticateRequest(t *testing.T) {
 	agreeing, deliberateCases := 0, 0
 	openCases := map[string]int{}
 	for i, s := range shapes {
-		got := clerkkitDecide(verifier(s, cases[i]), cases[i])
+		got := clerkkitDecide(verifiers.get(s, cases[i], true), cases[i])
 		goCounts[got.statusKey()]++
 		d := differences(js[i], got)
 		if len(d) == 0 {

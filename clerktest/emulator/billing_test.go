@@ -586,7 +586,7 @@ func TestSeedBillingRefused(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t)
 	seedBilling(t, a.srv)
-	for _, tc := range []struct{ seed, want string }{
+	requireSeedsRefused(t, a.srv, []struct{ seed, want string }{
 		{`{"plans":[{"name":"X","payer_type":"team"}]}`, "plans[0]: payer_type"},
 		{`{"plans":[{"name":"","payer_type":"user"}]}`, "plans[0]: name"},
 		{`{"plans":[{"id":"plan_x","name":"X","payer_type":"user"}]}`, "plans[0]: id"},
@@ -602,15 +602,7 @@ func TestSeedBillingRefused(t *testing.T) {
 		{`{"users":[{"id":"user_new"}],"subscriptions":[{"payer":"user_new","items":[{"plan":"free","free_trial":true}]}]}`, "subscriptions[0]: items[0]: plan cplan_free has no free trial"},
 		{`{"users":[{"id":"user_new"}],"subscriptions":[{"payer":"user_new","items":[{"id":"csubi_ada","plan":"free"}]}]}`, "subscriptions[0]: items[0]: id"},
 		{`{"users":[{"id":"user_new"}],"subscriptions":[{"payer":"user_new","items":[{"plan":"free","period_start":"2026-02-01T00:00:00Z","period_end":"2026-01-01T00:00:00Z"}]}]}`, "subscriptions[0]: items[0]: period_end"},
-	} {
-		var d emulator.SeedData
-		if err := json.Unmarshal([]byte(tc.seed), &d); err != nil {
-			t.Fatalf("%s: %v", tc.seed, err)
-		}
-		if err := a.srv.Seed(d); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: %v, want %q", tc.seed, err, tc.want)
-		}
-	}
+	})
 	// Nothing of a refused seed stays, not even its users or valid plans.
 	var d emulator.SeedData
 	json.Unmarshal([]byte(`{"users":[{"id":"user_new"}],"plans":[{"id":"cplan_ok","name":"OK","payer_type":"org"}],

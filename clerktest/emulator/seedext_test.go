@@ -83,7 +83,7 @@ func TestSeedInstanceResources(t *testing.T) {
 func TestSeedInstanceRefused(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t)
-	for _, tc := range []struct{ seed, want string }{
+	requireSeedsRefused(t, a.srv, []struct{ seed, want string }{
 		{`{"role_sets":[{"name":"X","roles":["org:nope"],"default_role_key":"org:nope","creator_role_key":"org:nope"}]}`, "role_sets[0]:"},
 		{`{"role_sets":[{"name":"X","roles":["org:admin"],"creator_role_key":"org:admin"}]}`, "role_sets[0]: emulator: 422 form_param_missing"},
 		{`{"satellite_domains":[{"name":"https://x.example.com"}]}`, "satellite_domains[0]:"},
@@ -98,15 +98,7 @@ func TestSeedInstanceRefused(t *testing.T) {
 		{`{"redirect_urls":["/relative"]}`, "redirect_urls[0]:"},
 		{`{"waitlist_entries":[{"email_address":"nope"}]}`, "waitlist_entries[0]:"},
 		{`{"waitlist_entries":[{"email_address":"a@example.com","status":"completed"}]}`, "waitlist_entries[0]: status"},
-	} {
-		var d emulator.SeedData
-		if err := json.Unmarshal([]byte(tc.seed), &d); err != nil {
-			t.Fatalf("%s: %v", tc.seed, err)
-		}
-		if err := a.srv.Seed(d); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: %v, want %q", tc.seed, err, tc.want)
-		}
-	}
+	})
 	// All or nothing, across both stores.
 	var d emulator.SeedData
 	json.Unmarshal([]byte(`{"users":[{"id":"user_x"}],"satellite_domains":[{"name":"kept.example.com"}],
@@ -134,5 +126,20 @@ func TestSeedInstanceRefused(t *testing.T) {
 	err = json.Unmarshal([]byte(`{"domains":[{"name":"x.example.com"}]}`), &d)
 	if !asSeedKeyError(err, &key) || key.Key != "domains" || key.Path != "" {
 		t.Fatalf("unknown top-level key: %v", err)
+	}
+}
+
+// requireSeedsRefused seeds srv with each case's JSON and requires the
+// refusal to name what the case wants.
+func requireSeedsRefused(t *testing.T, srv *emulator.Server, cases []struct{ seed, want string }) {
+	t.Helper()
+	for _, tc := range cases {
+		var d emulator.SeedData
+		if err := json.Unmarshal([]byte(tc.seed), &d); err != nil {
+			t.Fatalf("%s: %v", tc.seed, err)
+		}
+		if err := srv.Seed(d); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.seed, err, tc.want)
+		}
 	}
 }
